@@ -1,0 +1,29 @@
+// `footfall serve`: the self-hosted HTTP server. Registers its options (each with an environment
+// variable) on a CLI11 app and runs the server. Not thread-safe; called once from main.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace footfall::cli {
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string store = "sqlite:data/footfall.db";
+  std::string allowed_origins;  // comma-separated
+  std::string trusted_proxies;  // comma-separated CIDRs
+  std::string default_site;
+  int retention_days = 90;
+  int threads = 0;
+  size_t max_connections = 10000;
+  bool log_requests = true;
+};
+
+// Adds the `serve` subcommand to `app`; `config` receives the parsed values.
+CLI::App* AddServeCommand(CLI::App& app, ServeConfig& config);
+
+// Runs the server until SIGINT/SIGTERM. Returns the process exit code (0 after a clean stop).
+int RunServe(const ServeConfig& config);
+
+}  // namespace footfall::cli

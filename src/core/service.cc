@@ -1,0 +1,240 @@
+#include "core/service.h"
+
+#include <chrono>
+
+#include "core/responses.h"
+#include "core/text.h"
+#include "core/url.h"
+#include "core/visit_identity.h"
+
+namespace footfall::core {
+
+// One row of the route table: the path, the methods it answers (for Allow), and its GET handler.
+struct Service::Route {
+  std::string_view path;
+  std::string_view name;  // for logs
+  void (Service::*get)(const Request&, Done);
+};
+
+const std::vector<Service::Route>& Service::Routes() {
+  static const std::vector<Route> routes = {
+      {"/count", "/count", &Service::HandleRecordVisit},
+      {"/api/count", "/api/count", &Service::HandleReadCount},
+      {"/healthz", "/healthz", &Service::HandleHealth},
+      {"/readyz", "/readyz", &Service::HandleReady},
+  };
+  return routes;
+}
+
+namespace {
+
+constexpr std::string_view kAllowedMethods = "GET, OPTIONS";
+
+std::string DefaultSite(const ServiceOptions& options, const CorsPolicy& cors) {
+  if (!options.default_site.empty()) return options.default_site;
+  for (const std::string& origin : cors.origins()) {
+    if (origin == "*") continue;
+    if (std::optional<Url> url = ParseHttpUrl(origin)) return url->host;
+  }
+  return "localhost";
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Service>> Service::Create(ServiceOptions options, store::Store& store,
+                                                   const Clock& clock, Random& random) {
+  ASSIGN_OR_RETURN(CorsPolicy cors, CorsPolicy::Create(options.allowed_origins));
+  ASSIGN_OR_RETURN(TrustedProxies proxies, TrustedProxies::Create(options.trusted_proxies));
+  if (options.retention_days < 1 || options.retention_days > 36500) {
+    return InvalidArgumentError("retention days must be between 1 and 36500");
+  }
+  return std::unique_ptr<Service>(new Service(std::move(options), std::move(cors),
+                                              std::move(proxies), store, clock, random));
+}
+
+Service::Service(ServiceOptions options, CorsPolicy cors, TrustedProxies proxies,
+                 store::Store& store, const Clock& clock, Random& random)
+    : options_(std::move(options)),
+      cors_(std::move(cors)),
+      proxies_(std::move(proxies)),
+      default_site_(DefaultSite(options_, cors_)),
+      store_(store),
+      clock_(clock),
+      random_(random) {}
+
+void Service::Handle(const Request& request, Done done) {
+  const std::optional<std::string_view> origin = request.FindHeader("Origin");
+  const std::string_view path = SplitTarget(request.target).path;
+  const Route* route = nullptr;
+  for (const Route& candidate : Routes()) {
+    if (candidate.path == path) route = &candidate;
+  }
+  // Every answer carries the same CORS handling, errors included, so browsers can read them.
+  std::optional<std::string> origin_copy(origin);
+  std::string route_name(route ? route->name : "unknown");
+  auto finish = [this, origin_copy = std::move(origin_copy), route_name,
+                 done = std::move(done)](Response response) {
+    cors_.AddResponseHeaders(origin_copy, response);
+    response.route = route_name;
+    done(std::move(response));
+  };
+
+  if (route == nullptr) {
+    finish(ErrorResponse(404, "not_found", "No such route."));
+    return;
+  }
+  if (request.method == "OPTIONS") {
+    Response response;
+    response.status = 204;
+    cors_.AddPreflightHeaders(origin, kAllowedMethods, response);
+    finish(std::move(response));
+    return;
+  }
+  if (request.method != "GET") {
+    Response response = ErrorResponse(405, "method_not_allowed", "Use GET or OPTIONS.");
+    response.AddHeader("Allow", std::string(kAllowedMethods));
+    finish(std::move(response));
+    return;
+  }
+  (this->*(route->get))(request, std::move(finish));
+}
+
+void Service::HandleRecordVisit(const Request& request, Done done) {
+  const std::optional<std::string_view> origin = request.FindHeader("Origin");
+  std::string site = default_site_;
+  if (origin) {
+    std::optional<std::string> allowed = cors_.AllowOriginFor(*origin);
+    if (!allowed) {
+      // Counting visits that pages of other sites send would let anyone inflate the count.
+      done(ErrorResponse(403, "origin_not_allowed", "This origin may not record visits."));
+      return;
+    }
+    if (*allowed != "*") site = ParseHttpUrl(*allowed)->host;
+  }
+
+  StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
+  if (!params.ok()) {
+    done(ErrorResponse(400, "invalid_query", "The query string is malformed."));
+    return;
+  }
+
+  std::string page = "/";
+  if (std::optional<std::string_view> path_param = FindParameter(*params, "path")) {
+    StatusOr<std::string> normalized = NormalizePagePath(*path_param);
+    if (!normalized.ok()) {
+      done(ErrorResponse(400, "invalid_path",
+                         "path must be an absolute page path of valid UTF-8, at most 512 bytes."));
+      return;
+    }
+    page = *std::move(normalized);
+  } else if (std::optional<std::string_view> referer = request.FindHeader("Referer")) {
+    // A Referer is the browser's, not the caller's choice: if it is unusable, count the visit on
+    // "/" rather than reject it.
+    if (std::optional<Url> url = ParseHttpUrl(*referer)) {
+      StatusOr<std::string> decoded = PercentDecode(url->path.empty() ? "/" : url->path, false);
+      if (decoded.ok()) {
+        StatusOr<std::string> normalized = NormalizePagePath(*decoded);
+        if (normalized.ok()) page = *std::move(normalized);
+      }
+    }
+  }
+
+  StatusOr<std::string> user_agent = SanitizeUserAgent(request.FindHeader("User-Agent").value_or(""));
+  if (!user_agent.ok()) {
+    done(ErrorResponse(400, "invalid_user_agent", "The User-Agent header is not valid UTF-8."));
+    return;
+  }
+
+  std::string referrer;
+  if (std::optional<std::string_view> ref = FindParameter(*params, "ref")) {
+    if (std::optional<Url> url = ParseHttpUrl(*ref); url && url->host != site) referrer = url->host;
+  }
+
+  const std::string client =
+      proxies_.ResolveClient(request.peer_address, request.FindHeader("X-Forwarded-For"));
+  const TimePoint now = clock_.Now();
+
+  store::Visit visit;
+  visit.visit_id = NewUuidV7(now, random_);
+  visit.timestamp = FormatIso8601Millis(now);
+  visit.user_agent = *std::move(user_agent);
+  visit.path = std::move(page);
+  visit.referrer = std::move(referrer);
+  visit.site = std::move(site);
+  visit.expiration_time =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (now + std::chrono::days(options_.retention_days)).time_since_epoch())
+          .count();
+
+  WithDailySalt(UtcDayNumber(now), [this, client, visit = std::move(visit),
+                                    done = std::move(done)](StatusOr<store::Salt> salt) mutable {
+    if (!salt.ok()) {
+      done(StoreFailureResponse(salt.status()));
+      return;
+    }
+    visit.visitor = VisitorHash(*salt, client, visit.user_agent, visit.site);
+    store_.RecordVisit(std::move(visit),
+                       [done = std::move(done)](StatusOr<store::RecordedVisit> recorded) {
+                         if (!recorded.ok()) {
+                           done(StoreFailureResponse(recorded.status()));
+                           return;
+                         }
+                         Response response = CountResponse(recorded->total);
+                         response.store_batch_size = recorded->batch_size;
+                         done(std::move(response));
+                       });
+  });
+}
+
+void Service::HandleReadCount(const Request&, Done done) {
+  store_.ReadTotal([done = std::move(done)](StatusOr<int64_t> total) {
+    done(total.ok() ? CountResponse(*total) : StoreFailureResponse(total.status()));
+  });
+}
+
+void Service::HandleHealth(const Request&, Done done) {
+  Response response;
+  response.AddHeader("Content-Type", "application/json");
+  response.body = "{\"status\": \"ok\"}";
+  done(std::move(response));
+}
+
+void Service::HandleReady(const Request&, Done done) {
+  store_.CheckReady([done = std::move(done)](Status status) {
+    if (!status.ok()) {
+      done(StoreFailureResponse(status));
+      return;
+    }
+    Response response;
+    response.AddHeader("Content-Type", "application/json");
+    response.body = "{\"status\": \"ready\"}";
+    done(std::move(response));
+  });
+}
+
+void Service::WithDailySalt(int64_t day, std::function<void(StatusOr<store::Salt>)> then) {
+  std::optional<store::Salt> cached;
+  {
+    std::lock_guard lock(salt_mu_);
+    if (salt_day_ == day) cached = salt_;
+  }
+  if (cached) {
+    then(*cached);
+    return;
+  }
+  store::Salt candidate;
+  random_.Fill(candidate);
+  store_.GetOrCreateDailySalt(
+      day, candidate, [this, day, then = std::move(then)](StatusOr<store::Salt> salt) {
+        if (salt.ok()) {
+          std::lock_guard lock(salt_mu_);
+          if (day >= salt_day_) {
+            salt_day_ = day;
+            salt_ = *salt;
+          }
+        }
+        then(std::move(salt));
+      });
+}
+
+}  // namespace footfall::core

@@ -1,0 +1,80 @@
+// Service: footfall's request handler. Both the HTTP server and the Lambda adapter turn their
+// input into a core::Request, call Handle(), and send back the core::Response; neither parses,
+// hashes or talks to the store itself. Handle() never blocks: store work completes asynchronously.
+// Thread-safe: Handle() may be called concurrently from any number of threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "base/status.h"
+#include "core/client_address.h"
+#include "core/cors.h"
+#include "core/http_message.h"
+#include "store/store.h"
+
+namespace footfall::core {
+
+struct ServiceOptions {
+  // Origins whose pages may count and read (CORS). Empty: none. "*" only if set explicitly.
+  std::vector<std::string> allowed_origins;
+  // Proxies whose X-Forwarded-For is believed (CIDRs). Empty (default): use the socket peer.
+  std::vector<std::string> trusted_proxies;
+  // The `site` of visits whose request has no Origin header (curl, same-origin pages). Empty
+  // (default): the host of the first allowed origin, or "localhost" if there is none.
+  std::string default_site;
+  // Days a visit is kept before its expiration_time passes. Default 90, as in the seed.
+  int retention_days = 90;
+};
+
+class Service {
+ public:
+  using Done = std::function<void(Response)>;
+
+  // Errors: kInvalidArgument for a bad origin, CIDR or retention. The references must outlive
+  // the Service.
+  static StatusOr<std::unique_ptr<Service>> Create(ServiceOptions options, store::Store& store,
+                                                   const Clock& clock, Random& random);
+
+  // Answers `request`, calling `done` exactly once with the response — on the calling thread for
+  // answers that need no store, otherwise on a store thread. `request` need not outlive the call.
+  void Handle(const Request& request, Done done);
+
+  const CorsPolicy& cors() const { return cors_; }
+  const std::string& default_site() const { return default_site_; }
+
+ private:
+  struct Route;
+  Service(ServiceOptions options, CorsPolicy cors, TrustedProxies proxies, store::Store& store,
+          const Clock& clock, Random& random);
+
+  void HandleRecordVisit(const Request& request, Done done);
+  void HandleReadCount(const Request& request, Done done);
+  void HandleHealth(const Request& request, Done done);
+  void HandleReady(const Request& request, Done done);
+
+  // Calls `then` with the salt for `day`, fetching (and agreeing on) it through the store once
+  // per day. On a store error calls `then` with that error.
+  void WithDailySalt(int64_t day, std::function<void(StatusOr<store::Salt>)> then);
+
+  static const std::vector<Route>& Routes();
+
+  const ServiceOptions options_;
+  const CorsPolicy cors_;
+  const TrustedProxies proxies_;
+  const std::string default_site_;
+  store::Store& store_;
+  const Clock& clock_;
+  Random& random_;
+
+  std::mutex salt_mu_;
+  int64_t salt_day_ = -1;  // guarded by salt_mu_
+  store::Salt salt_{};     // guarded by salt_mu_
+};
+
+}  // namespace footfall::core

@@ -1,0 +1,191 @@
+#include "core/service.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "store/fault_injecting_store.h"
+#include "store/memory_store.h"
+
+namespace footfall::core {
+namespace {
+
+using std::chrono::hours;
+
+// 2026-11-25T10:00:00Z
+const TimePoint kStart = TimePoint(std::chrono::seconds(1'795'600'800));
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Build({"https://a.example", "https://b.example"}); }
+
+  void Build(std::vector<std::string> origins) {
+    ServiceOptions options;
+    options.allowed_origins = std::move(origins);
+    service_ = *Service::Create(options, faulty_, clock_, random_);
+  }
+
+  Response Call(std::string method, std::string target, std::vector<Header> headers = {},
+                std::string peer = "203.0.113.9") {
+    Request request{std::move(method), std::move(target), std::move(headers), std::move(peer), "t"};
+    std::optional<Response> result;
+    service_->Handle(request, [&](Response response) { result = std::move(response); });
+    EXPECT_TRUE(result.has_value()) << "memory store completes synchronously";
+    return result.value_or(Response{});
+  }
+
+  store::MemoryStore memory_;
+  store::FaultInjectingStore faulty_{memory_};
+  FakeClock clock_{kStart};
+  FakeRandom random_{42};
+  std::unique_ptr<Service> service_;
+};
+
+TEST_F(ServiceTest, CountRecordsOneVisitAndReturnsTheSeedBody) {
+  Response first = Call("GET", "/count?path=/blog/post", {{"User-Agent", "UA/1"}});
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, R"({"count": 1, "message": "Visitor count updated successfully"})");
+  EXPECT_EQ(Call("GET", "/count").body,
+            R"({"count": 2, "message": "Visitor count updated successfully"})");
+
+  std::vector<store::Visit> visits = memory_.Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  const store::Visit& v = visits[0];
+  EXPECT_EQ(v.path, "/blog/post");
+  EXPECT_EQ(v.user_agent, "UA/1");
+  EXPECT_EQ(v.timestamp, "2026-11-25T10:00:00.000Z");
+  EXPECT_EQ(v.site, "a.example");  // default site: first allowed origin's host
+  EXPECT_EQ(v.expiration_time, 1'795'600'800 + 90 * 86400);
+  EXPECT_EQ(v.visit_id[14], '7');
+  EXPECT_EQ(v.visitor.size(), 32u);
+  EXPECT_EQ(v.visitor.find("203.0.113.9"), std::string::npos);
+}
+
+TEST_F(ServiceTest, ReadCountDoesNotRecord) {
+  Call("GET", "/count");
+  EXPECT_EQ(Call("GET", "/api/count").body,
+            R"({"count": 1, "message": "Visitor count updated successfully"})");
+  EXPECT_EQ(memory_.Visits().size(), 1u);
+}
+
+TEST_F(ServiceTest, PagePathComesFromQueryThenRefererThenRoot) {
+  Call("GET", "/count", {{"Referer", "https://a.example/about/%C3%A9t%C3%A9?x=1"}});
+  Call("GET", "/count", {{"Referer", "not a url"}});
+  Call("GET", "/count?path=/q", {{"Referer", "https://a.example/ignored"}});
+  std::vector<store::Visit> visits = memory_.Visits();
+  EXPECT_EQ(visits[0].path, "/about/\xc3\xa9t\xc3\xa9");
+  EXPECT_EQ(visits[1].path, "/");
+  EXPECT_EQ(visits[2].path, "/q");
+  for (const auto& v : visits) EXPECT_NE(v.path, "/count");
+}
+
+TEST_F(ServiceTest, SiteAndReferrerComeFromOriginAndRef) {
+  Response response = Call("GET", "/count?ref=https://news.example/item?id=1",
+                           {{"Origin", "https://b.example"}});
+  EXPECT_EQ(*response.FindHeader("Access-Control-Allow-Origin"), "https://b.example");
+  EXPECT_EQ(memory_.Visits()[0].site, "b.example");
+  EXPECT_EQ(memory_.Visits()[0].referrer, "news.example");
+}
+
+TEST_F(ServiceTest, DisallowedOriginIsRefusedAndNothingWritten) {
+  Response response = Call("GET", "/count", {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(response.status, 403);
+  EXPECT_FALSE(response.FindHeader("Access-Control-Allow-Origin").has_value());
+  EXPECT_TRUE(memory_.Visits().empty());
+}
+
+TEST_F(ServiceTest, PreflightForAllowedAndDisallowedOrigins) {
+  Response allowed = Call("OPTIONS", "/count", {{"Origin", "https://a.example"}});
+  EXPECT_EQ(allowed.status, 204);
+  EXPECT_EQ(*allowed.FindHeader("Access-Control-Allow-Origin"), "https://a.example");
+  EXPECT_EQ(*allowed.FindHeader("Access-Control-Allow-Methods"), "GET, OPTIONS");
+  EXPECT_EQ(*allowed.FindHeader("Vary"), "Origin");
+  Response denied = Call("OPTIONS", "/count", {{"Origin", "https://evil.example"}});
+  EXPECT_FALSE(denied.FindHeader("Access-Control-Allow-Origin").has_value());
+  EXPECT_TRUE(memory_.Visits().empty());
+}
+
+TEST_F(ServiceTest, UnknownRouteAndWrongMethod) {
+  Response missing = Call("GET", "/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("\"not_found\""), std::string::npos);
+  Response wrong = Call("POST", "/count");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(*wrong.FindHeader("Allow"), "GET, OPTIONS");
+  EXPECT_TRUE(memory_.Visits().empty());
+}
+
+TEST_F(ServiceTest, InvalidInputIsRejectedAndNothingWritten) {
+  EXPECT_EQ(Call("GET", "/count?path=relative").status, 400);
+  EXPECT_EQ(Call("GET", "/count?path=/a%0Ab").status, 400);
+  EXPECT_EQ(Call("GET", "/count?path=/%FF").status, 400);
+  EXPECT_EQ(Call("GET", "/count?path=%zz").status, 400);
+  Response bad_agent = Call("GET", "/count", {{"User-Agent", "\xff\xfe"}});
+  EXPECT_EQ(bad_agent.status, 400);
+  EXPECT_NE(bad_agent.body.find("invalid_user_agent"), std::string::npos);
+  EXPECT_TRUE(memory_.Visits().empty());
+}
+
+TEST_F(ServiceTest, VisitorHashIsStableWithinADayAndRotatesDaily) {
+  Call("GET", "/count", {{"User-Agent", "UA"}});
+  Call("GET", "/count", {{"User-Agent", "UA"}});
+  clock_.Advance(hours(24));
+  Call("GET", "/count", {{"User-Agent", "UA"}});
+  std::vector<store::Visit> v = memory_.Visits();
+  EXPECT_EQ(v[0].visitor, v[1].visitor);
+  EXPECT_NE(v[1].visitor, v[2].visitor);
+}
+
+TEST_F(ServiceTest, SaltsOlderThanYesterdayAreDestroyed) {
+  Call("GET", "/count");
+  clock_.Advance(hours(24));
+  Call("GET", "/count");
+  EXPECT_EQ(memory_.SaltDays().size(), 2u);
+  clock_.Advance(hours(24));
+  Call("GET", "/count");
+  const int64_t today = std::chrono::floor<std::chrono::days>(clock_.Now()).time_since_epoch().count();
+  EXPECT_EQ(memory_.SaltDays(), (std::vector<int64_t>{today - 1, today}));
+}
+
+TEST_F(ServiceTest, SharedStoreMeansSameSaltAcrossInstances) {
+  ServiceOptions options;
+  options.allowed_origins = {"https://a.example"};
+  FakeRandom other_random(7);  // a different process draws a different candidate salt
+  std::unique_ptr<Service> other = *Service::Create(options, faulty_, clock_, other_random);
+  Call("GET", "/count", {{"User-Agent", "UA"}});
+  Request request{"GET", "/count", {{"User-Agent", "UA"}}, "203.0.113.9", "t"};
+  other->Handle(request, [](Response) {});
+  std::vector<store::Visit> v = memory_.Visits();
+  ASSERT_EQ(v.size(), 2u);
+  // Same store, same day, same visitor: the same hash, although each drew its own candidate.
+  EXPECT_EQ(v[0].visitor, v[1].visitor);
+  EXPECT_EQ(memory_.SaltDays().size(), 1u);
+}
+
+TEST_F(ServiceTest, FailingStoreGivesClean503WithoutDetails) {
+  faulty_.FailAll(UnavailableError("database is locked (SQLITE_BUSY) at /var/lib/x.db"));
+  Response response = Call("GET", "/count", {{"Origin", "https://a.example"}});
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(*response.FindHeader("Content-Type"), "application/json");
+  EXPECT_EQ(*response.FindHeader("Access-Control-Allow-Origin"), "https://a.example");
+  EXPECT_EQ(response.body.find("SQLITE"), std::string::npos);
+  EXPECT_EQ(response.body.find("/var/lib"), std::string::npos);
+  faulty_.FailAll(InternalError("corrupt"));
+  EXPECT_EQ(Call("GET", "/api/count").status, 500);
+  EXPECT_EQ(Call("GET", "/readyz").status, 500);
+  faulty_.Heal();
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+}
+
+TEST_F(ServiceTest, CreateRejectsBadConfiguration) {
+  ServiceOptions bad_origin;
+  bad_origin.allowed_origins = {"a.example"};
+  EXPECT_FALSE(Service::Create(bad_origin, memory_, clock_, random_).ok());
+  ServiceOptions bad_proxy;
+  bad_proxy.trusted_proxies = {"10.0.0.0/99"};
+  EXPECT_FALSE(Service::Create(bad_proxy, memory_, clock_, random_).ok());
+}
+
+}  // namespace
+}  // namespace footfall::core

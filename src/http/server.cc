@@ -1,0 +1,122 @@
+#include "http/server.h"
+
+#include <utility>  // Boost 1.74 Asio needs it in C++20
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <atomic>
+#include <csignal>
+
+#include "base/random.h"
+#include "http/listener.h"
+
+namespace footfall::http {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Impl {
+  Impl(HttpServerOptions opts, core::Service& service, const Clock& clock, LogWriter* log)
+      : options(std::move(opts)),
+        session_context{service, options.limits, clock, log, stopping,
+                        [this] { return NextRequestId(); }, registry} {
+    uint8_t prefix[4];
+    OsRandom().Fill(prefix);
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (uint8_t byte : prefix) {
+      request_id_prefix.push_back(kHex[byte >> 4]);
+      request_id_prefix.push_back(kHex[byte & 0xf]);
+    }
+    request_id_prefix.push_back('-');
+  }
+
+  std::string NextRequestId() {
+    return request_id_prefix + std::to_string(request_counter.fetch_add(1) + 1);
+  }
+
+  void BeginStop() {
+    if (stopping.exchange(true)) return;
+    if (listener) listener->Stop();
+    // Idle event loops may now end; busy ones end when their last session closes.
+    for (auto& guard : idle_guards) guard.reset();
+    registry.StopAllWhenIdle();
+    if (signals) {
+      asio::post(*contexts.front(), [this] {
+        boost::system::error_code ignored;
+        signals->cancel(ignored);
+      });
+    }
+  }
+
+  HttpServerOptions options;
+  std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> request_counter{0};
+  std::string request_id_prefix;
+  SessionRegistry registry;
+  SessionContext session_context;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards;
+  std::shared_ptr<Listener> listener;
+  std::unique_ptr<asio::signal_set> signals;
+};
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions options,
+                                                         core::Service& service,
+                                                         const Clock& clock,
+                                                         LogWriter* request_log) {
+  boost::system::error_code error;
+  const std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
+  const asio::ip::address address = asio::ip::make_address(host, error);
+  if (error) return InvalidArgumentError("'" + options.host + "' is not an IP address");
+  int threads = options.threads;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  auto impl = std::make_unique<Impl>(std::move(options), service, clock, request_log);
+  for (int i = 0; i < threads; ++i) {
+    impl->contexts.push_back(std::make_unique<asio::io_context>(1));
+    impl->idle_guards.push_back(asio::make_work_guard(*impl->contexts.back()));
+  }
+  ASSIGN_OR_RETURN(impl->listener,
+                   Listener::Create(impl->contexts, tcp::endpoint(address, impl->options.port),
+                                    impl->session_context, impl->registry));
+  const uint16_t port = impl->listener->local_endpoint().port();
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(impl)));
+  server->port_ = port;
+  return server;
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() = default;
+
+std::string HttpServer::listen_address() const {
+  const auto endpoint = impl_->listener->local_endpoint();
+  const std::string host = endpoint.address().to_string();
+  return (endpoint.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(port_);
+}
+
+void HttpServer::Run() {
+  Impl& impl = *impl_;
+  if (impl.options.handle_signals) {
+    impl.signals = std::make_unique<asio::signal_set>(*impl.contexts.front(), SIGINT, SIGTERM);
+    impl.signals->async_wait([&impl](boost::system::error_code error, int) {
+      if (!error) impl.BeginStop();
+    });
+  }
+  impl.listener->Start();
+  if (impl.stopping.load()) impl.listener->Stop();  // Stop() came before Run()
+  // Each io_context runs until it has no more work: no listener, no session, no request waiting
+  // on the store. That is the graceful drain.
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < impl.contexts.size(); ++i) {
+    threads.emplace_back([context = impl.contexts[i].get()] { context->run(); });
+  }
+  impl.contexts.front()->run();
+  for (auto& thread : threads) thread.join();
+}
+
+void HttpServer::Stop() { impl_->BeginStop(); }
+
+}  // namespace footfall::http

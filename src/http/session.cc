@@ -1,0 +1,171 @@
+#include "http/session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include "core/request_log.h"
+#include "http/listener.h"
+#include "core/responses.h"
+
+namespace footfall::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace asio = boost::asio;
+
+namespace {
+
+// True for read errors that mean "the peer went away or timed out": close without answering.
+bool IsDisconnect(const beast::error_code& error) {
+  return error == bhttp::error::end_of_stream || error == bhttp::error::partial_message ||
+         error == asio::error::eof || error == asio::error::connection_reset ||
+         error == asio::error::operation_aborted || error == beast::error::timeout ||
+         error == asio::error::broken_pipe;
+}
+
+core::Response ResponseForReadError(const beast::error_code& error) {
+  if (error == bhttp::error::header_limit) {
+    return core::ErrorResponse(431, "headers_too_large", "Request headers are too large.");
+  }
+  if (error == bhttp::error::body_limit) {
+    return core::ErrorResponse(413, "body_too_large", "Request body is too large.");
+  }
+  return core::ErrorResponse(400, "bad_request", "The request is not valid HTTP/1.1.");
+}
+
+}  // namespace
+
+Session::Session(asio::ip::tcp::socket socket, const SessionContext& context)
+    : stream_(std::move(socket)), context_(context) {
+  beast::error_code error;
+  const auto endpoint = stream_.socket().remote_endpoint(error);
+  if (!error) peer_address_ = endpoint.address().to_string();
+  // Bounds how much a pipelining client can make us hold.
+  buffer_.max_size(context_.limits.max_header_bytes + context_.limits.max_body_bytes + 4096);
+}
+
+Session::~Session() { context_.registry.Remove(this); }
+
+void Session::Start() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+}
+
+void Session::StopWhenIdle() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->reading_) self->stream_.socket().cancel();
+  });
+}
+
+void Session::ReadRequest() {
+  if (context_.stopping.load()) {
+    Close();
+    return;
+  }
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(context_.limits.max_header_bytes));
+  parser_->body_limit(context_.limits.max_body_bytes);
+  stream_.expires_after(context_.limits.read_timeout);
+  reading_ = true;
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code error, size_t) {
+                      self->reading_ = false;
+                      self->OnRead(error);
+                    });
+}
+
+void Session::OnRead(beast::error_code error) {
+  if (error && (IsDisconnect(error) || error == bhttp::error::buffer_overflow)) {
+    Close();
+    return;
+  }
+  started_ = std::chrono::steady_clock::now();
+  request_id_ = context_.next_request_id();
+  if (error) {
+    method_ = "OTHER";
+    keep_alive_ = false;
+    core::Response response = ResponseForReadError(error);
+    response.route = "unknown";
+    WriteResponse(std::move(response));
+    return;
+  }
+  HandleRequest();
+}
+
+void Session::HandleRequest() {
+  const auto& message = parser_->get();
+  ++requests_served_;
+  keep_alive_ = message.keep_alive() && !context_.stopping.load() &&
+                requests_served_ < context_.limits.max_requests_per_connection;
+  method_ = std::string(message.method_string());
+
+  core::Request request;
+  request.method = method_;
+  request.target = std::string(message.target());
+  request.peer_address = peer_address_;
+  request.request_id = request_id_;
+  request.headers.reserve(16);
+  for (const auto& field : message) {
+    request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  }
+  if (request.target.empty() || request.target.front() != '/') {
+    core::Response response =
+        core::ErrorResponse(400, "bad_request", "The request target must be a path.");
+    response.route = "unknown";
+    WriteResponse(std::move(response));
+    return;
+  }
+  // The service may complete on a store thread: hop back to this connection's executor, and keep
+  // the io_context running until it does (that is what lets shutdown wait for in-flight requests).
+  auto work = asio::make_work_guard(stream_.get_executor());
+  context_.service.Handle(request, [self = shared_from_this(),
+                                    work = std::move(work)](core::Response response) mutable {
+    auto executor = self->stream_.get_executor();
+    asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
+      self->WriteResponse(std::move(response));
+    });
+    work.reset();
+  });
+}
+
+void Session::WriteResponse(core::Response response) {
+  response_ = {};
+  response_.version(11);
+  response_.result(static_cast<unsigned>(response.status));
+  response_.set(bhttp::field::server, "footfall");
+  response_.set("X-Request-Id", request_id_);
+  for (const core::Header& header : response.headers) response_.set(header.name, header.value);
+  response_.body() = std::move(response.body);
+  response_.keep_alive(keep_alive_);
+  response_.prepare_payload();
+
+  if (context_.request_log != nullptr) {
+    const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started_);
+    context_.request_log->Write(core::FormatRequestLogLine(context_.clock.Now(), request_id_,
+                                                           method_, response, latency.count()));
+  }
+
+  const bool close = !keep_alive_;
+  stream_.expires_after(context_.limits.write_timeout);
+  bhttp::async_write(stream_, response_,
+                     [self = shared_from_this(), close](beast::error_code error, size_t) {
+                       self->OnWrite(error, close);
+                     });
+}
+
+void Session::OnWrite(beast::error_code error, bool close) {
+  if (error || close) {
+    Close();
+    return;
+  }
+  ReadRequest();
+}
+
+void Session::Close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.socket().close(ignored);
+}
+
+}  // namespace footfall::http

@@ -1,0 +1,74 @@
+// Session: one HTTP/1.1 connection. Reads a request under the HttpLimits, turns it into a
+// core::Request, hands it to core::Service, and writes the response when the service completes —
+// possibly on a store thread, from which the result is posted back to the connection's executor.
+// One request at a time per connection (pipelined requests wait in the bounded read buffer).
+// All methods run on the connection's executor; StopWhenIdle may be called from any thread.
+#pragma once
+
+#include <utility>  // Boost 1.74 Asio needs it in C++20
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+#include "base/log_writer.h"
+#include "core/service.h"
+#include "http/limits.h"
+
+namespace footfall::http {
+
+class SessionRegistry;
+
+// What every session shares: the handler, limits, logging and the server's stop flag.
+struct SessionContext {
+  core::Service& service;
+  const HttpLimits& limits;
+  const Clock& clock;
+  LogWriter* request_log;              // null: request logging off
+  std::atomic<bool>& stopping;          // set when the server is shutting down
+  std::function<std::string()> next_request_id;
+  SessionRegistry& registry;            // sessions remove themselves when destroyed
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(boost::asio::ip::tcp::socket socket, const SessionContext& context);
+  ~Session();
+
+  // Starts reading requests.
+  void Start();
+  // Closes the connection if it is waiting for a request; a request in flight completes first.
+  // Thread-safe.
+  void StopWhenIdle();
+
+ private:
+  void ReadRequest();
+  void OnRead(boost::beast::error_code error);
+  void HandleRequest();
+  void WriteResponse(core::Response response);
+  void OnWrite(boost::beast::error_code error, bool close);
+  void Close();
+
+  boost::beast::tcp_stream stream_;
+  const SessionContext& context_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  boost::beast::http::response<boost::beast::http::string_body> response_;
+  std::string peer_address_;
+  // Per request, for the log line.
+  std::string request_id_;
+  std::string method_;
+  std::chrono::steady_clock::time_point started_;
+  bool keep_alive_ = false;
+  bool reading_ = false;  // only touched on the executor
+  size_t requests_served_ = 0;
+};
+
+}  // namespace footfall::http

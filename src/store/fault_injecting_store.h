@@ -1,0 +1,36 @@
+// FaultInjectingStore: forwards to another Store, except that calls can be made to fail with a
+// chosen Status — the way tests drive store failures through the real request path.
+// Thread-safe; the wrapped store must outlive this one.
+#pragma once
+
+#include <mutex>
+#include <optional>
+
+#include "store/store.h"
+
+namespace footfall::store {
+
+class FaultInjectingStore final : public Store {
+ public:
+  explicit FaultInjectingStore(Store& base) : base_(base) {}
+
+  // From now on every call fails with `status` (nothing reaches the wrapped store).
+  void FailAll(Status status);
+  // Calls reach the wrapped store again.
+  void Heal();
+
+  void RecordVisit(Visit visit, Callback<RecordedVisit> done) override;
+  void ReadTotal(Callback<int64_t> done) override;
+  void GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Salt> done) override;
+  void CheckReady(StatusCallback done) override;
+  std::string Describe() const override { return "faulty(" + base_.Describe() + ")"; }
+
+ private:
+  std::optional<Status> Fault() const;
+
+  Store& base_;
+  mutable std::mutex mu_;
+  std::optional<Status> fault_;
+};
+
+}  // namespace footfall::store

@@ -1,0 +1,36 @@
+// MemoryStore: a Store kept in process memory, for tests and `--store memory:`. Nothing survives
+// the process. Calls complete synchronously, on the caller's thread. Thread-safe.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "store/store.h"
+
+namespace footfall::store {
+
+class MemoryStore final : public Store {
+ public:
+  void RecordVisit(Visit visit, Callback<RecordedVisit> done) override;
+  void ReadTotal(Callback<int64_t> done) override;
+  void GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Salt> done) override;
+  void CheckReady(StatusCallback done) override;
+  std::string Describe() const override { return "memory:"; }
+
+  // A copy of every stored visit, oldest first. For tests.
+  std::vector<Visit> Visits() const;
+  // The days that currently have a salt. For tests.
+  std::vector<int64_t> SaltDays() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Visit> visits_;
+  std::unordered_set<std::string> visit_ids_;
+  int64_t total_ = 0;
+  std::map<int64_t, Salt> salts_;
+};
+
+}  // namespace footfall::store

@@ -1,0 +1,51 @@
+#include "store/sqlite/sqlite_handle.h"
+
+namespace footfall::store::sqlite {
+
+Status SqliteError(sqlite3* db, int result_code, std::string_view what) {
+  std::string message(what);
+  message += ": ";
+  message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(result_code);
+  switch (result_code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return UnavailableError(std::move(message));
+    case SQLITE_FULL:
+      return ResourceExhaustedError(std::move(message));
+    case SQLITE_CONSTRAINT:
+      return AlreadyExistsError(std::move(message));
+    case SQLITE_READONLY:
+      return FailedPreconditionError(std::move(message));
+    default:
+      return InternalError(std::move(message));
+  }
+}
+
+StatusOr<Connection> OpenConnection(const std::string& path, int flags, int busy_timeout_ms) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  Connection db(raw);
+  if (rc != SQLITE_OK) return SqliteError(db.get(), rc, "opening " + path);
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  return db;
+}
+
+Status Execute(sqlite3* db, const char* sql) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, "executing statement");
+  return OkStatus();
+}
+
+StatusOr<Statement> Prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  Statement statement(raw);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, "preparing statement");
+  return statement;
+}
+
+}  // namespace footfall::store::sqlite

@@ -1,0 +1,87 @@
+// SqliteStore: the embedded default Store, one SQLite file in WAL mode with synchronous=FULL.
+//
+// Group commit: RecordVisit() only queues. One writer thread takes every queued visit (up to
+// max_batch), inserts them and adds their number to the counter in ONE transaction, waits for the
+// commit to reach the disk, and only then completes their callbacks. So a success means the visit
+// is durable, one fsync serves a whole batch, and a crash loses only visits not yet acknowledged.
+// Reads run on a separate reader thread with its own connection (WAL: readers never wait for the
+// writer). All methods are thread-safe and never block the caller on disk I/O.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "store/sqlite/sqlite_handle.h"
+#include "store/store.h"
+
+namespace footfall::store::sqlite {
+
+struct SqliteOptions {
+  // Database file; its parent directory is created if missing. Required.
+  std::string path;
+  // Most visits committed in one transaction. Default 1024.
+  size_t max_batch = 1024;
+  // Most visits waiting for the writer; beyond it RecordVisit fails fast with
+  // kResourceExhausted instead of letting memory and latency grow without bound. Default 65536.
+  size_t max_queued_visits = 65536;
+  // How long a connection waits for a lock held by another process. Default 5000 ms.
+  int busy_timeout_ms = 5000;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database and its schema, and starts the writer and reader
+  // threads. Errors: kUnavailable (cannot create or open the file), kFailedPrecondition (the file
+  // is not a footfall database or is from a newer version), kInternal.
+  static StatusOr<std::unique_ptr<SqliteStore>> Open(SqliteOptions options);
+  // Commits every queued visit and completes every callback, then closes.
+  ~SqliteStore() override;
+
+  void RecordVisit(Visit visit, Callback<RecordedVisit> done) override;
+  void ReadTotal(Callback<int64_t> done) override;
+  void GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Salt> done) override;
+  void CheckReady(StatusCallback done) override;
+  std::string Describe() const override { return "sqlite:" + options_.path; }
+
+ private:
+  struct PendingVisit {
+    Visit visit;
+    Callback<RecordedVisit> done;
+  };
+  // A job for one of the threads, run with that thread's connection.
+  using Job = std::function<void(sqlite3*)>;
+  // One connection's thread with its job queue.
+  class Worker;
+
+  explicit SqliteStore(SqliteOptions options);
+  Status Start();
+  void WriterLoop();
+  // Commits `batch` in one transaction and completes its callbacks.
+  void CommitBatch(std::deque<PendingVisit>& batch);
+  // Tries `batch` as one transaction; on success returns the counter total after it.
+  StatusOr<int64_t> TryCommit(std::deque<PendingVisit>& batch);
+
+  const SqliteOptions options_;
+
+  Connection writer_db_;
+  Statement insert_visit_;
+  Statement add_to_total_;
+  Statement begin_, commit_, rollback_;
+
+  std::mutex mu_;
+  std::condition_variable wake_writer_;
+  std::deque<PendingVisit> queued_visits_;  // guarded by mu_
+  std::deque<Job> queued_write_jobs_;       // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  std::thread writer_thread_;
+
+  std::unique_ptr<Worker> reader_;
+};
+
+}  // namespace footfall::store::sqlite

@@ -1,0 +1,188 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
+
+namespace footfall::store::sqlite {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("footfall-sqlite-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    path_ = (dir_ / "nested" / "footfall.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<SqliteStore> OpenStore() {
+    SqliteOptions options;
+    options.path = path_;
+    StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  static Visit MakeVisit(int i) {
+    Visit v;
+    v.visit_id = "0190" + std::to_string(1000000 + i);
+    v.timestamp = "2026-11-25T10:00:00.000Z";
+    v.visitor = "0123456789abcdef0123456789abcdef";
+    v.user_agent = "UA";
+    v.path = "/p";
+    v.site = "a.example";
+    v.expiration_time = 1;
+    return v;
+  }
+
+  static StatusOr<RecordedVisit> Record(Store& store, Visit visit) {
+    std::promise<StatusOr<RecordedVisit>> promise;
+    store.RecordVisit(std::move(visit),
+                      [&](StatusOr<RecordedVisit> r) { promise.set_value(std::move(r)); });
+    return promise.get_future().get();
+  }
+
+  static StatusOr<int64_t> Total(Store& store) {
+    std::promise<StatusOr<int64_t>> promise;
+    store.ReadTotal([&](StatusOr<int64_t> r) { promise.set_value(std::move(r)); });
+    return promise.get_future().get();
+  }
+
+  static StatusOr<Salt> SaltFor(Store& store, int64_t day, uint8_t fill) {
+    Salt candidate;
+    candidate.fill(fill);
+    std::promise<StatusOr<Salt>> promise;
+    store.GetOrCreateDailySalt(day, candidate,
+                               [&](StatusOr<Salt> r) { promise.set_value(std::move(r)); });
+    return promise.get_future().get();
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteStoreTest, CreatesDirectoryAndCountsFromZero) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(fs::exists(path_));
+  EXPECT_EQ(*Total(*store), 0);
+  EXPECT_EQ(Record(*store, MakeVisit(1))->total, 1);
+  EXPECT_EQ(Record(*store, MakeVisit(2))->total, 2);
+  EXPECT_EQ(*Total(*store), 2);
+}
+
+TEST_F(SqliteStoreTest, CountSurvivesReopen) {
+  {
+    auto store = OpenStore();
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(Record(*store, MakeVisit(i)).ok());
+  }
+  auto store = OpenStore();
+  EXPECT_EQ(*Total(*store), 5);
+  EXPECT_EQ(Record(*store, MakeVisit(5))->total, 6);
+}
+
+TEST_F(SqliteStoreTest, ConcurrentVisitsAreBatchedAndEachGetsItsOwnTotal) {
+  auto store = OpenStore();
+  constexpr int kVisits = 4000;
+  std::mutex mu;
+  std::set<int64_t> totals;
+  std::atomic<int> done{0};
+  std::atomic<int> largest_batch{0};
+  std::promise<void> all_done;
+  for (int i = 0; i < kVisits; ++i) {
+    store->RecordVisit(MakeVisit(i), [&](StatusOr<RecordedVisit> r) {
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      {
+        std::lock_guard lock(mu);
+        totals.insert(r->total);
+      }
+      int seen = largest_batch.load();
+      while (r->batch_size > seen && !largest_batch.compare_exchange_weak(seen, r->batch_size)) {
+      }
+      if (++done == kVisits) all_done.set_value();
+    });
+  }
+  all_done.get_future().wait();
+  EXPECT_EQ(totals.size(), static_cast<size_t>(kVisits));
+  EXPECT_EQ(*totals.begin(), 1);
+  EXPECT_EQ(*totals.rbegin(), kVisits);
+  EXPECT_GT(largest_batch.load(), 1) << "visits queued together must share a commit";
+  EXPECT_EQ(*Total(*store), kVisits);
+}
+
+TEST_F(SqliteStoreTest, DuplicateVisitFailsAloneWithoutFailingItsBatch) {
+  auto store = OpenStore();
+  ASSERT_TRUE(Record(*store, MakeVisit(7)).ok());
+  std::promise<void> finished;
+  std::atomic<int> remaining{3};
+  std::vector<StatusCode> codes(3);
+  for (int i : {0, 1, 2}) {
+    store->RecordVisit(MakeVisit(i == 1 ? 7 : 100 + i), [&, i](StatusOr<RecordedVisit> r) {
+      codes[i] = r.status().code();
+      if (--remaining == 0) finished.set_value();
+    });
+  }
+  finished.get_future().wait();
+  EXPECT_EQ(codes[0], StatusCode::kOk);
+  EXPECT_EQ(codes[1], StatusCode::kAlreadyExists);
+  EXPECT_EQ(codes[2], StatusCode::kOk);
+  EXPECT_EQ(*Total(*store), 3);
+}
+
+TEST_F(SqliteStoreTest, SaltIsAgreedPerDayAndExpires) {
+  auto store = OpenStore();
+  const Salt first = *SaltFor(*store, 100, 1);
+  EXPECT_EQ(*SaltFor(*store, 100, 2), first) << "the first stored candidate wins";
+  const Salt next_day = *SaltFor(*store, 101, 3);
+  EXPECT_NE(next_day, first);
+  SaltFor(*store, 102, 4).status().IgnoreError();  // deletes day 100 (older than 101)
+  EXPECT_NE(*SaltFor(*store, 100, 5), first) << "a destroyed salt never comes back";
+}
+
+TEST_F(SqliteStoreTest, RefusesNewerSchemaAndNonDatabases) {
+  {
+    auto store = OpenStore();
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  SqliteOptions options;
+  options.path = path_;
+  EXPECT_EQ(SqliteStore::Open(options).status().code(), StatusCode::kFailedPrecondition);
+
+  const std::string garbage = (dir_ / "garbage.db").string();
+  std::ofstream(garbage) << std::string(8192, 'x');
+  options.path = garbage;
+  EXPECT_FALSE(SqliteStore::Open(options).ok());
+}
+
+TEST_F(SqliteStoreTest, DestructionCommitsQueuedVisits) {
+  std::atomic<int> acknowledged{0};
+  {
+    auto store = OpenStore();
+    for (int i = 0; i < 500; ++i) {
+      store->RecordVisit(MakeVisit(i), [&](StatusOr<RecordedVisit> r) {
+        if (r.ok()) ++acknowledged;
+      });
+    }
+  }
+  EXPECT_EQ(acknowledged.load(), 500);
+  auto store = OpenStore();
+  EXPECT_EQ(*Total(*store), 500);
+}
+
+}  // namespace
+}  // namespace footfall::store::sqlite
