@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build serve test bench clean
+.PHONY: all deps build serve test bench fuzz clean
 
 all: build
 
@@ -26,5 +26,13 @@ bench: build
 	@scripts/install-deps.sh --bench
 	bash bench/run.sh $(BUILD_DIR)/footfall
 
+# Builds the fuzz targets with clang + libFuzzer + ASan/UBSan and runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DFOOTFALL_FUZZ=ON
+	cmake --build build-fuzz --target request_fuzz
+	mkdir -p build-fuzz/corpus/request
+	build-fuzz/fuzz/request_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus/request fuzz/corpus/request
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz
