@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <set>
 #include <thread>
+
+#include "store/blocking.h"
 
 namespace footfall::store::sqlite {
 namespace {
@@ -45,28 +47,6 @@ class SqliteStoreTest : public ::testing::Test {
     return v;
   }
 
-  static StatusOr<RecordedVisit> Record(Store& store, Visit visit) {
-    std::promise<StatusOr<RecordedVisit>> promise;
-    store.RecordVisit(std::move(visit),
-                      [&](StatusOr<RecordedVisit> r) { promise.set_value(std::move(r)); });
-    return promise.get_future().get();
-  }
-
-  static StatusOr<int64_t> Total(Store& store) {
-    std::promise<StatusOr<int64_t>> promise;
-    store.ReadTotal([&](StatusOr<int64_t> r) { promise.set_value(std::move(r)); });
-    return promise.get_future().get();
-  }
-
-  static StatusOr<Salt> SaltFor(Store& store, int64_t day, uint8_t fill) {
-    Salt candidate;
-    candidate.fill(fill);
-    std::promise<StatusOr<Salt>> promise;
-    store.GetOrCreateDailySalt(day, candidate,
-                               [&](StatusOr<Salt> r) { promise.set_value(std::move(r)); });
-    return promise.get_future().get();
-  }
-
   fs::path dir_;
   std::string path_;
 };
@@ -75,20 +55,10 @@ TEST_F(SqliteStoreTest, CreatesDirectoryAndCountsFromZero) {
   auto store = OpenStore();
   ASSERT_TRUE(store);
   EXPECT_TRUE(fs::exists(path_));
-  EXPECT_EQ(*Total(*store), 0);
-  EXPECT_EQ(Record(*store, MakeVisit(1))->total, 1);
-  EXPECT_EQ(Record(*store, MakeVisit(2))->total, 2);
-  EXPECT_EQ(*Total(*store), 2);
-}
-
-TEST_F(SqliteStoreTest, CountSurvivesReopen) {
-  {
-    auto store = OpenStore();
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(Record(*store, MakeVisit(i)).ok());
-  }
-  auto store = OpenStore();
-  EXPECT_EQ(*Total(*store), 5);
-  EXPECT_EQ(Record(*store, MakeVisit(5))->total, 6);
+  EXPECT_EQ(*ReadTotalAndWait(*store), 0);
+  EXPECT_EQ(RecordVisitAndWait(*store, MakeVisit(1))->total, 1);
+  EXPECT_EQ(RecordVisitAndWait(*store, MakeVisit(2))->total, 2);
+  EXPECT_EQ(*ReadTotalAndWait(*store), 2);
 }
 
 TEST_F(SqliteStoreTest, ConcurrentVisitsAreBatchedAndEachGetsItsOwnTotal) {
@@ -117,12 +87,12 @@ TEST_F(SqliteStoreTest, ConcurrentVisitsAreBatchedAndEachGetsItsOwnTotal) {
   EXPECT_EQ(*totals.begin(), 1);
   EXPECT_EQ(*totals.rbegin(), kVisits);
   EXPECT_GT(largest_batch.load(), 1) << "visits queued together must share a commit";
-  EXPECT_EQ(*Total(*store), kVisits);
+  EXPECT_EQ(*ReadTotalAndWait(*store), kVisits);
 }
 
 TEST_F(SqliteStoreTest, DuplicateVisitFailsAloneWithoutFailingItsBatch) {
   auto store = OpenStore();
-  ASSERT_TRUE(Record(*store, MakeVisit(7)).ok());
+  ASSERT_TRUE(RecordVisitAndWait(*store, MakeVisit(7)).ok());
   std::promise<void> finished;
   std::atomic<int> remaining{3};
   std::vector<StatusCode> codes(3);
@@ -136,17 +106,7 @@ TEST_F(SqliteStoreTest, DuplicateVisitFailsAloneWithoutFailingItsBatch) {
   EXPECT_EQ(codes[0], StatusCode::kOk);
   EXPECT_EQ(codes[1], StatusCode::kAlreadyExists);
   EXPECT_EQ(codes[2], StatusCode::kOk);
-  EXPECT_EQ(*Total(*store), 3);
-}
-
-TEST_F(SqliteStoreTest, SaltIsAgreedPerDayAndExpires) {
-  auto store = OpenStore();
-  const Salt first = *SaltFor(*store, 100, 1);
-  EXPECT_EQ(*SaltFor(*store, 100, 2), first) << "the first stored candidate wins";
-  const Salt next_day = *SaltFor(*store, 101, 3);
-  EXPECT_NE(next_day, first);
-  SaltFor(*store, 102, 4).status().IgnoreError();  // deletes day 100 (older than 101)
-  EXPECT_NE(*SaltFor(*store, 100, 5), first) << "a destroyed salt never comes back";
+  EXPECT_EQ(*ReadTotalAndWait(*store), 3);
 }
 
 TEST_F(SqliteStoreTest, RefusesNewerSchemaAndNonDatabases) {
@@ -181,7 +141,7 @@ TEST_F(SqliteStoreTest, DestructionCommitsQueuedVisits) {
   }
   EXPECT_EQ(acknowledged.load(), 500);
   auto store = OpenStore();
-  EXPECT_EQ(*Total(*store), 500);
+  EXPECT_EQ(*ReadTotalAndWait(*store), 500);
 }
 
 }  // namespace

@@ -1,0 +1,42 @@
+// Blocking wrappers over the asynchronous Store calls, for callers that handle one thing at a
+// time (CLI subcommands, the Lambda loop, tests). Each waits for the callback on the calling
+// thread. Thread-safe as the Store is; never call from a thread the store completes on.
+#pragma once
+
+#include <future>
+
+#include "store/store.h"
+
+namespace footfall::store {
+
+template <typename T, typename Start>
+StatusOr<T> Wait(Start start) {
+  auto promise = std::make_shared<std::promise<StatusOr<T>>>();
+  std::future<StatusOr<T>> future = promise->get_future();
+  start([promise](StatusOr<T> result) { promise->set_value(std::move(result)); });
+  return future.get();
+}
+
+inline StatusOr<RecordedVisit> RecordVisitAndWait(Store& store, Visit visit) {
+  return Wait<RecordedVisit>(
+      [&](Callback<RecordedVisit> done) { store.RecordVisit(std::move(visit), std::move(done)); });
+}
+
+inline StatusOr<int64_t> ReadTotalAndWait(Store& store) {
+  return Wait<int64_t>([&](Callback<int64_t> done) { store.ReadTotal(std::move(done)); });
+}
+
+inline StatusOr<Salt> GetOrCreateDailySaltAndWait(Store& store, int64_t day, Salt candidate) {
+  return Wait<Salt>([&](Callback<Salt> done) {
+    store.GetOrCreateDailySalt(day, candidate, std::move(done));
+  });
+}
+
+inline Status CheckReadyAndWait(Store& store) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> future = promise->get_future();
+  store.CheckReady([promise](Status status) { promise->set_value(std::move(status)); });
+  return future.get();
+}
+
+}  // namespace footfall::store

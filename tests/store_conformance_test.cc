@@ -1,0 +1,147 @@
+// The Store conformance suite: the same behaviour checks against every engine, each a real one
+// (a SQLite file here; PostgreSQL and DynamoDB join as their engines land).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "store/blocking.h"
+#include "store/memory_store.h"
+#include "store/open_store.h"
+
+namespace footfall::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// How to get a fresh instance of one engine.
+struct Engine {
+  std::string name;
+  // Returns a store URI for a fresh, empty database in `dir`.
+  std::function<std::string(const fs::path& dir)> fresh_uri;
+};
+
+class StoreConformanceTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("footfall-conformance-" + std::to_string(::getpid()) + "-" + GetParam().name + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    uri_ = GetParam().fresh_uri(dir_);
+    store_ = Open();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<Store> Open() {
+    StatusOr<std::unique_ptr<Store>> store = OpenStore(uri_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  static Visit MakeVisit(int i) {
+    Visit v;
+    char id[40];
+    std::snprintf(id, sizeof id, "019ab8f0-0000-7000-8000-%012d", i);
+    v.visit_id = id;
+    v.timestamp = "2026-11-25T10:00:00.000Z";
+    v.visitor = "0123456789abcdef0123456789abcdef";
+    v.user_agent = "Mozilla/5.0";
+    v.path = "/p";
+    v.referrer = "news.example";
+    v.site = "a.example";
+    v.expiration_time = 1'803'376'800;
+    return v;
+  }
+
+  fs::path dir_;
+  std::string uri_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreConformanceTest, StartsAtZeroAndCountsEachVisit) {
+  ASSERT_TRUE(store_);
+  EXPECT_EQ(*ReadTotalAndWait(*store_), 0);
+  EXPECT_EQ(RecordVisitAndWait(*store_, MakeVisit(1))->total, 1);
+  EXPECT_EQ(RecordVisitAndWait(*store_, MakeVisit(2))->total, 2);
+  EXPECT_EQ(*ReadTotalAndWait(*store_), 2);
+  EXPECT_TRUE(CheckReadyAndWait(*store_).ok());
+}
+
+TEST_P(StoreConformanceTest, ConcurrentVisitsGetDistinctTotalsAndExactSum) {
+  constexpr int kThreads = 8, kPerThread = 100;
+  std::mutex mu;
+  std::set<int64_t> totals;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        StatusOr<RecordedVisit> r = RecordVisitAndWait(*store_, MakeVisit(t * kPerThread + i));
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        std::lock_guard lock(mu);
+        totals.insert(r->total);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(totals.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(*ReadTotalAndWait(*store_), kThreads * kPerThread);
+}
+
+TEST_P(StoreConformanceTest, DuplicateVisitIdIsRejectedAndNotCounted) {
+  ASSERT_TRUE(RecordVisitAndWait(*store_, MakeVisit(5)).ok());
+  EXPECT_EQ(RecordVisitAndWait(*store_, MakeVisit(5)).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(*ReadTotalAndWait(*store_), 1);
+}
+
+TEST_P(StoreConformanceTest, DailySaltIsAgreedAndDestroyedAfterTwoDays) {
+  Salt a, b, c;
+  a.fill(1);
+  b.fill(2);
+  c.fill(3);
+  EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20000, a), a);
+  EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20000, b), a) << "first stored candidate wins";
+  EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20001, b), b);
+  EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20002, c), c);
+  // Day 20000's salt is gone: asking again stores the new candidate instead.
+  EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20000, c), c);
+}
+
+// Only engines that keep data (every engine but memory:).
+using DurableStoreConformanceTest = StoreConformanceTest;
+
+TEST_P(DurableStoreConformanceTest, DataSurvivesReopen) {
+  ASSERT_TRUE(RecordVisitAndWait(*store_, MakeVisit(1)).ok());
+  Salt salt;
+  salt.fill(9);
+  ASSERT_TRUE(GetOrCreateDailySaltAndWait(*store_, 30000, salt).ok());
+  store_.reset();
+  store_ = Open();
+  EXPECT_EQ(*ReadTotalAndWait(*store_), 1);
+  Salt other;
+  other.fill(8);
+  EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 30000, other), salt);
+}
+
+const Engine kMemory{"memory", [](const fs::path&) { return std::string("memory:"); }};
+const Engine kSqlite{"sqlite",
+                     [](const fs::path& dir) { return "sqlite:" + (dir / "footfall.db").string(); }};
+
+std::string EngineName(const ::testing::TestParamInfo<Engine>& info) { return info.param.name; }
+
+INSTANTIATE_TEST_SUITE_P(Engines, StoreConformanceTest, ::testing::Values(kMemory, kSqlite),
+                         EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, DurableStoreConformanceTest, ::testing::Values(kSqlite),
+                         EngineName);
+
+}  // namespace
+}  // namespace footfall::store
