@@ -3,6 +3,7 @@
 // Plain values: safe to move between threads, not to mutate concurrently.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,8 @@ struct Request {
   std::vector<Header> headers;
   std::string peer_address;    // the socket peer (or API Gateway's sourceIp): never stored/logged
   std::string request_id;      // for logs; the adapter assigns it
+  // When the answer is due (Lambda: the invocation deadline). Store calls give up after it.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 
   // Returns the first header named `name` (case-insensitive), if any.
   std::optional<std::string_view> FindHeader(std::string_view name) const;

@@ -166,14 +166,15 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
           (now + std::chrono::days(options_.retention_days)).time_since_epoch())
           .count();
 
-  WithDailySalt(UtcDayNumber(now), [this, client, visit = std::move(visit),
+  const store::Deadline deadline = request.deadline;
+  WithDailySalt(UtcDayNumber(now), deadline, [this, client, deadline, visit = std::move(visit),
                                     done = std::move(done)](StatusOr<store::Salt> salt) mutable {
     if (!salt.ok()) {
       done(StoreFailureResponse(salt.status()));
       return;
     }
     visit.visitor = VisitorHash(*salt, client, visit.user_agent, visit.site);
-    store_.RecordVisit(std::move(visit),
+    store_.RecordVisit(std::move(visit), deadline,
                        [done = std::move(done)](StatusOr<store::RecordedVisit> recorded) {
                          if (!recorded.ok()) {
                            done(StoreFailureResponse(recorded.status()));
@@ -186,8 +187,8 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
   });
 }
 
-void Service::HandleReadCount(const Request&, Done done) {
-  store_.ReadTotal([done = std::move(done)](StatusOr<int64_t> total) {
+void Service::HandleReadCount(const Request& request, Done done) {
+  store_.ReadTotal(request.deadline, [done = std::move(done)](StatusOr<int64_t> total) {
     done(total.ok() ? CountResponse(*total) : StoreFailureResponse(total.status()));
   });
 }
@@ -199,8 +200,8 @@ void Service::HandleHealth(const Request&, Done done) {
   done(std::move(response));
 }
 
-void Service::HandleReady(const Request&, Done done) {
-  store_.CheckReady([done = std::move(done)](Status status) {
+void Service::HandleReady(const Request& request, Done done) {
+  store_.CheckReady(request.deadline, [done = std::move(done)](Status status) {
     if (!status.ok()) {
       done(StoreFailureResponse(status));
       return;
@@ -212,7 +213,8 @@ void Service::HandleReady(const Request&, Done done) {
   });
 }
 
-void Service::WithDailySalt(int64_t day, std::function<void(StatusOr<store::Salt>)> then) {
+void Service::WithDailySalt(int64_t day, store::Deadline deadline,
+                            std::function<void(StatusOr<store::Salt>)> then) {
   std::optional<store::Salt> cached;
   {
     std::lock_guard lock(salt_mu_);
@@ -225,7 +227,7 @@ void Service::WithDailySalt(int64_t day, std::function<void(StatusOr<store::Salt
   store::Salt candidate;
   random_.Fill(candidate);
   store_.GetOrCreateDailySalt(
-      day, candidate, [this, day, then = std::move(then)](StatusOr<store::Salt> salt) {
+      day, candidate, deadline, [this, day, then = std::move(then)](StatusOr<store::Salt> salt) {
         if (salt.ok()) {
           std::lock_guard lock(salt_mu_);
           if (day >= salt_day_) {

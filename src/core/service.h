@@ -60,7 +60,8 @@ class Service {
 
   // Calls `then` with the salt for `day`, fetching (and agreeing on) it through the store once
   // per day. On a store error calls `then` with that error.
-  void WithDailySalt(int64_t day, std::function<void(StatusOr<store::Salt>)> then);
+  void WithDailySalt(int64_t day, store::Deadline deadline,
+                     std::function<void(StatusOr<store::Salt>)> then);
 
   static const std::vector<Route>& Routes();
 

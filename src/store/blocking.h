@@ -17,25 +17,27 @@ StatusOr<T> Wait(Start start) {
   return future.get();
 }
 
-inline StatusOr<RecordedVisit> RecordVisitAndWait(Store& store, Visit visit) {
+inline StatusOr<RecordedVisit> RecordVisitAndWait(Store& store, Visit visit,
+                                                 Deadline deadline = kNoDeadline) {
   return Wait<RecordedVisit>(
-      [&](Callback<RecordedVisit> done) { store.RecordVisit(std::move(visit), std::move(done)); });
+      [&](Callback<RecordedVisit> done) { store.RecordVisit(std::move(visit), deadline, std::move(done)); });
 }
 
-inline StatusOr<int64_t> ReadTotalAndWait(Store& store) {
-  return Wait<int64_t>([&](Callback<int64_t> done) { store.ReadTotal(std::move(done)); });
+inline StatusOr<int64_t> ReadTotalAndWait(Store& store, Deadline deadline = kNoDeadline) {
+  return Wait<int64_t>([&](Callback<int64_t> done) { store.ReadTotal(deadline, std::move(done)); });
 }
 
-inline StatusOr<Salt> GetOrCreateDailySaltAndWait(Store& store, int64_t day, Salt candidate) {
+inline StatusOr<Salt> GetOrCreateDailySaltAndWait(Store& store, int64_t day, Salt candidate,
+                                                  Deadline deadline = kNoDeadline) {
   return Wait<Salt>([&](Callback<Salt> done) {
-    store.GetOrCreateDailySalt(day, candidate, std::move(done));
+    store.GetOrCreateDailySalt(day, candidate, deadline, std::move(done));
   });
 }
 
-inline Status CheckReadyAndWait(Store& store) {
+inline Status CheckReadyAndWait(Store& store, Deadline deadline = kNoDeadline) {
   auto promise = std::make_shared<std::promise<Status>>();
   std::future<Status> future = promise->get_future();
-  store.CheckReady([promise](Status status) { promise->set_value(std::move(status)); });
+  store.CheckReady(deadline, [promise](Status status) { promise->set_value(std::move(status)); });
   return future.get();
 }
 

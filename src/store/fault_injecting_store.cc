@@ -17,24 +17,26 @@ std::optional<Status> FaultInjectingStore::Fault() const {
   return fault_;
 }
 
-void FaultInjectingStore::RecordVisit(Visit visit, Callback<RecordedVisit> done) {
+void FaultInjectingStore::RecordVisit(Visit visit, Deadline deadline,
+                                      Callback<RecordedVisit> done) {
   if (auto fault = Fault()) return done(*fault);
-  base_.RecordVisit(std::move(visit), std::move(done));
+  base_.RecordVisit(std::move(visit), deadline, std::move(done));
 }
 
-void FaultInjectingStore::ReadTotal(Callback<int64_t> done) {
+void FaultInjectingStore::ReadTotal(Deadline deadline, Callback<int64_t> done) {
   if (auto fault = Fault()) return done(*fault);
-  base_.ReadTotal(std::move(done));
+  base_.ReadTotal(deadline, std::move(done));
 }
 
-void FaultInjectingStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Salt> done) {
+void FaultInjectingStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
+                                               Callback<Salt> done) {
   if (auto fault = Fault()) return done(*fault);
-  base_.GetOrCreateDailySalt(day, candidate, std::move(done));
+  base_.GetOrCreateDailySalt(day, candidate, deadline, std::move(done));
 }
 
-void FaultInjectingStore::CheckReady(StatusCallback done) {
+void FaultInjectingStore::CheckReady(Deadline deadline, StatusCallback done) {
   if (auto fault = Fault()) return done(*fault);
-  base_.CheckReady(std::move(done));
+  base_.CheckReady(deadline, std::move(done));
 }
 
 }  // namespace footfall::store

@@ -19,10 +19,11 @@ class FaultInjectingStore final : public Store {
   // Calls reach the wrapped store again.
   void Heal();
 
-  void RecordVisit(Visit visit, Callback<RecordedVisit> done) override;
-  void ReadTotal(Callback<int64_t> done) override;
-  void GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Salt> done) override;
-  void CheckReady(StatusCallback done) override;
+  void RecordVisit(Visit visit, Deadline deadline, Callback<RecordedVisit> done) override;
+  void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
+  void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
+                            Callback<Salt> done) override;
+  void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override { return "faulty(" + base_.Describe() + ")"; }
 
  private:

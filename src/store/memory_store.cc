@@ -2,7 +2,7 @@
 
 namespace footfall::store {
 
-void MemoryStore::RecordVisit(Visit visit, Callback<RecordedVisit> done) {
+void MemoryStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> done) {
   RecordedVisit recorded;
   {
     std::lock_guard lock(mu_);
@@ -16,7 +16,7 @@ void MemoryStore::RecordVisit(Visit visit, Callback<RecordedVisit> done) {
   done(recorded);
 }
 
-void MemoryStore::ReadTotal(Callback<int64_t> done) {
+void MemoryStore::ReadTotal(Deadline, Callback<int64_t> done) {
   int64_t total;
   {
     std::lock_guard lock(mu_);
@@ -25,7 +25,8 @@ void MemoryStore::ReadTotal(Callback<int64_t> done) {
   done(total);
 }
 
-void MemoryStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Salt> done) {
+void MemoryStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
+                                       Callback<Salt> done) {
   Salt salt;
   {
     std::lock_guard lock(mu_);
@@ -35,7 +36,7 @@ void MemoryStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Sal
   done(salt);
 }
 
-void MemoryStore::CheckReady(StatusCallback done) { done(OkStatus()); }
+void MemoryStore::CheckReady(Deadline, StatusCallback done) { done(OkStatus()); }
 
 std::vector<Visit> MemoryStore::Visits() const {
   std::lock_guard lock(mu_);

@@ -14,10 +14,11 @@ namespace footfall::store {
 
 class MemoryStore final : public Store {
  public:
-  void RecordVisit(Visit visit, Callback<RecordedVisit> done) override;
-  void ReadTotal(Callback<int64_t> done) override;
-  void GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Salt> done) override;
-  void CheckReady(StatusCallback done) override;
+  void RecordVisit(Visit visit, Deadline deadline, Callback<RecordedVisit> done) override;
+  void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
+  void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
+                            Callback<Salt> done) override;
+  void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override { return "memory:"; }
 
   // A copy of every stored visit, oldest first. For tests.

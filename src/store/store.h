@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -40,6 +41,11 @@ struct RecordedVisit {
 // A daily salt: 32 random bytes.
 using Salt = std::array<uint8_t, 32>;
 
+// When a call must have completed. Engines that talk to a network stop retrying and fail with
+// kDeadlineExceeded after it; local engines may ignore it.
+using Deadline = std::chrono::steady_clock::time_point;
+inline constexpr Deadline kNoDeadline = Deadline::max();
+
 template <typename T>
 using Callback = std::function<void(StatusOr<T>)>;
 using StatusCallback = std::function<void(Status)>;
@@ -54,19 +60,22 @@ class Store {
   // Durably stores `visit` and adds one to the total counter in the same transaction, then calls
   // done with the new total. Errors: kUnavailable (engine busy/unreachable; retryable),
   // kResourceExhausted (disk full or queue full), kAlreadyExists (duplicate visit_id),
-  // kInternal. On any error nothing of the visit is stored.
-  virtual void RecordVisit(Visit visit, Callback<RecordedVisit> done) = 0;
+  // kDeadlineExceeded, kInternal. On any error nothing of the visit is stored, except that a
+  // network engine may report kDeadlineExceeded/kUnavailable for a write whose fate it cannot know
+  // (see that engine's header).
+  virtual void RecordVisit(Visit visit, Deadline deadline, Callback<RecordedVisit> done) = 0;
 
   // Reads the total counter (0 when nothing was ever recorded). Errors: kUnavailable, kInternal.
-  virtual void ReadTotal(Callback<int64_t> done) = 0;
+  virtual void ReadTotal(Deadline deadline, Callback<int64_t> done) = 0;
 
   // Returns the salt stored for `day` (days since the Unix epoch), storing `candidate` first if
   // that day has none yet, so that every process sharing the store agrees on it. Deletes the salts
   // of days before `day - 1` (a salt lives at most 48 h). Errors: kUnavailable, kInternal.
-  virtual void GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Salt> done) = 0;
+  virtual void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
+                                    Callback<Salt> done) = 0;
 
   // Checks that the engine answers a trivial query. Errors: kUnavailable, kInternal.
-  virtual void CheckReady(StatusCallback done) = 0;
+  virtual void CheckReady(Deadline deadline, StatusCallback done) = 0;
 
   // A short description for start-up logs, e.g. "sqlite:data/footfall.db". Never has secrets.
   virtual std::string Describe() const = 0;

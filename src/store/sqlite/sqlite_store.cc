@@ -214,7 +214,7 @@ SqliteStore::~SqliteStore() {
   reader_.reset();
 }
 
-void SqliteStore::RecordVisit(Visit visit, Callback<RecordedVisit> done) {
+void SqliteStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> done) {
   {
     std::lock_guard lock(mu_);
     if (queued_visits_.size() >= options_.max_queued_visits) {
@@ -231,11 +231,12 @@ void SqliteStore::RecordVisit(Visit visit, Callback<RecordedVisit> done) {
   wake_writer_.notify_one();
 }
 
-void SqliteStore::ReadTotal(Callback<int64_t> done) {
+void SqliteStore::ReadTotal(Deadline, Callback<int64_t> done) {
   reader_->Post([done = std::move(done)](sqlite3* db) { done(QueryTotal(db)); });
 }
 
-void SqliteStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Salt> done) {
+void SqliteStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
+                                       Callback<Salt> done) {
   {
     std::lock_guard lock(mu_);
     queued_write_jobs_.push_back([day, candidate, done = std::move(done)](sqlite3* db) {
@@ -245,7 +246,7 @@ void SqliteStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Callback<Sal
   wake_writer_.notify_one();
 }
 
-void SqliteStore::CheckReady(StatusCallback done) {
+void SqliteStore::CheckReady(Deadline, StatusCallback done) {
   reader_->Post([done = std::move(done)](sqlite3* db) { done(QueryTotal(db).status()); });
 }
 

@@ -70,7 +70,7 @@ TEST_F(SqliteStoreTest, ConcurrentVisitsAreBatchedAndEachGetsItsOwnTotal) {
   std::atomic<int> largest_batch{0};
   std::promise<void> all_done;
   for (int i = 0; i < kVisits; ++i) {
-    store->RecordVisit(MakeVisit(i), [&](StatusOr<RecordedVisit> r) {
+    store->RecordVisit(MakeVisit(i), kNoDeadline, [&](StatusOr<RecordedVisit> r) {
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       {
         std::lock_guard lock(mu);
@@ -97,7 +97,7 @@ TEST_F(SqliteStoreTest, DuplicateVisitFailsAloneWithoutFailingItsBatch) {
   std::atomic<int> remaining{3};
   std::vector<StatusCode> codes(3);
   for (int i : {0, 1, 2}) {
-    store->RecordVisit(MakeVisit(i == 1 ? 7 : 100 + i), [&, i](StatusOr<RecordedVisit> r) {
+    store->RecordVisit(MakeVisit(i == 1 ? 7 : 100 + i), kNoDeadline, [&, i](StatusOr<RecordedVisit> r) {
       codes[i] = r.status().code();
       if (--remaining == 0) finished.set_value();
     });
@@ -134,7 +134,7 @@ TEST_F(SqliteStoreTest, DestructionCommitsQueuedVisits) {
   {
     auto store = OpenStore();
     for (int i = 0; i < 500; ++i) {
-      store->RecordVisit(MakeVisit(i), [&](StatusOr<RecordedVisit> r) {
+      store->RecordVisit(MakeVisit(i), kNoDeadline, [&](StatusOr<RecordedVisit> r) {
         if (r.ok()) ++acknowledged;
       });
     }
