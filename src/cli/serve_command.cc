@@ -114,10 +114,11 @@ int RunServe(const ServeConfig& config) {
   }
   log.Flush();
 
-  (*server)->Run();
-  server->reset();   // every session closed
+  (*server)->Run();  // returns when every session has closed
   service->reset();
   store->reset();    // commits whatever was still queued
+  // Destroyed last: its signal handlers keep a second SIGTERM from killing the final commit.
+  server->reset();
   log.Write(R"({"level":"info","msg":"stopped"})");
   log.Flush();
   return 0;

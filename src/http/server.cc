@@ -81,6 +81,11 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions optio
   ASSIGN_OR_RETURN(impl->listener,
                    Listener::Create(impl->contexts, tcp::endpoint(address, impl->options.port),
                                     impl->session_context, impl->registry));
+  if (impl->options.handle_signals) {
+    // Registered now, before anyone can learn the port: a SIGTERM that arrives before Run() is
+    // held and then handled as a graceful stop, never the default "terminate".
+    impl->signals = std::make_unique<asio::signal_set>(*impl->contexts.front(), SIGINT, SIGTERM);
+  }
   const uint16_t port = impl->listener->local_endpoint().port();
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(impl)));
   server->port_ = port;
@@ -99,8 +104,7 @@ std::string HttpServer::listen_address() const {
 
 void HttpServer::Run() {
   Impl& impl = *impl_;
-  if (impl.options.handle_signals) {
-    impl.signals = std::make_unique<asio::signal_set>(*impl.contexts.front(), SIGINT, SIGTERM);
+  if (impl.signals) {
     impl.signals->async_wait([&impl](boost::system::error_code error, int) {
       if (!error) impl.BeginStop();
     });

@@ -28,7 +28,8 @@ struct HttpServerOptions {
   int threads = 0;
   // Connection limits and timeouts.
   HttpLimits limits;
-  // Stop on SIGINT/SIGTERM. Default true.
+  // Stop on SIGINT/SIGTERM. Default true. The handlers are installed by Create() and stay until
+  // the server is destroyed, so signals during Run() or after it are never fatal.
   bool handle_signals = true;
 };
 

@@ -82,7 +82,8 @@ void Session::OnRead(beast::error_code error) {
   started_ = std::chrono::steady_clock::now();
   request_id_ = context_.next_request_id();
   if (error) {
-    method_ = "OTHER";
+    // A request refused for its size still has a parsed method and route worth logging.
+    method_ = parser_->is_header_done() ? std::string(parser_->get().method_string()) : "OTHER";
     keep_alive_ = false;
     core::Response response = ResponseForReadError(error);
     response.route = "unknown";
@@ -108,9 +109,11 @@ void Session::HandleRequest() {
   for (const auto& field : message) {
     request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
   }
-  if (request.target.empty() || request.target.front() != '/') {
-    core::Response response =
-        core::ErrorResponse(400, "bad_request", "The request target must be a path.");
+  const bool missing_host = message.version() >= 11 && message.find(bhttp::field::host) == message.end();
+  if (request.target.empty() || request.target.front() != '/' || missing_host) {
+    // RFC 9112: an origin-form target, and a Host header on HTTP/1.1.
+    core::Response response = core::ErrorResponse(
+        400, "bad_request", "The request needs a path target and, on HTTP/1.1, a Host header.");
     response.route = "unknown";
     WriteResponse(std::move(response));
     return;

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Crash integration tests: a server SIGKILLed while clients hammer GET /count loses no visit it
+acknowledged with a 200, stores no visit that was never sent, and keeps counter == rows; a server
+SIGTERMed under load finishes in-flight requests and exits 0.
+
+Run: FOOTFALL_BIN=build/footfall python3 tests/integration/test_crash.py
+"""
+
+import http.client
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+from harness import FootfallServer, api_count, connect, db_snapshot, do_request  # noqa: E402
+
+CLIENTS = 32
+KILL_AFTER_S = 1.5          # stop the server this long after the clients started ...
+KILL_AFTER_OKS = 20000      # ... or once this many 200s arrived, whichever comes first
+MIN_OKS_BEFORE_KILL = 50    # but never before some visits were acknowledged
+WARMUP_DEADLINE_S = 20.0
+CYCLES = 3
+
+
+class Hammer:
+    """CLIENTS threads sending GET /count on keep-alive connections until stopped. Each thread
+    counts requests sent (incremented before a request goes out) and 200s received."""
+
+    def __init__(self, port, clients=CLIENTS):
+        self.port = port
+        self.stop = threading.Event()
+        self.expect_failures = threading.Event()  # set just before the server is stopped
+        self.stats = [{"sent": 0, "ok": 0, "counts": [], "statuses": {}, "error": None,
+                       "failure_after_stop": None} for _ in range(clients)]
+        self.threads = [threading.Thread(target=self._run, args=(i,), name=f"hammer-{i}",
+                                         daemon=True) for i in range(clients)]
+
+    def start(self):
+        self.started = time.monotonic()
+        for t in self.threads:
+            t.start()
+
+    def _run(self, idx):
+        st = self.stats[idx]
+        conn = connect(self.port, timeout=10)
+        try:
+            while not self.stop.is_set():
+                st["sent"] += 1
+                try:
+                    r = do_request(conn, "GET", f"/count?path=/crash/{idx % 4}")
+                except (OSError, http.client.HTTPException) as e:
+                    if self.expect_failures.is_set():
+                        st["failure_after_stop"] = type(e).__name__
+                        return  # the server is gone: this client is done
+                    st["error"] = f"before the server was stopped: {e!r}\n" + \
+                        traceback.format_exc(limit=2)
+                    return
+                st["statuses"][r.status] = st["statuses"].get(r.status, 0) + 1
+                if r.status == 200:
+                    st["ok"] += 1
+                    st["counts"].append(r.json()["count"])
+                elif not self.expect_failures.is_set():
+                    st["error"] = f"unexpected response before the stop: {r!r}"
+                    return
+        except Exception:
+            st["error"] = traceback.format_exc(limit=3)
+        finally:
+            conn.close()
+
+    def oks(self):
+        return sum(s["ok"] for s in self.stats)
+
+    def wait_for_trigger(self):
+        deadline = self.started + WARMUP_DEADLINE_S
+        while True:
+            now = time.monotonic()
+            oks = self.oks()
+            if oks >= KILL_AFTER_OKS or (now - self.started >= KILL_AFTER_S
+                                         and oks >= MIN_OKS_BEFORE_KILL):
+                return
+            errors = [s["error"] for s in self.stats if s["error"]]
+            if errors:
+                raise AssertionError(f"client failed before the stop: {errors[0]}")
+            if now > deadline:
+                raise AssertionError(f"only {oks} visits acknowledged in {WARMUP_DEADLINE_S}s")
+            time.sleep(0.02)  # polling a counter, not waiting for a fixed time
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=30)
+        alive = [t.name for t in self.threads if t.is_alive()]
+        if alive:
+            raise AssertionError(f"client threads did not stop: {alive[:5]}")
+        errors = [s["error"] for s in self.stats if s["error"]]
+        if errors:
+            raise AssertionError(f"{len(errors)} clients failed; first: {errors[0]}")
+        return (sum(s["sent"] for s in self.stats), self.oks(),
+                [c for s in self.stats for c in s["counts"]])
+
+    def failure_kinds(self):
+        kinds = {}
+        for s in self.stats:
+            k = s["failure_after_stop"] or "none"
+            kinds[k] = kinds.get(k, 0) + 1
+        return kinds
+
+
+class CrashTest(unittest.TestCase):
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="footfall-it-")
+        self.addCleanup(self._tmp.cleanup)
+        self.db_path = os.path.join(self._tmp.name, "footfall.db")
+
+    def check_store(self, port, base, sent, oks, counts, what):
+        stored = api_count(port)
+        counter, rows = db_snapshot(self.db_path)
+        added = stored - base
+        msg = (f"{what}: base {base}, stored {stored} (+{added}), 200s received {oks}, "
+               f"requests sent {sent}, counter {counter}, rows {rows}")
+        print(f"\n  {msg}", file=sys.stderr)
+        self.assertEqual(counter, stored, msg)
+        self.assertEqual(counter, rows, msg)
+        self.assertGreaterEqual(added, oks, "acknowledged visits were lost: " + msg)
+        self.assertLessEqual(added, sent, "more visits stored than requests sent: " + msg)
+        self.assertEqual(len(set(counts)), len(counts), "two visits got the same total: " + msg)
+        if counts:
+            self.assertLessEqual(max(counts), stored,
+                                 "a total acknowledged before the crash is not stored: " + msg)
+            self.assertGreater(min(counts), base, msg)
+        self.assertEqual(harness.db_integrity(self.db_path), ["ok"], msg)
+        return stored
+
+    def test_sigkill_under_load_loses_no_acknowledged_visit(self):
+        srv = FootfallServer(db_path=self.db_path)
+        srv.start()
+        self.addCleanup(srv.cleanup)
+        base = api_count(srv.port)
+        self.assertEqual(base, 0)
+        for cycle in range(1, CYCLES + 1):
+            hammer = Hammer(srv.port)
+            hammer.start()
+            try:
+                hammer.wait_for_trigger()
+            finally:
+                hammer.expect_failures.set()
+                code = srv.kill()
+                sent, oks, counts = hammer.finish()
+            self.assertEqual(code, -9, f"cycle {cycle}: exit status {code}, expected SIGKILL")
+            srv = FootfallServer(db_path=self.db_path)
+            srv.start()
+            self.addCleanup(srv.cleanup)
+            base = self.check_store(srv.port, base, sent, oks, counts, f"kill cycle {cycle}")
+            self.assertGreater(oks, 0)
+        # the recovered server still counts, and stops cleanly
+        after = harness.request(srv.port, "GET", "/count")
+        self.assertEqual(after.status, 200, after)
+        self.assertEqual(after.json()["count"], base + 1)
+        srv.stop(expect_code=0)
+        self.assertEqual(db_snapshot(self.db_path), (base + 1, base + 1))
+
+    def test_sigterm_under_load_finishes_in_flight_and_exits_0(self):
+        srv = FootfallServer(db_path=self.db_path)
+        srv.start()
+        self.addCleanup(srv.cleanup)
+        hammer = Hammer(srv.port)
+        hammer.start()
+        try:
+            hammer.wait_for_trigger()
+        finally:
+            hammer.expect_failures.set()
+            code = srv.stop(expect_code=None)
+            sent, oks, counts = hammer.finish()
+        self.assertEqual(code, 0, "SIGTERM under load: exit status " + str(code)
+                         + "\n" + srv.stderr_text()[-3000:])
+        statuses = {}
+        for s in hammer.stats:
+            for k, v in s["statuses"].items():
+                statuses[k] = statuses.get(k, 0) + v
+        self.assertTrue(set(statuses) <= {200, 503},
+                        f"unexpected statuses during shutdown: {statuses}")
+        print(f"\n  SIGTERM under load: statuses {statuses}; how each client's last request "
+              f"ended: {hammer.failure_kinds()}", file=sys.stderr)
+        with FootfallServer(db_path=self.db_path) as srv2:
+            self.check_store(srv2.port, 0, sent, oks, counts, "SIGTERM under load")
+
+    def test_sigterm_with_idle_connections_exits_promptly(self):
+        with tempfile.TemporaryDirectory(prefix="footfall-it-") as tmp:
+            srv = FootfallServer(db_path=os.path.join(tmp, "footfall.db"))
+            srv.start()
+            self.addCleanup(srv.cleanup)
+            idle = [connect(srv.port) for _ in range(8)]
+            for c in idle:  # keep-alive connections, open and idle after one visit
+                self.assertEqual(do_request(c, "GET", "/count").status, 200)
+            silent = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            partial = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            partial.sendall(b"GET /count?path=/partial HTTP/1.1\r\nHost: x\r\n")  # no end
+            t0 = time.monotonic()
+            code = srv.stop(expect_code=None)
+            elapsed = time.monotonic() - t0
+            self.assertEqual(code, 0, srv.stderr_text()[-3000:])
+            self.assertLess(elapsed, 5.0, "SIGTERM waited for idle/unfinished connections")
+            for s in (silent, partial):
+                s.close()
+            for c in idle:
+                c.close()
+            self.assertEqual(db_snapshot(srv.db_path), (8, 8))
+
+    def test_sigterm_right_after_listening_exits_0(self):
+        # The "listening" line tells a supervisor the server is up; a SIGTERM sent at once must
+        # still be a graceful stop (exit 0), not the default action of the signal (-15). The line
+        # is read straight from the pipe (no drain thread) so the signal follows it within
+        # microseconds, as a fast supervisor's would.
+        tries = 40
+        codes = []
+        for _ in range(tries):
+            argv = FootfallServer(db_path=self.db_path).argv
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, cwd=self._tmp.name,
+                                    env=harness.server_env(), preexec_fn=harness._die_with_parent)
+            try:
+                line = self._read_listening_line(proc, harness.START_DEADLINE_S)
+                proc.send_signal(signal.SIGTERM)
+                codes.append(proc.wait(timeout=harness.STOP_DEADLINE_S))
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                proc.stderr.close()
+            self.assertIn(b'"listening"', line)
+        bad = [c for c in codes if c != 0]
+        if bad:
+            self.fail(f"{len(bad)}/{tries} servers SIGTERMed right after their 'listening' line "
+                      f"did not exit 0 (exit statuses {sorted(set(bad))}; -15 = killed by the "
+                      "signal's default action, i.e. no handler installed yet)")
+        self.assertEqual(harness.db_integrity(self.db_path), ["ok"])
+
+    @staticmethod
+    def _read_listening_line(proc, deadline_s):
+        fd = proc.stderr.fileno()
+        buf = b""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                event = harness._json_line(line)
+                if event is not None and event.get("msg") == "listening":
+                    return line
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no 'listening' line within {deadline_s}s: {buf!r}")
+            readable, _, _ = select.select([fd], [], [], remaining)
+            if readable:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise AssertionError(f"server exited before listening "
+                                         f"(exit {proc.wait()}): {buf!r}")
+                buf += chunk
+
+if __name__ == "__main__":
+    harness.run_tests()
