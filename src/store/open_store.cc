@@ -1,11 +1,73 @@
 #include "store/open_store.h"
 
+#include <charconv>
+#include <cstdlib>
 #include <string>
 
+#include "store/dynamodb/dynamodb_store.h"
 #include "store/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace footfall::store {
+namespace {
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+std::string FirstSet(std::initializer_list<std::string> values) {
+  for (const std::string& value : values) {
+    if (!value.empty()) return value;
+  }
+  return "";
+}
+
+StatusOr<dynamodb::DynamoDbOptions> ParseDynamoDbUri(std::string_view uri) {
+  std::string_view rest = uri.substr(std::string_view("dynamodb://").size());
+  const size_t question = rest.find('?');
+  dynamodb::DynamoDbOptions options;
+  options.table = std::string(rest.substr(0, question));
+  if (options.table.empty()) {
+    return InvalidArgumentError("store URI '" + std::string(uri) + "' has no table name");
+  }
+  std::string region, endpoint, shards;
+  std::string_view query = question == std::string_view::npos ? "" : rest.substr(question + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    std::string value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (name == "region") {
+      region = value;
+    } else if (name == "endpoint") {
+      endpoint = value;
+    } else if (name == "shards") {
+      shards = value;
+    } else {
+      return InvalidArgumentError("store URI has unknown parameter '" + std::string(name) +
+                                  "' (known: region, endpoint, shards)");
+    }
+  }
+  options.region = FirstSet({region, Env("AWS_REGION"), Env("AWS_DEFAULT_REGION")});
+  options.endpoint =
+      FirstSet({endpoint, Env("AWS_ENDPOINT_URL_DYNAMODB"), Env("AWS_ENDPOINT_URL")});
+  shards = FirstSet({shards, Env("FOOTFALL_COUNTER_SHARDS"), "1"});
+  auto [end, ec] = std::from_chars(shards.data(), shards.data() + shards.size(),
+                                   options.counter_shards);
+  if (ec != std::errc() || end != shards.data() + shards.size()) {
+    return InvalidArgumentError("counter shards '" + shards + "' is not a number");
+  }
+  options.credentials.access_key_id = Env("AWS_ACCESS_KEY_ID");
+  options.credentials.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
+  options.credentials.session_token = Env("AWS_SESSION_TOKEN");
+  options.ca_file = FirstSet({Env("FOOTFALL_CA_FILE"), Env("SSL_CERT_FILE")});
+  return options;
+}
+
+}  // namespace
 
 StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri) {
   if (uri == "memory:") return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
@@ -19,8 +81,24 @@ StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri) {
                      sqlite::SqliteStore::Open(std::move(options)));
     return std::unique_ptr<Store>(std::move(sqlite_store));
   }
+  if (uri.starts_with("dynamodb://")) {
+    ASSIGN_OR_RETURN(dynamodb::DynamoDbOptions options, ParseDynamoDbUri(uri));
+    ASSIGN_OR_RETURN(std::unique_ptr<dynamodb::DynamoDbStore> dynamodb_store,
+                     dynamodb::DynamoDbStore::Open(std::move(options)));
+    return std::unique_ptr<Store>(std::move(dynamodb_store));
+  }
   return InvalidArgumentError("unknown store URI '" + std::string(uri) +
-                              "' (expected sqlite:PATH or memory:)");
+                              "' (expected sqlite:PATH, dynamodb://TABLE or memory:)");
+}
+
+Status MigrateStore(std::string_view uri) {
+  if (uri.starts_with("dynamodb://")) {
+    ASSIGN_OR_RETURN(dynamodb::DynamoDbOptions options, ParseDynamoDbUri(uri));
+    ASSIGN_OR_RETURN(std::unique_ptr<dynamodb::DynamoDbStore> dynamodb_store,
+                     dynamodb::DynamoDbStore::Open(std::move(options)));
+    return dynamodb_store->CreateTable(kNoDeadline);
+  }
+  return OpenStore(uri).status();
 }
 
 }  // namespace footfall::store

@@ -1,0 +1,497 @@
+#include "store/dynamodb/dynamodb_store.h"
+
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace footfall::store::dynamodb {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Budget for a call made without a deadline (serve mode): retries stop after it.
+constexpr std::chrono::seconds kDefaultBudget{10};
+constexpr std::chrono::milliseconds kBackoffBase{25};
+constexpr std::chrono::milliseconds kBackoffCap{1000};
+constexpr const char* kTotalKey = "total";
+
+std::string Base64Encode(const uint8_t* data, size_t size) {
+  std::string out(4 * ((size + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
+                                static_cast<int>(size));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::string> Base64Decode(const std::string& text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(3 * text.size() / 4, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  size_t padding = 0;
+  if (!text.empty() && text.back() == '=') ++padding;
+  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
+  out.resize(static_cast<size_t>(n) - padding);
+  return out;
+}
+
+json S(const std::string& value) { return {{"S", value}}; }
+json N(int64_t value) { return {{"N", std::to_string(value)}}; }
+
+// Reads an {"N": "123"} attribute. Missing → nullopt.
+std::optional<int64_t> NumberAttribute(const json& item, const char* name) {
+  auto it = item.find(name);
+  if (it == item.end() || !it->is_object()) return std::nullopt;
+  auto n = it->find("N");
+  if (n == it->end() || !n->is_string()) return std::nullopt;
+  try {
+    return std::stoll(n->get<std::string>());
+  } catch (...) {  // std::stoll throws; a malformed number is "missing"
+    return std::nullopt;
+  }
+}
+
+// DynamoDB error types that mean "rejected, not applied, try again later".
+bool IsThrottling(const std::string& type) {
+  return type == "ProvisionedThroughputExceededException" || type == "ThrottlingException" ||
+         type == "RequestLimitExceeded" || type == "LimitExceededException" ||
+         type == "TransactionConflictException";
+}
+
+Status MapError(int http_status, const std::string& type, const std::string& message) {
+  std::string text = type.empty() ? "HTTP " + std::to_string(http_status) : type;
+  if (!message.empty()) text += ": " + message;
+  if (type == "ConditionalCheckFailedException") return AlreadyExistsError(text);
+  if (IsThrottling(type)) return UnavailableError(text);
+  if (type == "ResourceNotFoundException") return FailedPreconditionError(text);
+  if (type == "AccessDeniedException" || type == "UnrecognizedClientException" ||
+      type == "InvalidSignatureException" || type == "MissingAuthenticationTokenException" ||
+      type == "ExpiredTokenException" || type == "IncompleteSignatureException") {
+    return FailedPreconditionError(text);
+  }
+  if (type == "ValidationException" || type == "SerializationException") {
+    return InternalError(text);
+  }
+  if (http_status >= 500) return UnavailableError(text);
+  return InternalError(text);
+}
+
+// The outcome of one DynamoDB call after its retries.
+struct CallResult {
+  Status status;
+  json body;                      // the response, when ok
+  bool earlier_attempt_unknown = false;  // an earlier attempt may have been applied
+};
+
+}  // namespace
+
+struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
+  DynamoDbOptions options;
+  std::unique_ptr<aws::AsyncHttpClient> http;
+  std::mutex rng_mu;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  Deadline Effective(Deadline deadline) {
+    return std::min(deadline, Clock::now() + kDefaultBudget);
+  }
+
+  std::chrono::milliseconds Backoff(int attempt) {
+    // Full jitter: uniform in [0, min(cap, base * 2^attempt)).
+    const auto ceiling = std::min(kBackoffCap, kBackoffBase * (1 << std::min(attempt, 10)));
+    std::lock_guard lock(rng_mu);
+    return std::chrono::milliseconds(
+        std::uniform_int_distribution<int64_t>(0, ceiling.count())(rng));
+  }
+
+  // Calls `operation` with `body`. Retries throttling and never-sent requests always; requests
+  // that may have been applied (timeouts after sending, 5xx) only when `idempotent`.
+  void Invoke(std::string operation, json body, bool idempotent, Deadline deadline,
+              std::function<void(CallResult)> done, int attempt = 1,
+              bool earlier_unknown = false) {
+    aws::HttpMessage request;
+    request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
+                       {"X-Amz-Target", "DynamoDB_20120810." + operation}};
+    aws::SignableRequest signable{"POST", http->endpoint().HostHeader(), "/", "",
+                                  request.headers, request.body};
+    for (auto& header : aws::SignV4(signable, options.credentials, options.region, "dynamodb",
+                                    std::chrono::system_clock::now())) {
+      request.headers.push_back(std::move(header));
+    }
+    http->Send(std::move(request), deadline,
+               [self = shared_from_this(), operation = std::move(operation),
+                body = std::move(body), idempotent, deadline, done = std::move(done), attempt,
+                earlier_unknown](aws::HttpOutcome outcome) mutable {
+                 CallResult result;
+                 result.earlier_attempt_unknown = earlier_unknown;
+                 bool retryable = false;
+                 bool maybe_applied = false;
+                 if (!outcome.status.ok()) {
+                   result.status = outcome.status;
+                   maybe_applied = outcome.may_have_reached_server;
+                   retryable = !maybe_applied || idempotent;
+                 } else {
+                   json parsed = json::parse(outcome.response.body, nullptr, false);
+                   if (outcome.response.status == 200 && !parsed.is_discarded()) {
+                     result.body = std::move(parsed);
+                     done(std::move(result));
+                     return;
+                   }
+                   std::string type, message;
+                   if (parsed.is_object()) {
+                     type = parsed.value("__type", "");
+                     type = type.substr(type.find('#') + 1);  // npos + 1 == 0: keep all
+                     message = parsed.value("message", parsed.value("Message", ""));
+                   }
+                   result.status = MapError(outcome.response.status, type, message);
+                   maybe_applied = outcome.response.status >= 500;
+                   retryable = IsThrottling(type) || (maybe_applied && idempotent);
+                 }
+                 const auto delay = self->Backoff(attempt);
+                 if (retryable && attempt < self->options.max_attempts &&
+                     Clock::now() + delay < deadline) {
+                   self->http->After(delay, [self, operation = std::move(operation),
+                                             body = std::move(body), idempotent, deadline,
+                                             done = std::move(done), attempt,
+                                             unknown = earlier_unknown || maybe_applied]() mutable {
+                     self->Invoke(std::move(operation), std::move(body), idempotent, deadline,
+                                  std::move(done), attempt + 1, unknown);
+                   });
+                   return;
+                 }
+                 done(std::move(result));
+               });
+  }
+
+  json Key(const std::string& id) const {
+    return {{"visit_id", S(id)}};
+  }
+
+  std::string ShardKey(int shard) const {
+    return options.counter_shards == 1 ? kTotalKey : std::string(kTotalKey) + "#" +
+                                                         std::to_string(shard);
+  }
+
+  // Every counter item a total is summed over.
+  std::vector<std::string> CounterKeys() const {
+    std::vector<std::string> keys = {kTotalKey};
+    if (options.counter_shards > 1) {
+      for (int i = 0; i < options.counter_shards; ++i) keys.push_back(ShardKey(i));
+    }
+    return keys;
+  }
+
+  json AddToCounter(const std::string& key, int64_t delta) const {
+    return {{"TableName", options.table},
+            {"Key", Key(key)},
+            {"UpdateExpression", "ADD #count :delta"},
+            {"ExpressionAttributeNames", {{"#count", "count"}}},
+            {"ExpressionAttributeValues", {{":delta", N(delta)}}},
+            {"ReturnValues", "UPDATED_NEW"}};
+  }
+
+  // Sums the `count` of `keys` with consistent reads, following UnprocessedKeys.
+  void SumCounters(std::vector<std::string> keys, Deadline deadline,
+                   std::function<void(StatusOr<int64_t>)> done, int64_t sum_so_far = 0) {
+    if (keys.empty()) {
+      done(sum_so_far);
+      return;
+    }
+    json key_list = json::array();
+    for (const auto& key : keys) key_list.push_back(Key(key));
+    json body = {{"RequestItems",
+                  {{options.table,
+                    {{"Keys", key_list},
+                     {"ConsistentRead", true},
+                     {"ProjectionExpression", "#count"},
+                     {"ExpressionAttributeNames", {{"#count", "count"}}}}}}}};
+    Invoke("BatchGetItem", std::move(body), true, deadline,
+           [self = shared_from_this(), deadline, done = std::move(done),
+            sum_so_far](CallResult result) mutable {
+             if (!result.status.ok()) return done(result.status);
+             int64_t sum = sum_so_far;
+             const json& responses = result.body["Responses"];
+             if (responses.is_object() && responses.contains(self->options.table)) {
+               for (const json& item : responses[self->options.table]) {
+                 sum += NumberAttribute(item, "count").value_or(0);
+               }
+             }
+             std::vector<std::string> unprocessed;
+             const json& left = result.body["UnprocessedKeys"];
+             if (left.is_object() && left.contains(self->options.table)) {
+               for (const json& key : left[self->options.table]["Keys"]) {
+                 unprocessed.push_back(key["visit_id"].value("S", ""));
+               }
+             }
+             self->SumCounters(std::move(unprocessed), deadline, std::move(done), sum);
+           });
+  }
+
+  // Deletes the salt items of `days` (missing ones are fine), then calls `then`.
+  void DeleteSalts(std::vector<int64_t> days, Deadline deadline, std::function<void()> then) {
+    if (days.empty()) return then();
+    const int64_t day = days.back();
+    days.pop_back();
+    json body = {{"TableName", options.table}, {"Key", Key("salt#" + std::to_string(day))}};
+    Invoke("DeleteItem", std::move(body), true, deadline,
+           [self = shared_from_this(), days = std::move(days), deadline,
+            then = std::move(then)](CallResult) mutable {
+             self->DeleteSalts(std::move(days), deadline, std::move(then));
+           });
+  }
+
+  void ReadSalt(int64_t day, Deadline deadline, std::function<void(StatusOr<std::optional<Salt>>)> done) {
+    json body = {{"TableName", options.table},
+                 {"Key", Key("salt#" + std::to_string(day))},
+                 {"ConsistentRead", true}};
+    Invoke("GetItem", std::move(body), true, deadline,
+           [done = std::move(done)](CallResult result) {
+             if (!result.status.ok()) return done(result.status);
+             const json& item = result.body["Item"];
+             if (!item.is_object()) return done(std::optional<Salt>());
+             std::optional<std::string> bytes;
+             if (item.contains("salt") && item["salt"].contains("B")) {
+               bytes = Base64Decode(item["salt"].value("B", ""));
+             }
+             Salt salt;
+             if (!bytes || bytes->size() != salt.size()) {
+               return done(InternalError("stored salt is malformed"));
+             }
+             std::copy(bytes->begin(), bytes->end(), salt.begin());
+             done(std::optional<Salt>(salt));
+           });
+  }
+};
+
+StatusOr<std::unique_ptr<DynamoDbStore>> DynamoDbStore::Open(DynamoDbOptions options) {
+  if (options.table.empty()) return InvalidArgumentError("dynamodb store needs a table name");
+  if (options.region.empty()) {
+    return InvalidArgumentError("dynamodb store needs a region (?region= or AWS_REGION)");
+  }
+  if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty()) {
+    return InvalidArgumentError(
+        "dynamodb store needs AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+  }
+  if (options.counter_shards < 1 || options.counter_shards > 99) {
+    return InvalidArgumentError("counter shards must be between 1 and 99");
+  }
+  if (options.max_attempts < 1) return InvalidArgumentError("max_attempts must be at least 1");
+  if (options.endpoint.empty()) {
+    options.endpoint = "https://dynamodb." + options.region + ".amazonaws.com";
+  }
+  ASSIGN_OR_RETURN(aws::HttpEndpoint endpoint, aws::ParseEndpointUrl(options.endpoint));
+  aws::HttpClientOptions http_options;
+  http_options.endpoint = endpoint;
+  http_options.ca_file = options.ca_file;
+  auto impl = std::make_shared<Impl>();
+  impl->options = std::move(options);
+  ASSIGN_OR_RETURN(impl->http, aws::AsyncHttpClient::Create(std::move(http_options)));
+  return std::unique_ptr<DynamoDbStore>(new DynamoDbStore(std::move(impl)));
+}
+
+DynamoDbStore::DynamoDbStore(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+DynamoDbStore::~DynamoDbStore() {
+  // Completes every call in flight (with an error if it had not finished), then stops the thread.
+  impl_->http.reset();
+}
+
+std::string DynamoDbStore::Describe() const {
+  return "dynamodb://" + impl_->options.table + "?region=" + impl_->options.region +
+         "&endpoint=" + impl_->options.endpoint +
+         "&shards=" + std::to_string(impl_->options.counter_shards);
+}
+
+void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<RecordedVisit> done) {
+  Impl& impl = *impl_;
+  deadline = impl.Effective(deadline);
+  // The three calls below complete on the HTTP thread, so this join needs no lock.
+  struct Join {
+    Callback<RecordedVisit> done;
+    std::string shard_key;
+    int pending = 0;
+    Status put;
+    StatusOr<int64_t> shard_total = InternalError("not run");
+    StatusOr<int64_t> other_shards = int64_t{0};
+  };
+  auto join = std::make_shared<Join>();
+  join->done = std::move(done);
+  auto finish = [self = impl_, join, deadline](int) {
+    if (--join->pending > 0) return;
+    if (join->put.ok() && join->shard_total.ok()) {
+      // A failed read of the other shards only makes the displayed number low, never the count.
+      const int64_t others = join->other_shards.ok() ? *join->other_shards : 0;
+      join->done(RecordedVisit{*join->shard_total + others, 1});
+      return;
+    }
+    if (!join->put.ok() && join->shard_total.ok()) {
+      // The visit was not stored but was counted: take the count back before answering (an ADD
+      // is only retried when it certainly was not applied, so this cannot over-correct).
+      self->Invoke("UpdateItem", self->AddToCounter(join->shard_key, -1), false, deadline,
+                   [join](CallResult) { join->done(join->put); });
+      return;
+    }
+    join->done(!join->put.ok() ? join->put : join->shard_total.status());
+  };
+
+  json item = {{"visit_id", S(visit.visit_id)},     {"timestamp", S(visit.timestamp)},
+               {"visitor", S(visit.visitor)},       {"user_agent", S(visit.user_agent)},
+               {"path", S(visit.path)},             {"referrer", S(visit.referrer)},
+               {"site", S(visit.site)},             {"expiration_time", N(visit.expiration_time)}};
+  json put = {{"TableName", impl.options.table},
+              {"Item", std::move(item)},
+              {"ConditionExpression", "attribute_not_exists(visit_id)"}};
+
+  int shard = 0;
+  if (impl.options.counter_shards > 1) {
+    std::lock_guard lock(impl.rng_mu);
+    shard = std::uniform_int_distribution<int>(0, impl.options.counter_shards - 1)(impl.rng);
+  }
+  const std::string shard_key = impl.ShardKey(shard);
+  join->shard_key = shard_key;
+  std::vector<std::string> other_keys;
+  for (const std::string& key : impl.CounterKeys()) {
+    if (key != shard_key) other_keys.push_back(key);
+  }
+  join->pending = other_keys.empty() ? 2 : 3;
+
+  // The visit item is safe to retry: its condition makes a repeat fail instead of duplicating,
+  // and a repeat that fails that way after an unknown first attempt means the first one landed.
+  impl.Invoke("PutItem", std::move(put), true, deadline, [join, finish](CallResult result) {
+    if (result.status.code() == StatusCode::kAlreadyExists && result.earlier_attempt_unknown) {
+      result.status = OkStatus();
+    }
+    join->put = result.status;
+    finish(0);
+  });
+  // The ADD is not idempotent: retried only when it certainly was not applied.
+  impl.Invoke("UpdateItem", impl.AddToCounter(shard_key, 1), false, deadline,
+              [join, finish](CallResult result) {
+                if (!result.status.ok()) {
+                  join->shard_total = result.status;
+                } else if (auto count = NumberAttribute(result.body["Attributes"], "count")) {
+                  join->shard_total = *count;
+                } else {
+                  join->shard_total = InternalError("UpdateItem returned no count");
+                }
+                finish(0);
+              });
+  if (!other_keys.empty()) {
+    impl.SumCounters(std::move(other_keys), deadline, [join, finish](StatusOr<int64_t> sum) {
+      join->other_shards = std::move(sum);
+      finish(0);
+    });
+  }
+}
+
+void DynamoDbStore::ReadTotal(Deadline deadline, Callback<int64_t> done) {
+  Impl& impl = *impl_;
+  deadline = impl.Effective(deadline);
+  if (impl.options.counter_shards > 1) {
+    impl.SumCounters(impl.CounterKeys(), deadline, std::move(done));
+    return;
+  }
+  json body = {{"TableName", impl.options.table},
+               {"Key", impl.Key(kTotalKey)},
+               {"ConsistentRead", true},
+               {"ProjectionExpression", "#count"},
+               {"ExpressionAttributeNames", {{"#count", "count"}}}};
+  impl.Invoke("GetItem", std::move(body), true, deadline,
+              [done = std::move(done)](CallResult result) {
+                if (!result.status.ok()) return done(result.status);
+                const json& item = result.body["Item"];
+                // No counter item yet (a fresh table without the seed's initial item) means 0.
+                done(item.is_object() ? NumberAttribute(item, "count").value_or(0) : 0);
+              });
+}
+
+void DynamoDbStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
+                                         Callback<Salt> done) {
+  deadline = impl_->Effective(deadline);
+  impl_->ReadSalt(day, deadline, [self = impl_, day, candidate, deadline,
+                                  done = std::move(done)](StatusOr<std::optional<Salt>> found) {
+    if (!found.ok()) return done(found.status());
+    if (found->has_value()) return done(**found);
+    json item = {{"visit_id", S("salt#" + std::to_string(day))},
+                 {"salt", {{"B", Base64Encode(candidate.data(), candidate.size())}}},
+                 // TTL removes it 48 h after its day began (TTL may lag; readers only ever ask
+                 // for today's salt, so an expired one is never used).
+                 {"expiration_time", N((day + 2) * 86400)}};
+    json put = {{"TableName", self->options.table},
+                {"Item", std::move(item)},
+                {"ConditionExpression", "attribute_not_exists(visit_id)"}};
+    self->Invoke("PutItem", std::move(put), true, deadline,
+                 [self, day, candidate, deadline, done = std::move(done)](CallResult result) {
+                   if (result.status.ok()) {
+                     // A new day: destroy the salts that are now two and three days old rather
+                     // than wait for TTL, which may lag by days. Done before answering, so a
+                     // caller never sees a salt outlive its 48 hours.
+                     self->DeleteSalts({day - 2, day - 3}, deadline,
+                                       [done, candidate] { done(candidate); });
+                     return;
+                   }
+                   if (result.status.code() != StatusCode::kAlreadyExists) {
+                     return done(result.status);
+                   }
+                   // Another instance stored its candidate first (or our unknown first attempt
+                   // did): use whatever is stored.
+                   self->ReadSalt(day, deadline, [done](StatusOr<std::optional<Salt>> stored) {
+                     if (!stored.ok()) return done(stored.status());
+                     if (!stored->has_value()) return done(InternalError("salt vanished"));
+                     done(**stored);
+                   });
+                 });
+  });
+}
+
+void DynamoDbStore::CheckReady(Deadline deadline, StatusCallback done) {
+  ReadTotal(deadline, [done = std::move(done)](StatusOr<int64_t> total) { done(total.status()); });
+}
+
+Status DynamoDbStore::CreateTable(Deadline deadline) {
+  deadline = std::min(deadline, Clock::now() + std::chrono::seconds(60));
+  auto call = [&](const char* operation, json body) {
+    auto promise = std::make_shared<std::promise<CallResult>>();
+    auto future = promise->get_future();
+    impl_->Invoke(operation, std::move(body), true, deadline,
+                  [promise](CallResult result) { promise->set_value(std::move(result)); });
+    return future.get();
+  };
+  const std::string& table = impl_->options.table;
+  CallResult created = call(
+      "CreateTable",
+      {{"TableName", table},
+       {"AttributeDefinitions", {{{"AttributeName", "visit_id"}, {"AttributeType", "S"}}}},
+       {"KeySchema", {{{"AttributeName", "visit_id"}, {"KeyType", "HASH"}}}},
+       {"BillingMode", "PAY_PER_REQUEST"}});
+  const bool exists = created.status.message().starts_with("ResourceInUseException");
+  if (!created.status.ok() && !exists) return created.status;
+  while (true) {
+    CallResult described = call("DescribeTable", {{"TableName", table}});
+    if (!described.status.ok()) return described.status;
+    if (described.body["Table"].value("TableStatus", "") == "ACTIVE") break;
+    if (Clock::now() > deadline) return DeadlineExceededError("table did not become active");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CallResult ttl = call("UpdateTimeToLive",
+                        {{"TableName", table},
+                         {"TimeToLiveSpecification",
+                          {{"Enabled", true}, {"AttributeName", "expiration_time"}}}});
+  // Re-enabling TTL that is already on is refused with a ValidationException: that is fine.
+  if (!ttl.status.ok() && ttl.status.message().find("already enabled") == std::string::npos) {
+    return ttl.status;
+  }
+  return OkStatus();
+}
+
+}  // namespace footfall::store::dynamodb

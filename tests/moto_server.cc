@@ -1,0 +1,102 @@
+#include "tests/moto_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace footfall::testing {
+namespace {
+
+int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// True once something on `port` answers an HTTP request with an HTTP status line.
+bool AnswersHttp(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    const char request[] = "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd, request, sizeof request - 1, 0) > 0) {
+      char reply[16] = {};
+      ok = ::recv(fd, reply, sizeof reply - 1, 0) > 0 && std::strncmp(reply, "HTTP/", 5) == 0;
+    }
+  }
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<MotoServer>> MotoServer::Start() {
+  const int port = FreeLoopbackPort();
+  const std::string port_text = std::to_string(port);
+  // moto's app behind a per-request lock: see tests/tools/README.md for the lost-update race.
+  std::vector<std::string> args = {"python3", FOOTFALL_SOURCE_DIR "/tests/tools/moto_server_atomic.py",
+                                   "-H", "127.0.0.1", "-p", port_text};
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // moto logs every request; keep test output readable.
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, "python3", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    return UnavailableError(std::string("cannot start moto_server (is moto installed?): ") +
+                            std::strerror(rc));
+  }
+  std::unique_ptr<MotoServer> server(new MotoServer(pid, port));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      server->pid_ = 0;
+      return UnavailableError("moto_server exited during start-up");
+    }
+    if (AnswersHttp(port)) return server;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return UnavailableError("moto_server did not answer on port " + port_text + " within 20 s");
+}
+
+MotoServer::~MotoServer() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, &status, 0);
+}
+
+}  // namespace footfall::testing
