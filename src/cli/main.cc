@@ -2,7 +2,12 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "cli/lambda_command.h"
+#include "cli/migrate_command.h"
 #include "cli/serve_command.h"
 
 int main(int argc, char** argv) {
@@ -14,9 +19,23 @@ int main(int argc, char** argv) {
 
   footfall::cli::ServeConfig serve_config;
   CLI::App* serve = footfall::cli::AddServeCommand(app, serve_config);
+  footfall::cli::LambdaConfig lambda_config;
+  CLI::App* lambda = footfall::cli::AddLambdaCommand(app, lambda_config);
+  footfall::cli::MigrateConfig migrate_config;
+  CLI::App* migrate = footfall::cli::AddMigrateCommand(app, migrate_config);
+
+  // Packaged as a Lambda custom runtime, the binary is named `bootstrap` and started without
+  // arguments: that means `footfall lambda`.
+  const std::string_view program = argv[0];
+  const bool as_bootstrap = argc == 1 && (program == "bootstrap" || program.ends_with("/bootstrap"));
 
   try {
-    app.parse(argc, argv);
+    if (as_bootstrap) {
+      std::vector<std::string> arguments = {"lambda"};
+      app.parse(arguments);
+    } else {
+      app.parse(argc, argv);
+    }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -29,5 +48,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (serve->parsed()) return footfall::cli::RunServe(serve_config);
+  if (lambda->parsed()) return footfall::cli::RunLambda(lambda_config);
+  if (migrate->parsed()) return footfall::cli::RunMigrate(migrate_config);
   return 2;
 }

@@ -39,6 +39,10 @@ struct Response {
   int store_batch_size = 0;
   // Not sent: the route template that handled the request ("/count", "unknown"), for logs.
   std::string route;
+  // Not sent: whether answering needed a store call (for latency metrics).
+  bool used_store = false;
+  // Not sent: the internal error behind a 5xx, for logs only (never client data, never sent).
+  std::string internal_error;
 
   void AddHeader(std::string name, std::string value) {
     headers.push_back({std::move(name), std::move(value)});

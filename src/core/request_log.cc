@@ -38,6 +38,10 @@ std::string FormatRequestLogLine(TimePoint time, std::string_view request_id,
   line += std::to_string(latency_us);
   line += ",\"batch\":";
   line += std::to_string(response.store_batch_size);
+  if (!response.internal_error.empty()) {
+    line += ",\"error\":";
+    line += JsonQuote(response.internal_error);
+  }
   line += "}";
   return line;
 }

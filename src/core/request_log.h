@@ -12,7 +12,8 @@
 namespace footfall::core {
 
 // {"time":"…","request_id":"…","method":"GET","route":"/count","status":200,"latency_us":812,
-//  "batch":17}. `method` is reduced to a known verb or "OTHER".
+//  "batch":17}, plus "error" with the internal error behind a 5xx. `method` is reduced to a known
+// verb or "OTHER".
 std::string FormatRequestLogLine(TimePoint time, std::string_view request_id,
                                  std::string_view method, const Response& response,
                                  int64_t latency_us);

@@ -47,18 +47,21 @@ Response ErrorResponse(int status, std::string_view code, std::string_view messa
 }
 
 Response StoreFailureResponse(const Status& status) {
+  Response response;
   switch (status.code()) {
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
-    case StatusCode::kResourceExhausted: {
-      Response response =
+    case StatusCode::kResourceExhausted:
+      response =
           ErrorResponse(503, "store_unavailable", "The counter store is unavailable; retry later.");
       response.AddHeader("Retry-After", "1");
-      return response;
-    }
+      break;
     default:
-      return ErrorResponse(500, "internal_error", "The server failed to handle the request.");
+      response = ErrorResponse(500, "internal_error", "The server failed to handle the request.");
   }
+  response.used_store = true;
+  response.internal_error = status.ToString();
+  return response;
 }
 
 }  // namespace footfall::core

@@ -23,7 +23,7 @@ Response ErrorResponse(int status, std::string_view code, std::string_view messa
 
 // The response for a failed store call: 503 store_unavailable with Retry-After for retryable codes
 // (unavailable, deadline_exceeded, resource_exhausted), else 500 internal_error. The status's own
-// message is for logs and never appears in the response.
+// message goes to Response::internal_error (logged) and never appears in what is sent.
 Response StoreFailureResponse(const Status& status);
 
 // `text` as a JSON string literal, quotes included.

@@ -181,6 +181,7 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
                            return;
                          }
                          Response response = CountResponse(recorded->total);
+                         response.used_store = true;
                          response.store_batch_size = recorded->batch_size;
                          done(std::move(response));
                        });
@@ -189,7 +190,10 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
 
 void Service::HandleReadCount(const Request& request, Done done) {
   store_.ReadTotal(request.deadline, [done = std::move(done)](StatusOr<int64_t> total) {
-    done(total.ok() ? CountResponse(*total) : StoreFailureResponse(total.status()));
+    if (!total.ok()) return done(StoreFailureResponse(total.status()));
+    Response response = CountResponse(*total);
+    response.used_store = true;
+    done(std::move(response));
   });
 }
 
@@ -207,6 +211,7 @@ void Service::HandleReady(const Request& request, Done done) {
       return;
     }
     Response response;
+    response.used_store = true;
     response.AddHeader("Content-Type", "application/json");
     response.body = "{\"status\": \"ready\"}";
     done(std::move(response));

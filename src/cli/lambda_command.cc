@@ -1,0 +1,116 @@
+#include "cli/lambda_command.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "cli/option_values.h"
+#include "core/service.h"
+#include "lambda/api_gateway_event.h"
+#include "lambda/lambda_runtime.h"
+#include "lambda/runtime_client.h"
+#include "store/open_store.h"
+
+namespace footfall::cli {
+namespace {
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+// Lambda keeps stdout lines as log events; written directly (no buffering thread) so nothing is
+// pending when Lambda freezes the process between invocations.
+void WriteLine(const std::string& line) {
+  std::string out = line + "\n";
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::write(1, out.data() + done, out.size() - done);
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+CLI::App* AddLambdaCommand(CLI::App& app, LambdaConfig& config) {
+  CLI::App* lambda = app.add_subcommand(
+      "lambda",
+      "Run as an AWS Lambda custom runtime (provided.al2023) behind API Gateway. The packaged "
+      "'bootstrap' runs this.");
+  if (!Env("DYNAMODB_TABLE").empty()) config.store = "dynamodb://" + Env("DYNAMODB_TABLE");
+  config.allowed_origins = Env("ALLOWED_ORIGIN");
+  lambda->add_option("--runtime-api", config.runtime_api, "Lambda Runtime API host:port")
+      ->envname("AWS_LAMBDA_RUNTIME_API");
+  lambda->add_option("--store", config.store,
+                     "Store URI (default: dynamodb://$DYNAMODB_TABLE, region from AWS_REGION)")
+      ->envname("FOOTFALL_STORE");
+  lambda->add_option("--allowed-origins", config.allowed_origins,
+                     "Comma-separated origins allowed by CORS (also ALLOWED_ORIGIN)")
+      ->envname("FOOTFALL_ALLOWED_ORIGINS");
+  lambda->add_option("--default-site", config.default_site,
+                     "Site recorded for visits without an Origin header")
+      ->envname("FOOTFALL_DEFAULT_SITE");
+  lambda->add_option("--retention-days", config.retention_days, "Days a visit is kept")
+      ->envname("FOOTFALL_RETENTION_DAYS")
+      ->check(CLI::Range(1, 36500))
+      ->capture_default_str();
+  lambda->add_option("--log-level", config.log_level,
+                     "info: one JSON/EMF line per invocation; warn: only failed ones")
+      ->envname("FOOTFALL_LOG_LEVEL")
+      ->check(CLI::IsMember({"info", "warn"}))
+      ->capture_default_str();
+  return lambda;
+}
+
+int RunLambda(const LambdaConfig& config) {
+  if (config.runtime_api.empty()) {
+    std::fprintf(stderr,
+                 "footfall: lambda: AWS_LAMBDA_RUNTIME_API is not set (this mode runs inside "
+                 "AWS Lambda; use 'footfall serve' to run a server)\n");
+    return 2;
+  }
+  StatusOr<std::unique_ptr<lambda::RuntimeClient>> client =
+      lambda::RuntimeClient::Create(config.runtime_api, lambda::kMaxEventBytes);
+  if (!client.ok()) {
+    std::fprintf(stderr, "footfall: %s\n", client.status().message().c_str());
+    return 2;
+  }
+  // From here on, a start-up failure is reported to Lambda as an init error too.
+  auto init_failure = [&](const std::string& message) {
+    WriteLine(R"({"level":"error","msg":"init failed","error":)" +
+              nlohmann::json(message).dump() + "}");
+    (*client)->PostInitError("Runtime.ConfigError", message).IgnoreError();
+    return 1;
+  };
+  if (config.store.empty()) {
+    return init_failure("no store configured: set DYNAMODB_TABLE or FOOTFALL_STORE");
+  }
+  StatusOr<std::unique_ptr<store::Store>> store = store::OpenStore(config.store);
+  if (!store.ok()) return init_failure("cannot open store: " + store.status().message());
+
+  SystemClock clock;
+  OsRandom random;
+  core::ServiceOptions service_options;
+  service_options.allowed_origins = SplitList(config.allowed_origins);
+  service_options.default_site = config.default_site;
+  service_options.retention_days = config.retention_days;
+  StatusOr<std::unique_ptr<core::Service>> service =
+      core::Service::Create(service_options, **store, clock, random);
+  if (!service.ok()) return init_failure(service.status().message());
+
+  lambda::LambdaRuntimeOptions options;
+  if (std::string name = Env("AWS_LAMBDA_FUNCTION_NAME"); !name.empty()) {
+    options.function_name = name;
+  }
+  options.log_every_invocation = config.log_level == "info";
+  lambda::LambdaRuntime runtime(options, **client, **service, clock, WriteLine);
+  return runtime.Run();
+}
+
+}  // namespace footfall::cli

@@ -1,0 +1,85 @@
+#include "lambda/api_gateway_event.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iterator>
+
+namespace footfall::lambda {
+namespace {
+
+std::string ReadEvent(const std::string& name) {
+  std::ifstream in(std::string(FOOTFALL_EVENTS_DIR) + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(ApiGatewayEventTest, RestV1SampleEvent) {
+  ApiGatewayRequest parsed = *ParseApiGatewayEvent(ReadEvent("apigw_rest_v1_get_count.json"));
+  EXPECT_EQ(parsed.format, PayloadFormat::kRestV1);
+  EXPECT_EQ(parsed.request.method, "GET");
+  EXPECT_EQ(parsed.request.target.substr(0, 6), "/count");
+  EXPECT_EQ(parsed.request.peer_address, "203.0.113.9");
+  EXPECT_EQ(*parsed.request.FindHeader("origin"), "https://me.example");
+}
+
+TEST(ApiGatewayEventTest, HttpV2SampleEventKeepsRawQuery) {
+  ApiGatewayRequest parsed = *ParseApiGatewayEvent(ReadEvent("apigw_http_v2_get_count.json"));
+  EXPECT_EQ(parsed.format, PayloadFormat::kHttpV2);
+  EXPECT_EQ(parsed.request.target, "/count?path=%2Fblog%2Fpost");
+  EXPECT_EQ(parsed.request.peer_address, "203.0.113.9");
+  EXPECT_EQ(*parsed.request.FindHeader("User-Agent").value_or("").data(), 'M');
+}
+
+TEST(ApiGatewayEventTest, NamedStagePrefixIsStripped) {
+  ApiGatewayRequest parsed =
+      *ParseApiGatewayEvent(ReadEvent("apigw_http_v2_get_count_named_stage.json"));
+  EXPECT_EQ(parsed.request.target.substr(0, 6), "/count");
+}
+
+TEST(ApiGatewayEventTest, NullHeadersAndMissingSourceIpAreFine) {
+  ApiGatewayRequest null_headers =
+      *ParseApiGatewayEvent(ReadEvent("apigw_rest_v1_null_headers.json"));
+  EXPECT_TRUE(null_headers.request.headers.empty());
+  ApiGatewayRequest no_ip =
+      *ParseApiGatewayEvent(ReadEvent("apigw_rest_v1_get_count_no_source_ip.json"));
+  EXPECT_EQ(no_ip.request.peer_address, "");
+}
+
+TEST(ApiGatewayEventTest, V1QueryValuesAreReEncoded) {
+  const std::string event = R"({"httpMethod":"GET","path":"/count",
+    "queryStringParameters":{"path":"/a b&c"},"headers":{}})";
+  EXPECT_EQ(ParseApiGatewayEvent(event)->request.target, "/count?path=/a%20b%26c");
+}
+
+TEST(ApiGatewayEventTest, RejectsMalformedEvents) {
+  EXPECT_EQ(ParseApiGatewayEvent(ReadEvent("invalid_json.txt")).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseApiGatewayEvent(ReadEvent("neither_format.json")).ok());
+  EXPECT_FALSE(ParseApiGatewayEvent("[1,2]").ok());
+  EXPECT_FALSE(ParseApiGatewayEvent(R"({"httpMethod":"GET","path":"/c","headers":{"a":1}})").ok());
+  EXPECT_FALSE(ParseApiGatewayEvent(R"({"version":"2.0","rawPath":"/c"})").ok());
+  EXPECT_FALSE(ParseApiGatewayEvent(std::string(kMaxEventBytes + 1, ' ')).ok());
+  std::string many = R"({"httpMethod":"GET","path":"/c","headers":{)";
+  for (size_t i = 0; i <= kMaxEventHeaders; ++i) many += (i ? "," : "") + ("\"h" + std::to_string(i) + "\":\"v\"");
+  EXPECT_FALSE(ParseApiGatewayEvent(many + "}}").ok());
+}
+
+TEST(ApiGatewayEventTest, ResponseShape) {
+  core::Response response;
+  response.status = 200;
+  response.AddHeader("Content-Type", "application/json");
+  response.AddHeader("Vary", "Origin");
+  response.AddHeader("Vary", "Accept");
+  response.body = R"({"count": 1})";
+  const auto json = nlohmann::json::parse(FormatApiGatewayResponse(response));
+  EXPECT_EQ(json["statusCode"], 200);
+  EXPECT_EQ(json["headers"]["Content-Type"], "application/json");
+  EXPECT_EQ(json["headers"]["Vary"], "Origin, Accept");
+  EXPECT_EQ(json["body"], R"({"count": 1})");
+  EXPECT_EQ(json["isBase64Encoded"], false);
+}
+
+}  // namespace
+}  // namespace footfall::lambda

@@ -1,0 +1,136 @@
+#include "lambda/lambda_runtime.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <future>
+
+#include "lambda/api_gateway_event.h"
+
+namespace footfall::lambda {
+
+using json = nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+std::string FormatInvocationLine(const InvocationRecord& record,
+                                 const std::string& function_name) {
+  // One object that CloudWatch Logs keeps as the log line and turns into metrics (EMF spec:
+  // _aws.CloudWatchMetrics names the metrics; their values are top-level members).
+  json line = {
+      {"_aws",
+       {{"Timestamp", record.timestamp_ms},
+        {"CloudWatchMetrics",
+         {{{"Namespace", "Footfall"},
+           {"Dimensions", {{"FunctionName"}}},
+           {"Metrics",
+            {{{"Name", "VisitsRecorded"}, {"Unit", "Count"}},
+             {{"Name", "StoreLatency"}, {"Unit", "Milliseconds"}},
+             {{"Name", "Errors"}, {"Unit", "Count"}},
+             {{"Name", "ColdStart"}, {"Unit", "Count"}}}}}}}}},
+      {"FunctionName", function_name},
+      {"VisitsRecorded", record.visit_recorded ? 1 : 0},
+      {"StoreLatency", record.store_latency_ms},
+      {"Errors", record.error ? 1 : 0},
+      {"ColdStart", record.cold_start ? 1 : 0},
+      {"level", record.error ? "error" : "info"},
+      {"request_id", record.request_id},
+      {"trace_id", record.trace_id},
+      {"method", record.method},
+      {"route", record.route},
+      {"status", record.status},
+      {"latency_ms", record.latency_ms}};
+  if (!record.error_detail.empty()) line["error"] = record.error_detail;
+  return line.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+LambdaRuntime::LambdaRuntime(LambdaRuntimeOptions options, RuntimeClient& client,
+                             core::Service& service, const Clock& clock,
+                             std::function<void(const std::string&)> write_line)
+    : options_(std::move(options)),
+      client_(client),
+      service_(service),
+      clock_(clock),
+      write_line_(std::move(write_line)) {}
+
+int LambdaRuntime::Run() {
+  while (true) {
+    StatusOr<Invocation> invocation = client_.Next();
+    if (!invocation.ok()) {
+      write_line_(json({{"level", "error"},
+                        {"msg", "Runtime API unreachable; exiting"},
+                        {"error", invocation.status().ToString()}})
+                      .dump());
+      return 1;
+    }
+    HandleInvocation(*invocation).IgnoreError();  // already logged; the loop goes on
+  }
+}
+
+Status LambdaRuntime::HandleInvocation(const Invocation& invocation) {
+  const auto started = SteadyClock::now();
+  InvocationRecord record;
+  record.timestamp_ms = UnixMillis(clock_.Now());
+  record.request_id = invocation.request_id;
+  record.trace_id = invocation.trace_id;
+  record.cold_start = cold_;
+  cold_ = false;
+  // The X-Ray SDK convention: the current trace header lives in this variable.
+  if (invocation.trace_id.empty()) {
+    ::unsetenv("_X_AMZN_TRACE_ID");
+  } else {
+    ::setenv("_X_AMZN_TRACE_ID", invocation.trace_id.c_str(), 1);
+  }
+
+  auto finish = [&](Status posted) {
+    record.latency_ms =
+        std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
+    if (!posted.ok()) {
+      record.error = true;
+      record.error_detail += (record.error_detail.empty() ? "" : "; ") + posted.ToString();
+    }
+    if (options_.log_every_invocation || record.error) {
+      write_line_(FormatInvocationLine(record, options_.function_name));
+    }
+    return posted;
+  };
+
+  StatusOr<ApiGatewayRequest> parsed =
+      invocation.event_too_large
+          ? StatusOr<ApiGatewayRequest>(InvalidArgumentError("event larger than the limit"))
+          : ParseApiGatewayEvent(invocation.event);
+  if (!parsed.ok()) {
+    // Not an API Gateway request we can answer with a status code: report it as a function
+    // error, so it shows in Lambda's Errors metric and the caller sees a failed invocation.
+    record.error = true;
+    record.error_detail = parsed.status().message();
+    return finish(client_.PostError(invocation.request_id, "InvalidEvent",
+                                    parsed.status().message()));
+  }
+
+  core::Request& request = parsed->request;
+  record.method = request.method;
+  if (invocation.deadline_ms > 0) {
+    const auto remaining = std::chrono::milliseconds(invocation.deadline_ms - record.timestamp_ms);
+    request.deadline = started + remaining - options_.answer_margin;
+  }
+  request.request_id = invocation.request_id;
+
+  std::promise<core::Response> answered;
+  const auto handle_started = SteadyClock::now();
+  service_.Handle(request, [&answered](core::Response response) {
+    answered.set_value(std::move(response));
+  });
+  core::Response response = answered.get_future().get();
+  const double handler_ms =
+      std::chrono::duration<double, std::milli>(SteadyClock::now() - handle_started).count();
+
+  record.route = response.route;
+  record.status = response.status;
+  record.visit_recorded = response.store_batch_size > 0;
+  record.store_latency_ms = response.used_store ? handler_ms : 0;
+  record.error = response.status >= 500;
+  record.error_detail = response.internal_error;
+  return finish(client_.PostResponse(invocation.request_id, FormatApiGatewayResponse(response)));
+}
+
+}  // namespace footfall::lambda
