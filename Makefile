@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build serve test bench fuzz clean
+.PHONY: all deps build serve test bench fuzz lambda-zip clean
 
 all: build
 
@@ -19,8 +19,15 @@ build: deps $(BUILD_DIR)/build.ninja
 serve: build
 	$(BUILD_DIR)/footfall serve $(ARGS)
 
-test: build
+test: build lambda-zip
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j2
+
+# The Lambda package: the same footfall, linked for provided.al2023 in its own build directory.
+LAMBDA_BUILD_DIR ?= build-lambda
+lambda-zip: deps
+	cmake -S . -B $(LAMBDA_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DFOOTFALL_WERROR=ON -DFOOTFALL_LAMBDA_PACKAGE=ON
+	cmake --build $(LAMBDA_BUILD_DIR) --target footfall
+	scripts/package-lambda.sh $(LAMBDA_BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip
 
 bench: build
 	@scripts/install-deps.sh --bench
@@ -35,4 +42,4 @@ fuzz: deps
 	build-fuzz/fuzz/request_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus/request fuzz/corpus/request
 
 clean:
-	rm -rf $(BUILD_DIR) build-fuzz
+	rm -rf $(BUILD_DIR) build-fuzz $(LAMBDA_BUILD_DIR)
