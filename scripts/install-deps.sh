@@ -9,6 +9,7 @@ packages=(
   libboost1.74-dev                               # Beast/Asio HTTP server
   libcli11-dev                                   # command-line parsing
   nlohmann-json3-dev                             # JSON in and out
+  rapidjson-dev                                  # JSON on the Lambda hot path (event parsing)
   libsqlite3-dev                                 # embedded default store
   libssl-dev                                     # HMAC-SHA256 visitor hashing
   libgtest-dev libgmock-dev                      # unit tests

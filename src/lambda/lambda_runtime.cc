@@ -1,46 +1,82 @@
 #include "lambda/lambda_runtime.h"
 
-#include <nlohmann/json.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cstdlib>
+#include <utility>
 #include <future>
 
 #include "lambda/api_gateway_event.h"
 
 namespace footfall::lambda {
 
-using json = nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
 std::string FormatInvocationLine(const InvocationRecord& record,
                                  const std::string& function_name) {
   // One object that CloudWatch Logs keeps as the log line and turns into metrics (EMF spec:
-  // _aws.CloudWatchMetrics names the metrics; their values are top-level members).
-  json line = {
-      {"_aws",
-       {{"Timestamp", record.timestamp_ms},
-        {"CloudWatchMetrics",
-         {{{"Namespace", "Footfall"},
-           {"Dimensions", {{"FunctionName"}}},
-           {"Metrics",
-            {{{"Name", "VisitsRecorded"}, {"Unit", "Count"}},
-             {{"Name", "StoreLatency"}, {"Unit", "Milliseconds"}},
-             {{"Name", "Errors"}, {"Unit", "Count"}},
-             {{"Name", "ColdStart"}, {"Unit", "Count"}}}}}}}}},
-      {"FunctionName", function_name},
-      {"VisitsRecorded", record.visit_recorded ? 1 : 0},
-      {"StoreLatency", record.store_latency_ms},
-      {"Errors", record.error ? 1 : 0},
-      {"ColdStart", record.cold_start ? 1 : 0},
-      {"level", record.error ? "error" : "info"},
-      {"request_id", record.request_id},
-      {"trace_id", record.trace_id},
-      {"method", record.method},
-      {"route", record.route},
-      {"status", record.status},
-      {"latency_ms", record.latency_ms}};
-  if (!record.error_detail.empty()) line["error"] = record.error_detail;
-  return line.dump(-1, ' ', false, json::error_handler_t::replace);
+  // _aws.CloudWatchMetrics names the metrics; their values are top-level members). Written with
+  // RapidJSON's writer: it runs on every invocation.
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  auto key_string = [&](const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  };
+  w.StartObject();
+  w.Key("_aws");
+  w.StartObject();
+  w.Key("Timestamp");
+  w.Int64(record.timestamp_ms);
+  w.Key("CloudWatchMetrics");
+  w.StartArray();
+  w.StartObject();
+  w.Key("Namespace");
+  w.String("Footfall");
+  w.Key("Dimensions");
+  w.StartArray();
+  w.StartArray();
+  w.String("FunctionName");
+  w.EndArray();
+  w.EndArray();
+  w.Key("Metrics");
+  w.StartArray();
+  for (const auto& [name, unit] : {std::pair{"VisitsRecorded", "Count"},
+                                   std::pair{"StoreLatency", "Milliseconds"},
+                                   std::pair{"Errors", "Count"}, std::pair{"ColdStart", "Count"}}) {
+    w.StartObject();
+    w.Key("Name");
+    w.String(name);
+    w.Key("Unit");
+    w.String(unit);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  key_string("FunctionName", function_name);
+  w.Key("VisitsRecorded");
+  w.Int(record.visit_recorded ? 1 : 0);
+  w.Key("StoreLatency");
+  w.Double(record.store_latency_ms);
+  w.Key("Errors");
+  w.Int(record.error ? 1 : 0);
+  w.Key("ColdStart");
+  w.Int(record.cold_start ? 1 : 0);
+  key_string("level", record.error ? "error" : "info");
+  key_string("request_id", record.request_id);
+  key_string("trace_id", record.trace_id);
+  key_string("method", record.method);
+  key_string("route", record.route);
+  w.Key("status");
+  w.Int(record.status);
+  w.Key("latency_ms");
+  w.Double(record.latency_ms);
+  if (!record.error_detail.empty()) key_string("error", record.error_detail);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 LambdaRuntime::LambdaRuntime(LambdaRuntimeOptions options, RuntimeClient& client,
@@ -56,10 +92,11 @@ int LambdaRuntime::Run() {
   while (true) {
     StatusOr<Invocation> invocation = client_.Next();
     if (!invocation.ok()) {
-      write_line_(json({{"level", "error"},
-                        {"msg", "Runtime API unreachable; exiting"},
-                        {"error", invocation.status().ToString()}})
-                      .dump());
+      InvocationRecord record;
+      record.timestamp_ms = UnixMillis(clock_.Now());
+      record.error = true;
+      record.error_detail = "Runtime API unreachable; exiting: " + invocation.status().ToString();
+      write_line_(FormatInvocationLine(record, options_.function_name));
       return 1;
     }
     HandleInvocation(*invocation).IgnoreError();  // already logged; the loop goes on
