@@ -13,7 +13,7 @@ packages=(
   libsqlite3-dev                                 # embedded default store
   libssl-dev                                     # HMAC-SHA256 visitor hashing
   libgtest-dev libgmock-dev                      # unit tests
-  python3 curl                                   # integration tests and README examples
+  python3 curl openssl                           # integration tests, README examples, test certificates
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)                    # make bench: load generator and reference

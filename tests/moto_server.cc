@@ -50,14 +50,29 @@ bool AnswersHttp(int port) {
   return ok;
 }
 
+// True once something listens on `port` (for TLS, where a plain HTTP probe gets no status line).
+bool AcceptsConnections(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return ok;
+}
+
 }  // namespace
 
-StatusOr<std::unique_ptr<MotoServer>> MotoServer::Start() {
+StatusOr<std::unique_ptr<MotoServer>> MotoServer::Start(const std::string& tls_cert,
+                                                        const std::string& tls_key) {
   const int port = FreeLoopbackPort();
   const std::string port_text = std::to_string(port);
   // moto's app behind a per-request lock: see tests/tools/README.md for the lost-update race.
   std::vector<std::string> args = {"python3", FOOTFALL_SOURCE_DIR "/tests/tools/moto_server_atomic.py",
                                    "-H", "127.0.0.1", "-p", port_text};
+  const bool tls = !tls_cert.empty();
+  if (tls) args.insert(args.end(), {"-c", tls_cert, "-k", tls_key});
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -73,7 +88,7 @@ StatusOr<std::unique_ptr<MotoServer>> MotoServer::Start() {
     return UnavailableError(std::string("cannot start moto_server (is moto installed?): ") +
                             std::strerror(rc));
   }
-  std::unique_ptr<MotoServer> server(new MotoServer(pid, port));
+  std::unique_ptr<MotoServer> server(new MotoServer(pid, port, tls));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -81,7 +96,7 @@ StatusOr<std::unique_ptr<MotoServer>> MotoServer::Start() {
       server->pid_ = 0;
       return UnavailableError("moto_server exited during start-up");
     }
-    if (AnswersHttp(port)) return server;
+    if (tls ? AcceptsConnections(port) : AnswersHttp(port)) return server;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return UnavailableError("moto_server did not answer on port " + port_text + " within 20 s");

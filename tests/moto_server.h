@@ -16,17 +16,22 @@ class MotoServer {
  public:
   // Starts moto_server and waits (up to 20 s) until it answers HTTP. Errors: kUnavailable with
   // the reason (not installed, exited, never answered) — callers fail the test, never skip.
-  static StatusOr<std::unique_ptr<MotoServer>> Start();
+  // With `tls_cert`/`tls_key` (PEM files) it serves HTTPS.
+  static StatusOr<std::unique_ptr<MotoServer>> Start(const std::string& tls_cert = "",
+                                                     const std::string& tls_key = "");
   ~MotoServer();
 
-  // "http://127.0.0.1:PORT"
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // "http://127.0.0.1:PORT" (https with TLS)
+  std::string endpoint() const {
+    return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
+  }
   int port() const { return port_; }
 
  private:
-  MotoServer(pid_t pid, int port) : pid_(pid), port_(port) {}
+  MotoServer(pid_t pid, int port, bool tls) : pid_(pid), port_(port), tls_(tls) {}
   pid_t pid_;
   int port_;
+  bool tls_;
 };
 
 }  // namespace footfall::testing

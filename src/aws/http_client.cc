@@ -3,6 +3,7 @@
 #include <utility>  // Boost 1.74 Asio needs it in C++20
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -109,10 +110,22 @@ struct AsyncHttpClient::Impl : std::enable_shared_from_this<Impl> {
   Status Init() {
     if (!options.endpoint.tls) return OkStatus();
     beast::error_code error;
-    if (options.ca_file.empty()) {
+    std::string ca_file = options.ca_file;
+    if (ca_file.empty()) {
+      // A statically linked OpenSSL looks where the build machine (Debian) keeps certificates;
+      // on Amazon Linux (Lambda) the bundle is elsewhere. Take the first that exists.
+      for (const char* candidate :
+           {"/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"}) {
+        if (::access(candidate, R_OK) == 0) {
+          ca_file = candidate;
+          break;
+        }
+      }
+    }
+    if (ca_file.empty()) {
       ssl_context.set_default_verify_paths(error);
     } else {
-      ssl_context.load_verify_file(options.ca_file, error);
+      ssl_context.load_verify_file(ca_file, error);
     }
     if (error) {
       return InvalidArgumentError("cannot load CA certificates " + options.ca_file + ": " +
@@ -211,7 +224,10 @@ class AsyncHttpClient::Impl::Exchange : public std::enable_shared_from_this<Exch
   void Handshake() {
     const std::string& host = impl_->options.endpoint.host;
     auto& stream = *connection_->secure;
-    if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) {
+    beast::error_code not_an_address;
+    asio::ip::make_address(host, not_an_address);
+    // SNI carries names only (RFC 6066); an IP literal is checked against the certificate's SANs.
+    if (not_an_address && !SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) {
       return Fail(beast::error_code(static_cast<int>(::ERR_get_error()),
                                     asio::error::get_ssl_category()),
                   "setting TLS server name");

@@ -50,8 +50,9 @@ struct HttpOutcome {
 
 struct HttpClientOptions {
   HttpEndpoint endpoint;
-  // CA bundle for TLS verification; "" uses OpenSSL's default paths. On Amazon Linux the bundle
-  // is /etc/pki/tls/certs/ca-bundle.crt (see docs/aws.md).
+  // CA bundle for TLS verification; "" takes the first of Amazon Linux's
+  // /etc/pki/tls/certs/ca-bundle.crt and Debian's /etc/ssl/certs/ca-certificates.crt that exists,
+  // else OpenSSL's default paths (see docs/aws.md).
   std::string ca_file;
   // Idle keep-alive connections kept for reuse. Default 64.
   size_t max_idle_connections = 64;

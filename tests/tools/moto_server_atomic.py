@@ -7,7 +7,7 @@ increments survived (tests/tools/README.md). Real DynamoDB applies each item wri
 runs moto's own server application (the same one `moto_server` runs) on a threaded werkzeug
 server, with a lock so each request is applied whole — connections and keep-alive stay concurrent.
 
-Usage: moto_server_atomic.py -H 127.0.0.1 -p PORT
+Usage: moto_server_atomic.py -H 127.0.0.1 -p PORT [-c CERT.pem -k KEY.pem]
 """
 import argparse
 import threading
@@ -20,6 +20,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("-c", "--ssl-cert", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("-k", "--ssl-key", help="and this private key (PEM)")
     args = parser.parse_args()
 
     app = DomainDispatcherApplication(create_backend_app)
@@ -30,7 +32,9 @@ def main() -> None:
             # Materialise the body inside the lock: moto does its work while producing it.
             return [b"".join(app(environ, start_response))]
 
-    run_simple(args.host, args.port, atomic_app, threaded=True, use_reloader=False)
+    ssl_context = (args.ssl_cert, args.ssl_key) if args.ssl_cert else None
+    run_simple(args.host, args.port, atomic_app, threaded=True, use_reloader=False,
+               ssl_context=ssl_context)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+// The DynamoDB store over HTTPS: a real TLS server (moto with a certificate made here), the
+// certificate verified against a CA file, and refused when it does not match.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "store/blocking.h"
+#include "store/open_store.h"
+#include "tests/moto_server.h"
+
+namespace footfall::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DynamoDbTlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("footfall-tls-" + std::to_string(::getpid())));
+    fs::create_directories(*dir_);
+    // A self-signed certificate for localhost and 127.0.0.1, and an unrelated one.
+    for (const char* name : {"server", "other"}) {
+      const std::string command =
+          "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+          "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+          (*dir_ / (std::string(name) + ".key")).string() + " -out " +
+          (*dir_ / (std::string(name) + ".pem")).string() + " 2>/dev/null";
+      ASSERT_EQ(std::system(command.c_str()), 0) << "openssl could not make a certificate";
+    }
+    auto moto = testing::MotoServer::Start((*dir_ / "server.pem").string(),
+                                           (*dir_ / "server.key").string());
+    ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+    moto_ = std::move(moto).value().release();
+    ::setenv("AWS_ACCESS_KEY_ID", "testing", 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", "testing", 1);
+  }
+  static void TearDownTestSuite() {
+    delete moto_;
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static std::string Uri(const std::string& host, const std::string& table) {
+    return "dynamodb://" + table + "?region=us-east-1&endpoint=https://" + host + ":" +
+           std::to_string(moto_->port());
+  }
+
+  static fs::path* dir_;
+  static testing::MotoServer* moto_;
+};
+
+fs::path* DynamoDbTlsTest::dir_ = nullptr;
+testing::MotoServer* DynamoDbTlsTest::moto_ = nullptr;
+
+TEST_F(DynamoDbTlsTest, VerifiedCertificateByNameAndByAddress) {
+  ::setenv("FOOTFALL_CA_FILE", (*dir_ / "server.pem").c_str(), 1);
+  for (const std::string host : {"localhost", "127.0.0.1"}) {
+    const std::string uri = Uri(host, "tls-" + (host == "localhost" ? std::string("name") : "ip"));
+    ASSERT_TRUE(MigrateStore(uri).ok()) << MigrateStore(uri).ToString();
+    auto store = OpenStore(uri);
+    ASSERT_TRUE(store.ok());
+    Visit visit;
+    visit.visit_id = "019ab8f0-0000-7000-8000-00000000000" + std::string(host == "localhost" ? "1" : "2");
+    EXPECT_EQ(RecordVisitAndWait(**store, visit)->total, 1) << host;
+  }
+}
+
+TEST_F(DynamoDbTlsTest, UntrustedCertificateIsRefused) {
+  ::setenv("FOOTFALL_CA_FILE", (*dir_ / "other.pem").c_str(), 1);
+  auto store = OpenStore(Uri("localhost", "tls-refused"));
+  ASSERT_TRUE(store.ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  StatusOr<int64_t> total = ReadTotalAndWait(**store, deadline);
+  EXPECT_EQ(total.status().code(), StatusCode::kUnavailable) << total.status().ToString();
+  EXPECT_NE(total.status().message().find("TLS handshake"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace footfall::store
