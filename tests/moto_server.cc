@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,8 +13,6 @@
 #include <fcntl.h>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace footfall::testing {
 namespace {
@@ -76,25 +74,27 @@ StatusOr<std::unique_ptr<MotoServer>> MotoServer::Start(const std::string& tls_c
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  // moto logs every request; keep test output readable.
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, "python3", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    return UnavailableError(std::string("cannot start moto_server (is moto installed?): ") +
-                            std::strerror(rc));
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return UnavailableError(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    // The server must not outlive the test, even when the test is killed (ctest timeout).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    const int null_fd = ::open("/dev/null", O_WRONLY);
+    ::dup2(null_fd, 1);  // moto logs every request; keep test output readable
+    ::dup2(null_fd, 2);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
   }
   std::unique_ptr<MotoServer> server(new MotoServer(pid, port, tls));
+  int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       server->pid_ = 0;
-      return UnavailableError("moto_server exited during start-up");
+      return UnavailableError("moto_server exited during start-up (status " +
+                              std::to_string(status) + "; is moto installed for python3?)");
     }
     if (tls ? AcceptsConnections(port) : AnswersHttp(port)) return server;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

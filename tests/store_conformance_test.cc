@@ -22,15 +22,16 @@ namespace fs = std::filesystem;
 // One moto_server for the whole binary, started on first use. If it cannot start, every DynamoDB
 // test fails with the reason (never skips).
 const testing::MotoServer* Moto() {
-  static StatusOr<std::unique_ptr<testing::MotoServer>>* moto = [] {
+  // A static object, not a leaked pointer: its destructor stops the server at exit.
+  static StatusOr<std::unique_ptr<testing::MotoServer>> moto = [] {
     // moto accepts any credentials; the store insists on having some.
     ::setenv("AWS_ACCESS_KEY_ID", "testing", 1);
     ::setenv("AWS_SECRET_ACCESS_KEY", "testing", 1);
     ::setenv("AWS_SESSION_TOKEN", "testing-session", 1);
-    return new StatusOr<std::unique_ptr<testing::MotoServer>>(testing::MotoServer::Start());
+    return testing::MotoServer::Start();
   }();
-  EXPECT_TRUE(moto->ok()) << moto->status().ToString();
-  return moto->ok() ? moto->value().get() : nullptr;
+  EXPECT_TRUE(moto.ok()) << moto.status().ToString();
+  return moto.ok() ? moto.value().get() : nullptr;
 }
 
 // A fresh DynamoDB table on moto, created as `footfall migrate` does.
