@@ -1,0 +1,51 @@
+variable "endpoint" {
+  description = "URL of the AWS emulator, e.g. http://127.0.0.1:5055."
+  type        = string
+}
+
+variable "lambda_zip_path" {
+  description = "Function package to upload (any zip with a 'bootstrap' works against an emulator)."
+  type        = string
+}
+
+variable "name" {
+  description = "Resource name prefix."
+  type        = string
+  default     = "footfall-local"
+}
+
+variable "api_type" {
+  description = "\"rest\" or \"http\"."
+  type        = string
+  default     = "rest"
+}
+
+variable "counter_shards" {
+  description = "Counter items to create."
+  type        = number
+  default     = 1
+}
+
+variable "enable_waf" {
+  description = "Create and associate the WAF web ACL (REST only)."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_email" {
+  description = "Alarm e-mail subscription, or null."
+  type        = string
+  default     = null
+}
+
+variable "custom_domain_name" {
+  description = "Custom domain, or null."
+  type        = string
+  default     = null
+}
+
+variable "route53_zone_id" {
+  description = "Hosted zone for the custom domain, or null."
+  type        = string
+  default     = null
+}

@@ -1,0 +1,89 @@
+output "api_url" {
+  description = "Base URL of the API (append /count, /api/count, /healthz, /readyz)."
+  value       = local.is_rest ? aws_api_gateway_stage.footfall[0].invoke_url : aws_apigatewayv2_stage.footfall[0].invoke_url
+}
+
+output "custom_domain_url" {
+  description = "https://<custom_domain_name> when a custom domain is configured, else null."
+  value       = local.has_domain ? "https://${var.custom_domain_name}" : null
+}
+
+output "api_type" {
+  description = "\"rest\" or \"http\"."
+  value       = var.api_type
+}
+
+output "api_id" {
+  description = "Id of the REST or HTTP API."
+  value       = local.is_rest ? aws_api_gateway_rest_api.footfall[0].id : aws_apigatewayv2_api.footfall[0].id
+}
+
+output "stage_name" {
+  description = "Stage serving the API (\"$default\" for the HTTP API)."
+  value       = local.is_rest ? aws_api_gateway_stage.footfall[0].stage_name : aws_apigatewayv2_stage.footfall[0].name
+}
+
+output "table_name" {
+  description = "DynamoDB table name."
+  value       = aws_dynamodb_table.visits.name
+}
+
+output "table_arn" {
+  description = "DynamoDB table ARN."
+  value       = aws_dynamodb_table.visits.arn
+}
+
+output "counter_item_ids" {
+  description = "visit_id keys of the counter items."
+  value       = local.counter_ids
+}
+
+output "function_name" {
+  description = "Lambda function name."
+  value       = aws_lambda_function.footfall.function_name
+}
+
+output "function_arn" {
+  description = "Lambda function ARN."
+  value       = aws_lambda_function.footfall.arn
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the function's execution role."
+  value       = aws_iam_role.lambda.arn
+}
+
+output "lambda_log_group" {
+  description = "The function's CloudWatch log group."
+  value       = aws_cloudwatch_log_group.lambda.name
+}
+
+output "access_log_group" {
+  description = "The API's access log group."
+  value       = aws_cloudwatch_log_group.api_access.name
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms."
+  value       = concat([for a in aws_cloudwatch_metric_alarm.metric : a.alarm_name], [aws_cloudwatch_metric_alarm.dynamodb_throttles.alarm_name])
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard name."
+  value       = aws_cloudwatch_dashboard.footfall.dashboard_name
+}
+
+output "dashboard_url" {
+  description = "Console URL of the dashboard."
+  value       = "https://${local.region}.console.aws.amazon.com/cloudwatch/home?region=${local.region}#dashboards/dashboard/${aws_cloudwatch_dashboard.footfall.dashboard_name}"
+}
+
+output "web_acl_arn" {
+  description = "ARN of the WAF web ACL, or null when enable_waf is off."
+  value       = var.enable_waf ? aws_wafv2_web_acl.api[0].arn : null
+}

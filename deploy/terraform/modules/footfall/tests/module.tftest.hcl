@@ -1,0 +1,497 @@
+# Plan/apply the module against a mock AWS provider (no network, no emulator) and check its logic:
+# toggles, least-privilege policy, privacy of the access logs, counter items, alarms, dashboard.
+# Run from the module directory (tests/terraform/tf_suite.py does this for ctest):
+#   terraform init && terraform test -var lambda_zip_path=/any/file.zip
+
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/footfall-test" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:footfall-test"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:footfall-test/invocations"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/footfall-test" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:footfall-test-alarms" }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:footfall-test" }
+  }
+  mock_resource "aws_api_gateway_rest_api" {
+    defaults = {
+      execution_arn    = "arn:aws:execute-api:eu-west-1:123456789012:rest123"
+      root_resource_id = "root00"
+    }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = { execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:http123" }
+  }
+  mock_resource "aws_api_gateway_stage" {
+    defaults = { arn = "arn:aws:apigateway:eu-west-1::/restapis/rest123/stages/v1" }
+  }
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = { arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/footfall-test-api/mock" }
+  }
+  mock_resource "aws_acm_certificate" {
+    defaults = {
+      arn = "arn:aws:acm:eu-west-1:123456789012:certificate/mock"
+      domain_validation_options = [{
+        domain_name           = "api.me.example"
+        resource_record_name  = "_x1.api.me.example."
+        resource_record_type  = "CNAME"
+        resource_record_value = "_y1.acm-validations.aws."
+      }]
+    }
+  }
+  mock_resource "aws_acm_certificate_validation" {
+    defaults = { certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/mock" }
+  }
+  mock_resource "aws_apigatewayv2_domain_name" {
+    defaults = {
+      domain_name_configuration = {
+        certificate_arn                        = "arn:aws:acm:eu-west-1:123456789012:certificate/mock"
+        endpoint_type                          = "REGIONAL"
+        security_policy                        = "TLS_1_2"
+        target_domain_name                     = "d-abc.execute-api.eu-west-1.amazonaws.com"
+        hosted_zone_id                         = "ZMOCKAPIGW"
+        ip_address_type                        = "ipv4"
+        ownership_verification_certificate_arn = ""
+      }
+    }
+  }
+}
+
+variables {
+  name            = "footfall-test"
+  allowed_origins = ["https://me.example", "https://www.me.example"]
+}
+
+run "defaults_rest_api" {
+  command = apply
+
+  # Table: key design, on-demand, TTL, PITR, SSE, deletion protection on, no index.
+  assert {
+    condition = (
+      aws_dynamodb_table.visits.name == "footfall-test-visits" &&
+      aws_dynamodb_table.visits.hash_key == "visit_id" &&
+      aws_dynamodb_table.visits.range_key == null &&
+      aws_dynamodb_table.visits.billing_mode == "PAY_PER_REQUEST" &&
+      length(aws_dynamodb_table.visits.attribute) == 1 &&
+      length(aws_dynamodb_table.visits.global_secondary_index) == 0 &&
+      aws_dynamodb_table.visits.deletion_protection_enabled
+    )
+    error_message = "table must be visit_id-keyed, on-demand, index-free and deletion-protected by default"
+  }
+  assert {
+    condition = (
+      aws_dynamodb_table.visits.ttl[0].enabled &&
+      aws_dynamodb_table.visits.ttl[0].attribute_name == "expiration_time" &&
+      aws_dynamodb_table.visits.point_in_time_recovery[0].enabled &&
+      aws_dynamodb_table.visits.server_side_encryption[0].enabled
+    )
+    error_message = "table must have TTL on expiration_time, PITR and SSE"
+  }
+
+  # One counter item "total" at 0, never rewritten on later applies.
+  assert {
+    condition     = sort(keys(aws_dynamodb_table_item.counter)) == tolist(["total"])
+    error_message = "one shard must create exactly the counter item \"total\""
+  }
+  assert {
+    condition     = jsondecode(aws_dynamodb_table_item.counter["total"].item) == { visit_id = { S = "total" }, count = { N = "0" } }
+    error_message = "the counter item must start at 0"
+  }
+
+  # Function: runtime, handler, environment (exactly these keys; no AWS_REGION), tracing.
+  assert {
+    condition = (
+      aws_lambda_function.footfall.runtime == "provided.al2023" &&
+      aws_lambda_function.footfall.handler == "bootstrap" &&
+      aws_lambda_function.footfall.architectures == tolist(["x86_64"]) &&
+      aws_lambda_function.footfall.memory_size == 128 &&
+      aws_lambda_function.footfall.timeout == 10 &&
+      aws_lambda_function.footfall.reserved_concurrent_executions == -1 &&
+      aws_lambda_function.footfall.tracing_config[0].mode == "Active"
+    )
+    error_message = "function settings differ from the contract"
+  }
+  assert {
+    condition = aws_lambda_function.footfall.environment[0].variables == tomap({
+      DYNAMODB_TABLE           = "footfall-test-visits"
+      FOOTFALL_ALLOWED_ORIGINS = "https://me.example,https://www.me.example"
+      FOOTFALL_RETENTION_DAYS  = "90"
+      FOOTFALL_COUNTER_SHARDS  = "1"
+      FOOTFALL_LOG_LEVEL       = "info"
+    })
+    error_message = "function environment differs from the contract"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.lambda.name == "/aws/lambda/footfall-test" && aws_cloudwatch_log_group.lambda.retention_in_days == 30
+    error_message = "the function's log group must be /aws/lambda/<name> with a retention"
+  }
+
+  # Least privilege: the store's five DynamoDB actions on this table, logs on its own group,
+  # X-Ray put actions on "*" and nothing else.
+  assert {
+    condition = jsondecode(aws_iam_role_policy.lambda.policy).Statement == [
+      {
+        Sid      = "VisitsTable"
+        Effect   = "Allow"
+        Action   = ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits"
+      },
+      {
+        Sid      = "OwnLogGroup"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/footfall-test:*"
+      },
+      {
+        Sid      = "XRay"
+        Effect   = "Allow"
+        Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        Resource = "*"
+      },
+    ]
+    error_message = "the function's policy is not the least-privilege one"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.lambda.assume_role_policy).Statement[0].Principal == { Service = "lambda.amazonaws.com" }
+    error_message = "only Lambda may assume the function's role"
+  }
+
+  # REST API: 5 resources (/count, /api, /api/count, /healthz, /readyz), GET + OPTIONS on the
+  # four routes, all AWS_PROXY to the function.
+  assert {
+    condition     = length(aws_api_gateway_rest_api.footfall) == 1 && length(aws_apigatewayv2_api.footfall) == 0
+    error_message = "api_type rest must create the REST API only"
+  }
+  assert {
+    condition     = sort(keys(aws_api_gateway_resource.top)) == tolist(["api", "count", "healthz", "readyz"]) && sort(keys(aws_api_gateway_resource.sub)) == tolist(["/api/count"])
+    error_message = "REST resources differ from the route list"
+  }
+  assert {
+    condition = sort(keys(aws_api_gateway_method.route)) == tolist([
+      "GET /api/count", "GET /count", "GET /healthz", "GET /readyz",
+      "OPTIONS /api/count", "OPTIONS /count", "OPTIONS /healthz", "OPTIONS /readyz",
+    ])
+    error_message = "every route needs GET and OPTIONS"
+  }
+  assert {
+    condition = alltrue([for i in aws_api_gateway_integration.route :
+      i.type == "AWS_PROXY" && i.integration_http_method == "POST" && i.uri == aws_lambda_function.footfall.invoke_arn
+    ])
+    error_message = "every method must proxy to the function"
+  }
+  assert {
+    condition     = alltrue([for m in aws_api_gateway_method.route : m.authorization == "NONE" && m.api_key_required != true])
+    error_message = "methods are public"
+  }
+
+  # Stage: throttling, logging without data trace, JSON access log without client data.
+  assert {
+    condition = (
+      aws_api_gateway_method_settings.all[0].method_path == "*/*" &&
+      aws_api_gateway_method_settings.all[0].settings[0].throttling_rate_limit == 20 &&
+      aws_api_gateway_method_settings.all[0].settings[0].throttling_burst_limit == 40 &&
+      !aws_api_gateway_method_settings.all[0].settings[0].data_trace_enabled &&
+      aws_api_gateway_method_settings.all[0].settings[0].logging_level == "ERROR" &&
+      !aws_api_gateway_method_settings.all[0].settings[0].metrics_enabled
+    )
+    error_message = "stage method settings differ from the defaults"
+  }
+  assert {
+    condition = (
+      aws_api_gateway_stage.footfall[0].stage_name == "v1" &&
+      aws_api_gateway_stage.footfall[0].xray_tracing_enabled &&
+      can(jsondecode(aws_api_gateway_stage.footfall[0].access_log_settings[0].format)) &&
+      length(regexall("(?i)sourceIp|userAgent|identity|querystring|caller|user\\b", aws_api_gateway_stage.footfall[0].access_log_settings[0].format)) == 0
+    )
+    error_message = "the access log must be JSON without client addresses or identities"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.api_execution[0].name == "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.footfall[0].id}/v1"
+    error_message = "the execution log group must be pre-created with a retention"
+  }
+  assert {
+    condition     = aws_lambda_permission.rest[0].source_arn == "arn:aws:execute-api:eu-west-1:123456789012:rest123/v1/*" && length(aws_lambda_permission.http) == 0
+    error_message = "API Gateway may invoke the function from this API's stage only"
+  }
+  assert {
+    condition     = length(aws_api_gateway_account.footfall) == 1 && length(aws_iam_role_policy_attachment.apigateway_logs) == 1
+    error_message = "the REST API needs the account-level CloudWatch role by default"
+  }
+
+  # Off by default: WAF, custom domain, e-mail.
+  assert {
+    condition = (
+      length(aws_wafv2_web_acl.api) == 0 && length(aws_wafv2_web_acl_association.api) == 0 &&
+      length(aws_acm_certificate.api) == 0 && length(aws_api_gateway_domain_name.api) == 0 &&
+      length(aws_route53_record.api_alias) == 0 && length(aws_sns_topic_subscription.alarm_email) == 0
+    )
+    error_message = "WAF, custom domain and e-mail subscription must be off by default"
+  }
+
+  # Alarms notify the topic; the dashboard is in the provider's region.
+  assert {
+    condition = (
+      sort(keys(aws_cloudwatch_metric_alarm.metric)) == tolist(["api-5xx", "api-latency-p99", "lambda-errors", "lambda-throttles", "store-errors"]) &&
+      alltrue([for a in concat(values(aws_cloudwatch_metric_alarm.metric), [aws_cloudwatch_metric_alarm.dynamodb_throttles]) :
+        tolist(a.alarm_actions) == tolist([aws_sns_topic.alarms.arn]) && tolist(a.ok_actions) == tolist([aws_sns_topic.alarms.arn])
+      ])
+    )
+    error_message = "every alarm must notify the SNS topic"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.metric["api-5xx"].metric_name == "5XXError" &&
+      aws_cloudwatch_metric_alarm.metric["api-5xx"].dimensions == tomap({ ApiName = "footfall-test", Stage = "v1" }) &&
+      aws_cloudwatch_metric_alarm.metric["api-latency-p99"].extended_statistic == "p99" &&
+      aws_cloudwatch_metric_alarm.metric["store-errors"].namespace == "Footfall"
+    )
+    error_message = "REST alarms must use the REST metric names and dimensions"
+  }
+  assert {
+    condition = alltrue([for w in jsondecode(aws_cloudwatch_dashboard.footfall.dashboard_body).widgets :
+      w.properties.region == "eu-west-1" if w.type == "metric"
+    ])
+    error_message = "every dashboard widget must use the provider's region"
+  }
+  assert {
+    condition = contains(
+      flatten([for w in jsondecode(aws_cloudwatch_dashboard.footfall.dashboard_body).widgets : w.properties.metrics if w.type == "metric"]),
+      "VisitsRecorded"
+    )
+    error_message = "the dashboard must chart the EMF metric VisitsRecorded"
+  }
+
+  assert {
+    condition     = output.custom_domain_url == null && output.web_acl_arn == null && output.api_type == "rest"
+    error_message = "outputs of optional parts must be null when off"
+  }
+  assert {
+    condition     = output.dashboard_url == "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/footfall-test"
+    error_message = "dashboard_url must point at the provider's region"
+  }
+}
+
+run "http_api" {
+  command = apply
+
+  variables {
+    api_type = "http"
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_api.footfall) == 1 && length(aws_api_gateway_rest_api.footfall) == 0 && length(aws_api_gateway_account.footfall) == 0
+    error_message = "api_type http must create the HTTP API only (and no REST account setting)"
+  }
+  assert {
+    condition     = aws_apigatewayv2_api.footfall[0].protocol_type == "HTTP" && length(aws_apigatewayv2_api.footfall[0].cors_configuration) == 0
+    error_message = "HTTP API without built-in CORS: the handler answers preflights"
+  }
+  assert {
+    condition = sort([for r in aws_apigatewayv2_route.route : r.route_key]) == tolist([
+      "GET /api/count", "GET /count", "GET /healthz", "GET /readyz",
+      "OPTIONS /api/count", "OPTIONS /count", "OPTIONS /healthz", "OPTIONS /readyz",
+    ])
+    error_message = "HTTP routes differ from the route list"
+  }
+  assert {
+    condition = (
+      aws_apigatewayv2_integration.footfall[0].integration_type == "AWS_PROXY" &&
+      aws_apigatewayv2_integration.footfall[0].payload_format_version == "2.0" &&
+      aws_apigatewayv2_integration.footfall[0].integration_uri == aws_lambda_function.footfall.invoke_arn
+    )
+    error_message = "the HTTP API must proxy to the function with payload 2.0"
+  }
+  assert {
+    condition = (
+      aws_apigatewayv2_stage.footfall[0].name == "$default" && aws_apigatewayv2_stage.footfall[0].auto_deploy &&
+      aws_apigatewayv2_stage.footfall[0].default_route_settings[0].throttling_rate_limit == 20 &&
+      aws_apigatewayv2_stage.footfall[0].default_route_settings[0].throttling_burst_limit == 40 &&
+      length(regexall("(?i)sourceIp|userAgent|identity|querystring", aws_apigatewayv2_stage.footfall[0].access_log_settings[0].format)) == 0
+    )
+    error_message = "HTTP stage: $default, auto-deployed, throttled, access log without client data"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.metric["api-5xx"].metric_name == "5xx" &&
+      aws_cloudwatch_metric_alarm.metric["api-5xx"].dimensions == tomap({ ApiId = aws_apigatewayv2_api.footfall[0].id, Stage = "$default" })
+    )
+    error_message = "HTTP alarms must use the HTTP API metric names and dimensions"
+  }
+  assert {
+    condition     = aws_lambda_permission.http[0].source_arn == "arn:aws:execute-api:eu-west-1:123456789012:http123/*" && length(aws_lambda_permission.rest) == 0
+    error_message = "API Gateway may invoke the function from this HTTP API only"
+  }
+}
+
+run "sharded_counter_and_options" {
+  command = apply
+
+  variables {
+    counter_shards              = 4
+    xray_tracing                = false
+    lambda_architecture         = "arm64"
+    lambda_reserved_concurrency = 10
+    retention_days              = 30
+    log_level                   = "warn"
+    execution_logging_level     = "OFF"
+    manage_api_gateway_account  = false
+    deletion_protection         = false
+    table_name                  = "my-visits"
+  }
+
+  assert {
+    condition     = sort(keys(aws_dynamodb_table_item.counter)) == tolist(["total", "total#0", "total#1", "total#2", "total#3"])
+    error_message = "4 shards must create total#0..total#3 and keep \"total\""
+  }
+  assert {
+    condition     = jsondecode(aws_dynamodb_table_item.counter["total#2"].item) == { visit_id = { S = "total#2" }, count = { N = "0" } }
+    error_message = "each shard starts at 0"
+  }
+  assert {
+    condition = (
+      aws_lambda_function.footfall.environment[0].variables.FOOTFALL_COUNTER_SHARDS == "4" &&
+      aws_lambda_function.footfall.environment[0].variables.FOOTFALL_RETENTION_DAYS == "30" &&
+      aws_lambda_function.footfall.environment[0].variables.FOOTFALL_LOG_LEVEL == "warn" &&
+      aws_lambda_function.footfall.environment[0].variables.DYNAMODB_TABLE == "my-visits"
+    )
+    error_message = "the environment must follow the variables"
+  }
+  assert {
+    condition = (
+      aws_lambda_function.footfall.tracing_config[0].mode == "PassThrough" &&
+      !aws_api_gateway_stage.footfall[0].xray_tracing_enabled &&
+      length([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s if s.Sid == "XRay"]) == 0
+    )
+    error_message = "without tracing there must be no X-Ray permission"
+  }
+  assert {
+    condition     = aws_lambda_function.footfall.architectures == tolist(["arm64"]) && aws_lambda_function.footfall.reserved_concurrent_executions == 10
+    error_message = "architecture and reserved concurrency must follow the variables"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_log_group.api_execution) == 0 && aws_api_gateway_method_settings.all[0].settings[0].logging_level == "OFF"
+    error_message = "execution logging OFF needs no execution log group"
+  }
+  assert {
+    condition     = length(aws_api_gateway_account.footfall) == 0 && length(aws_iam_role.apigateway_logs) == 0
+    error_message = "manage_api_gateway_account = false must leave the account setting alone"
+  }
+  assert {
+    condition     = !aws_dynamodb_table.visits.deletion_protection_enabled && output.counter_item_ids == tolist(["total", "total#0", "total#1", "total#2", "total#3"])
+    error_message = "deletion protection and counter ids must follow the variables"
+  }
+}
+
+run "waf_and_email" {
+  command = apply
+
+  variables {
+    enable_waf     = true
+    waf_rate_limit = 500
+    alarm_email    = "ops@me.example"
+  }
+
+  assert {
+    condition = (
+      aws_wafv2_web_acl.api[0].scope == "REGIONAL" &&
+      length(aws_wafv2_web_acl.api[0].rule) == 2 &&
+      aws_wafv2_web_acl_association.api[0].resource_arn == aws_api_gateway_stage.footfall[0].arn &&
+      aws_wafv2_web_acl_association.api[0].web_acl_arn == aws_wafv2_web_acl.api[0].arn
+    )
+    error_message = "the web ACL must have two rules and be associated with the stage"
+  }
+  assert {
+    condition = anytrue([for r in aws_wafv2_web_acl.api[0].rule :
+      r.statement[0].managed_rule_group_statement[0].name == "AWSManagedRulesCommonRuleSet" &&
+      r.statement[0].managed_rule_group_statement[0].vendor_name == "AWS"
+      if length(r.statement[0].managed_rule_group_statement) > 0
+    ])
+    error_message = "the AWS common rule set must be a rule"
+  }
+  assert {
+    condition = anytrue([for r in aws_wafv2_web_acl.api[0].rule :
+      r.statement[0].rate_based_statement[0].limit == 500 &&
+      r.statement[0].rate_based_statement[0].aggregate_key_type == "IP" &&
+      length(r.action[0].block) == 1
+      if length(r.statement[0].rate_based_statement) > 0
+    ])
+    error_message = "the per-IP rate rule must block above waf_rate_limit"
+  }
+  assert {
+    condition     = aws_sns_topic_subscription.alarm_email[0].protocol == "email" && aws_sns_topic_subscription.alarm_email[0].endpoint == "ops@me.example"
+    error_message = "alarm_email must subscribe to the topic"
+  }
+}
+
+run "custom_domain_rest" {
+  command = apply
+
+  variables {
+    custom_domain_name = "api.me.example"
+    route53_zone_id    = "ZMOCKZONE"
+  }
+
+  assert {
+    condition = (
+      aws_acm_certificate.api[0].domain_name == "api.me.example" &&
+      aws_acm_certificate.api[0].validation_method == "DNS" &&
+      aws_route53_record.certificate_validation[0].name == "_x1.api.me.example." &&
+      aws_route53_record.certificate_validation[0].zone_id == "ZMOCKZONE"
+    )
+    error_message = "the certificate must be validated by DNS in the given zone"
+  }
+  assert {
+    condition = (
+      aws_api_gateway_domain_name.api[0].regional_certificate_arn == aws_acm_certificate_validation.api[0].certificate_arn &&
+      aws_api_gateway_domain_name.api[0].security_policy == "TLS_1_2" &&
+      aws_api_gateway_base_path_mapping.api[0].stage_name == "v1" &&
+      aws_route53_record.api_alias[0].type == "A" &&
+      aws_route53_record.api_alias[0].alias[0].name == aws_api_gateway_domain_name.api[0].regional_domain_name &&
+      length(aws_apigatewayv2_domain_name.api) == 0
+    )
+    error_message = "REST custom domain: regional domain name, mapping to the stage, alias record"
+  }
+  assert {
+    condition     = output.custom_domain_url == "https://api.me.example"
+    error_message = "custom_domain_url must be set"
+  }
+}
+
+run "custom_domain_http" {
+  command = apply
+
+  variables {
+    api_type           = "http"
+    custom_domain_name = "api.me.example"
+    route53_zone_id    = "ZMOCKZONE"
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_domain_name.api[0].domain_name == "api.me.example" &&
+      aws_apigatewayv2_api_mapping.api[0].api_id == aws_apigatewayv2_api.footfall[0].id &&
+      aws_route53_record.api_alias[0].alias[0].name == "d-abc.execute-api.eu-west-1.amazonaws.com" &&
+      aws_route53_record.api_alias[0].alias[0].zone_id == "ZMOCKAPIGW" &&
+      length(aws_api_gateway_domain_name.api) == 0
+    )
+    error_message = "HTTP custom domain: v2 domain name, API mapping, alias to its target"
+  }
+}

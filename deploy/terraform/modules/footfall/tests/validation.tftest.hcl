@@ -1,0 +1,190 @@
+# Every input validation rejects what it should. Plans only, against a mock provider.
+
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
+
+variables {
+  name            = "footfall-test"
+  allowed_origins = ["https://me.example"]
+}
+
+run "accepts_the_defaults" {
+  command = plan
+}
+
+run "burst_below_rate" {
+  command = plan
+  variables {
+    throttle_rate_limit  = 50
+    throttle_burst_limit = 10
+  }
+  expect_failures = [var.throttle_burst_limit]
+}
+
+run "burst_equal_to_rate_is_fine" {
+  command = plan
+  variables {
+    throttle_rate_limit  = 50
+    throttle_burst_limit = 50
+  }
+}
+
+run "waf_on_http_api" {
+  command = plan
+  variables {
+    api_type   = "http"
+    enable_waf = true
+  }
+  expect_failures = [var.enable_waf]
+}
+
+run "domain_without_zone" {
+  command = plan
+  variables {
+    custom_domain_name = "api.me.example"
+  }
+  expect_failures = [var.route53_zone_id]
+}
+
+run "zone_without_domain" {
+  command = plan
+  variables {
+    route53_zone_id = "Z123"
+  }
+  expect_failures = [var.route53_zone_id]
+}
+
+run "origin_with_trailing_slash" {
+  command = plan
+  variables {
+    allowed_origins = ["https://me.example/"]
+  }
+  expect_failures = [var.allowed_origins]
+}
+
+run "origin_list_with_comma" {
+  command = plan
+  variables {
+    allowed_origins = ["https://a.example,https://b.example"]
+  }
+  expect_failures = [var.allowed_origins]
+}
+
+run "no_origin" {
+  command = plan
+  variables {
+    allowed_origins = []
+  }
+  expect_failures = [var.allowed_origins]
+}
+
+run "zero_shards" {
+  command = plan
+  variables {
+    counter_shards = 0
+  }
+  expect_failures = [var.counter_shards]
+}
+
+run "fractional_shards" {
+  command = plan
+  variables {
+    counter_shards = 1.5
+  }
+  expect_failures = [var.counter_shards]
+}
+
+run "unknown_architecture" {
+  command = plan
+  variables {
+    lambda_architecture = "aarch64"
+  }
+  expect_failures = [var.lambda_architecture]
+}
+
+run "timeout_beyond_api_gateway" {
+  command = plan
+  variables {
+    lambda_timeout_s = 30
+  }
+  expect_failures = [var.lambda_timeout_s]
+}
+
+run "reserved_concurrency_below_minus_one" {
+  command = plan
+  variables {
+    lambda_reserved_concurrency = -2
+  }
+  expect_failures = [var.lambda_reserved_concurrency]
+}
+
+run "log_retention_not_offered_by_cloudwatch" {
+  command = plan
+  variables {
+    log_retention_days = 10
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "data_trace_without_execution_logs" {
+  command = plan
+  variables {
+    execution_logging_level = "OFF"
+    data_trace_enabled      = true
+  }
+  expect_failures = [var.data_trace_enabled]
+}
+
+run "unknown_api_type" {
+  command = plan
+  variables {
+    api_type = "websocket"
+  }
+  expect_failures = [var.api_type]
+}
+
+run "log_level_the_binary_refuses" {
+  command = plan
+  variables {
+    log_level = "debug"
+  }
+  expect_failures = [var.log_level]
+}
+
+run "bad_name" {
+  command = plan
+  variables {
+    name = "Footfall_Prod"
+  }
+  expect_failures = [var.name]
+}
+
+run "zip_path_not_a_zip" {
+  command = plan
+  variables {
+    lambda_zip_path = "build/footfall"
+  }
+  expect_failures = [var.lambda_zip_path]
+}
+
+run "waf_rate_limit_too_low" {
+  command = plan
+  variables {
+    waf_rate_limit = 5
+  }
+  expect_failures = [var.waf_rate_limit]
+}
+
+run "bad_alarm_email" {
+  command = plan
+  variables {
+    alarm_email = "not-an-address"
+  }
+  expect_failures = [var.alarm_email]
+}

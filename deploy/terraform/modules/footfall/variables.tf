@@ -1,0 +1,343 @@
+# Inputs of the footfall module. Every variable has a default except the two that have no safe one:
+# the Lambda zip and the allowed origins.
+
+# ---------------------------------------------------------------------------------------------
+# Naming
+# ---------------------------------------------------------------------------------------------
+
+variable "name" {
+  description = "Prefix of every resource name (function, table, API, alarms, dashboard). Use one per stack, e.g. footfall-prod."
+  type        = string
+  default     = "footfall"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,39}$", var.name))
+    error_message = "name must be 3-40 characters of lower-case letters, digits and '-', starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every taggable resource (on top of the provider's default_tags)."
+  type        = map(string)
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lambda function
+# ---------------------------------------------------------------------------------------------
+
+variable "lambda_zip_path" {
+  description = "Path of the function package (build/footfall-lambda.zip): a zip whose 'bootstrap' is the footfall Lambda binary."
+  type        = string
+
+  validation {
+    condition     = endswith(var.lambda_zip_path, ".zip")
+    error_message = "lambda_zip_path must name a .zip file."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set the zip was built for: x86_64 or arm64."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be x86_64 or arm64."
+  }
+}
+
+variable "lambda_memory_mb" {
+  description = "Function memory in MB; CPU share grows with it. 128 is plenty for a native binary."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 10240 && floor(var.lambda_memory_mb) == var.lambda_memory_mb
+    error_message = "lambda_memory_mb must be a whole number from 128 to 10240."
+  }
+}
+
+variable "lambda_timeout_s" {
+  description = "Function timeout in seconds. API Gateway gives up after 29 s (HTTP API 30 s), so more is useless."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.lambda_timeout_s >= 1 && var.lambda_timeout_s <= 29 && floor(var.lambda_timeout_s) == var.lambda_timeout_s
+    error_message = "lambda_timeout_s must be a whole number from 1 to 29."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrent executions: -1 leaves the function unreserved (default), 0 stops all invocations, N caps it at N (and caps the cost of a flood)."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.lambda_reserved_concurrency >= -1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency
+    error_message = "lambda_reserved_concurrency must be -1 (unreserved) or a whole number >= 0."
+  }
+}
+
+variable "xray_tracing" {
+  description = "Active X-Ray tracing on the function (and the REST stage). Adds the two X-Ray put actions to the role."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's and the API's log groups, in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch Logs' retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# What the function is told (its environment)
+# ---------------------------------------------------------------------------------------------
+
+variable "allowed_origins" {
+  description = "Origins allowed to record visits and read CORS responses, e.g. [\"https://me.example\"]. Passed as FOOTFALL_ALLOWED_ORIGINS."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.allowed_origins) > 0
+    error_message = "allowed_origins must list at least one origin."
+  }
+
+  validation {
+    condition     = alltrue([for o in var.allowed_origins : can(regex("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", o))])
+    error_message = "Each allowed origin must be scheme://host[:port] with no path, no trailing '/' and no comma, e.g. https://me.example."
+  }
+}
+
+variable "retention_days" {
+  description = "Days a visit record is kept before DynamoDB's TTL deletes it (FOOTFALL_RETENTION_DAYS)."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.retention_days >= 1 && var.retention_days <= 3650 && floor(var.retention_days) == var.retention_days
+    error_message = "retention_days must be a whole number from 1 to 3650."
+  }
+}
+
+variable "counter_shards" {
+  description = "Number of counter items the total is spread over (FOOTFALL_COUNTER_SHARDS). One item takes about 1,000 increments/s; raise it only above that. Changing it is a data migration: see docs/aws-deploy.md."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.counter_shards >= 1 && var.counter_shards <= 100 && floor(var.counter_shards) == var.counter_shards
+    error_message = "counter_shards must be a whole number from 1 to 100."
+  }
+}
+
+variable "log_level" {
+  description = "Function log level (FOOTFALL_LOG_LEVEL): info (a line per invocation) or warn (failures only). The binary refuses to start with anything else."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["info", "warn"], var.log_level)
+    error_message = "log_level must be info or warn (the values footfall lambda accepts)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# DynamoDB
+# ---------------------------------------------------------------------------------------------
+
+variable "table_name" {
+  description = "DynamoDB table name; null means \"<name>-visits\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.table_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.table_name))
+    error_message = "table_name must be 3-255 characters of letters, digits, '_', '-' and '.'."
+  }
+}
+
+variable "deletion_protection" {
+  description = "DynamoDB deletion protection. Keep it on in production; `terraform destroy` then fails at the table (after deleting the counter items: see docs/aws-deploy.md)."
+  type        = bool
+  default     = true
+}
+
+variable "point_in_time_recovery" {
+  description = "DynamoDB point-in-time recovery (35 days of continuous backups)."
+  type        = bool
+  default     = true
+}
+
+variable "table_kms_key_arn" {
+  description = "Customer-managed KMS key for the table; null uses the AWS-managed key aws/dynamodb."
+  type        = string
+  default     = null
+}
+
+# ---------------------------------------------------------------------------------------------
+# API Gateway
+# ---------------------------------------------------------------------------------------------
+
+variable "api_type" {
+  description = "\"rest\": API Gateway REST API (the seed's; WAF-capable, execution logs). \"http\": HTTP API (about 70% cheaper per request, no WAF)."
+  type        = string
+  default     = "rest"
+
+  validation {
+    condition     = contains(["rest", "http"], var.api_type)
+    error_message = "api_type must be \"rest\" or \"http\"."
+  }
+}
+
+variable "stage_name" {
+  description = "REST API stage name (part of the URL). The HTTP API always uses the $default stage, so paths reach the function without a stage prefix."
+  type        = string
+  default     = "v1"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.stage_name))
+    error_message = "stage_name must be 1-128 letters, digits, '_' or '-'."
+  }
+}
+
+variable "throttle_rate_limit" {
+  description = "Steady-state request rate (requests/s) the stage lets through before answering 429."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.throttle_rate_limit > 0 && var.throttle_rate_limit <= 10000
+    error_message = "throttle_rate_limit must be above 0 and at most 10000 (the account default)."
+  }
+}
+
+variable "throttle_burst_limit" {
+  description = "Burst size (token bucket) of the stage throttle; must not be below throttle_rate_limit."
+  type        = number
+  default     = 40
+
+  validation {
+    condition     = var.throttle_burst_limit >= var.throttle_rate_limit && var.throttle_burst_limit <= 5000 && floor(var.throttle_burst_limit) == var.throttle_burst_limit
+    error_message = "throttle_burst_limit must be a whole number, not below throttle_rate_limit, and at most 5000."
+  }
+}
+
+variable "execution_logging_level" {
+  description = "REST API execution logging: OFF, ERROR or INFO. Its log group is created here with log_retention_days."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.execution_logging_level)
+    error_message = "execution_logging_level must be OFF, ERROR or INFO."
+  }
+}
+
+variable "data_trace_enabled" {
+  description = "REST API full request/response logging. It writes headers (client addresses among them) to CloudWatch: leave it off outside short debugging sessions."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.data_trace_enabled || var.execution_logging_level != "OFF"
+    error_message = "data_trace_enabled needs execution_logging_level ERROR or INFO."
+  }
+}
+
+variable "detailed_metrics" {
+  description = "Per-route API Gateway metrics (billed as custom CloudWatch metrics). The alarms and the dashboard only need the free stage-level ones."
+  type        = bool
+  default     = false
+}
+
+variable "manage_api_gateway_account" {
+  description = "Set the region-wide API Gateway CloudWatch Logs role (aws_api_gateway_account), needed by REST API access and execution logs. Turn off if another stack in the account and region already manages it."
+  type        = bool
+  default     = true
+}
+
+# ---------------------------------------------------------------------------------------------
+# Custom domain (off by default)
+# ---------------------------------------------------------------------------------------------
+
+variable "custom_domain_name" {
+  description = "Custom API domain, e.g. api.me.example; null (default) serves only the execute-api URL. Needs route53_zone_id."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.custom_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.custom_domain_name))
+    error_message = "custom_domain_name must be a lower-case DNS name such as api.me.example."
+  }
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone that holds custom_domain_name (certificate validation and the alias records)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.route53_zone_id == null) == (var.custom_domain_name == null)
+    error_message = "Set custom_domain_name and route53_zone_id together, or neither."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# WAF (off by default)
+# ---------------------------------------------------------------------------------------------
+
+variable "enable_waf" {
+  description = "Attach a regional WAF web ACL (AWS common rule set + a per-IP rate rule) to the REST stage. About $6/month plus $0.60 per million requests."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.enable_waf || var.api_type == "rest"
+    error_message = "enable_waf needs api_type = \"rest\": AWS WAF cannot be associated with an HTTP API."
+  }
+}
+
+variable "waf_rate_limit" {
+  description = "Requests one IP address may make in any 5-minute window before WAF blocks it."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.waf_rate_limit >= 10 && var.waf_rate_limit <= 2000000000 && floor(var.waf_rate_limit) == var.waf_rate_limit
+    error_message = "waf_rate_limit must be a whole number from 10 to 2000000000."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Monitoring
+# ---------------------------------------------------------------------------------------------
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic (AWS sends a confirmation mail); null subscribes nobody."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address or null."
+  }
+}
+
+variable "latency_alarm_ms" {
+  description = "The p99 latency alarm fires when the API's p99 over 5 minutes exceeds this many milliseconds."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.latency_alarm_ms > 0
+    error_message = "latency_alarm_ms must be above 0."
+  }
+}

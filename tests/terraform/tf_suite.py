@@ -1,0 +1,935 @@
+#!/usr/bin/env python3
+"""footfall's Terraform tests: one subcommand per CTest test (see CMakeLists.txt beside this file).
+
+  fmt                  terraform fmt -check -recursive on deploy/terraform
+  validate DIR         terraform init + validate of deploy/terraform/DIR
+  mock                 terraform test (mock AWS provider) in the module
+  moto rest|http       apply examples/local against a moto_server on loopback, check every resource
+                       with boto3, plan again (no drift allowed), destroy, check that all is gone
+  workflow             .github/workflows/deploy.yml parses as YAML and is well-formed
+  all                  every one of the above, in order (for machines without the CMake build)
+
+Nothing is skipped: a missing terraform, provider mirror, moto_server, boto3 or PyYAML fails the test
+with the reason. Every Terraform command runs in a copy of deploy/terraform inside a temp dir, so no
+.terraform/ directory, state or plan file is ever written into the work tree. The only processes
+signalled are the ones started here, by their own PID (a terraform that overruns its step timeout
+gets its own process group, i.e. itself and its provider plugin).
+
+Environment:
+  FOOTFALL_LAMBDA_ZIP   function package to deploy in the moto tests (default: a placeholder zip
+                        holding a 'bootstrap' script, made in the temp dir)
+  FOOTFALL_KEEP_TMP=1   keep the temp dir (copies, state, logs) for inspection
+  TERRAFORM             terraform binary (default: the one on PATH)
+"""
+
+import base64
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+
+sys.dont_write_bytecode = True
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+TF_ROOT = os.path.join(REPO_ROOT, "deploy", "terraform")
+WORKFLOW = os.path.join(REPO_ROOT, ".github", "workflows", "deploy.yml")
+
+PLUGIN_MIRROR = "/opt/tf-plugins"
+PROVIDER_DIR = os.path.join(PLUGIN_MIRROR, "registry.terraform.io", "hashicorp", "aws")
+MIN_TERRAFORM = (1, 9)
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+STEP_TIMEOUT_S = {"init": 120, "validate": 120, "test": 420, "apply": 360, "plan": 240,
+                  "destroy": 360, "output": 60, "fmt": 60}
+MOTO_START_DEADLINE_S = 20.0
+
+# What examples/local fixes (its main.tf); the checks below compare against these.
+LOCAL_ORIGINS = "https://me.example,https://www.me.example"
+LOCAL_RATE, LOCAL_BURST = 25, 50
+LOCAL_LOG_RETENTION = 14
+LOCAL_RESERVED_CONCURRENCY = 5
+ROUTES = ["/count", "/api/count", "/healthz", "/readyz"]
+ROUTE_KEYS = sorted(f"{m} {r}" for r in ROUTES for m in ("GET", "OPTIONS"))
+
+# Fields an access-log format must never contain (client addresses, identities, query strings).
+PRIVATE_LOG_FIELDS = re.compile(r"sourceIp|userAgent|identity\.|querystring|\.caller|\.user\b", re.I)
+
+
+class TestFailure(Exception):
+    """A failed check or a broken prerequisite: the test fails with this message."""
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def fail_banner(msg):
+    bar = "!" * 78
+    print(f"\n{bar}\nFAILED (this test never skips): {msg}\n{bar}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+# ---------------------------------------------------------------------------------------------
+
+def terraform_binary():
+    tf = os.environ.get("TERRAFORM") or shutil.which("terraform")
+    if not tf or not os.access(tf, os.X_OK):
+        raise TestFailure(f"terraform is not installed ({tf or 'not on PATH'} is not executable). These tests "
+                          "need Terraform >= 1.9; the project's machine image ships 1.11.4 in "
+                          "/usr/local/bin, and nothing else can install it offline.")
+    out = subprocess.run([tf, "version", "-json"], capture_output=True, text=True, timeout=60)
+    try:
+        version = json.loads(out.stdout)["terraform_version"]
+    except (ValueError, KeyError):
+        raise TestFailure(f"cannot read the version of {tf}: {out.stdout!r} {out.stderr!r}")
+    if tuple(int(x) for x in version.split(".")[:2]) < MIN_TERRAFORM:
+        raise TestFailure(f"{tf} is Terraform {version}; these tests need >= 1.9")
+    return tf
+
+
+def locked_provider_version():
+    with open(os.path.join(TF_ROOT, "modules", "footfall", ".terraform.lock.hcl")) as f:
+        m = re.search(r'provider "registry.terraform.io/hashicorp/aws" \{\s*version\s*=\s*"([^"]+)"',
+                      f.read())
+    if not m:
+        raise TestFailure("the module's .terraform.lock.hcl pins no hashicorp/aws version")
+    return m.group(1)
+
+
+def require_provider_mirror():
+    version = locked_provider_version()
+    path = os.path.join(PROVIDER_DIR, version, "linux_amd64")
+    if not os.path.isdir(path) or not any(n.startswith("terraform-provider-aws") for n in os.listdir(path)):
+        raise TestFailure(f"the AWS provider {version} is missing from the offline mirror ({path}). "
+                          "It is part of the project's machine image; with registry access, "
+                          "`terraform providers mirror -platform=linux_amd64 /opt/tf-plugins` in "
+                          "deploy/terraform/examples/local recreates it.")
+
+
+def require_boto3():
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        raise TestFailure(f"boto3 is not importable by {sys.executable}; it comes with moto in "
+                          "the project's machine image")
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes: only our own children, killed by their own PID / process group
+# ---------------------------------------------------------------------------------------------
+
+def _die_with_parent():
+    """preexec_fn: ask the kernel to SIGTERM this child if the test process dies first."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class Workspace:
+    """A temp dir holding a copy of deploy/terraform and everything Terraform writes."""
+
+    def __init__(self, label):
+        self.tf = terraform_binary()
+        require_provider_mirror()
+        self.dir = tempfile.mkdtemp(prefix=f"footfall-tf-{label}-")
+        self.root = os.path.join(self.dir, "terraform")
+        shutil.copytree(TF_ROOT, self.root, ignore=shutil.ignore_patterns(
+            ".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan", "terraform.tfvars",
+            "*.auto.tfvars", "backend_override.tf", "crash*.log"))
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("TF_", "AWS_")) and k != "CHECKPOINT_DISABLE"}
+        self.env.update({
+            "TF_CLI_CONFIG_FILE": os.path.join(self.root, "offline.tfrc"),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",
+            # Never reach a real account, whatever the developer's shell has.
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        })
+        self.timings = []
+
+    def path(self, rel):
+        return os.path.join(self.root, rel)
+
+    def terraform(self, step, rel_dir, *args, ok_codes=(0,)):
+        """Runs `terraform <args>` in the copy of deploy/terraform/<rel_dir>; returns (rc, output).
+
+        Raises TestFailure on a return code outside ok_codes or on a timeout (the command's
+        process group is interrupted, then killed)."""
+        cmd = [self.tf, *args]
+        label = f"terraform {' '.join(a for a in args if not a.startswith('-var'))} ({rel_dir})"
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=self.path(rel_dir), env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                                preexec_fn=_die_with_parent)
+        try:
+            out, _ = proc.communicate(timeout=STEP_TIMEOUT_S[step])
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                out, _ = proc.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                out, _ = proc.communicate()
+            raise TestFailure(f"{label} did not finish in {STEP_TIMEOUT_S[step]} s:\n{tail(out)}")
+        elapsed = time.monotonic() - start
+        self.timings.append((label, elapsed))
+        log(f"[{elapsed:6.1f} s] {label} -> exit {proc.returncode}")
+        with open(os.path.join(self.dir, f"{len(self.timings):02d}-{step}.log"), "w") as f:
+            f.write(out)
+        if proc.returncode not in ok_codes:
+            raise TestFailure(f"{label} exited {proc.returncode}:\n{tail(out)}")
+        return proc.returncode, out
+
+    def init(self, rel_dir, backend=True):
+        self.terraform("init", rel_dir, "init", "-input=false", "-no-color", "-lockfile=readonly",
+                       *([] if backend else ["-backend=false"]))
+
+    def close(self, ok):
+        """Removes the temp dir, unless the test failed or FOOTFALL_KEEP_TMP=1."""
+        if ok and os.environ.get("FOOTFALL_KEEP_TMP") != "1":
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            log(f"kept {self.dir} (state, copies and one log per terraform step)")
+
+
+def tail(text, lines=60):
+    parts = (text or "").rstrip().splitlines()
+    return "\n".join(parts[-lines:])
+
+
+@contextlib.contextmanager
+def workspace(label):
+    ws = Workspace(label)
+    ok = False
+    try:
+        yield ws
+        ok = True
+    finally:
+        ws.close(ok)
+
+
+# ---------------------------------------------------------------------------------------------
+# fmt / validate / mock
+# ---------------------------------------------------------------------------------------------
+
+def cmd_fmt():
+    tf = terraform_binary()
+    start = time.monotonic()
+    out = subprocess.run([tf, "fmt", "-check", "-recursive", "-diff", "-no-color", TF_ROOT],
+                         capture_output=True, text=True, timeout=STEP_TIMEOUT_S["fmt"])
+    log(f"[{time.monotonic() - start:6.1f} s] terraform fmt -check -recursive deploy/terraform "
+        f"-> exit {out.returncode}")
+    if out.returncode != 0:
+        raise TestFailure("files need `terraform fmt -recursive deploy/terraform`:\n"
+                          + out.stdout + out.stderr)
+
+
+def cmd_validate(rel_dir):
+    if not os.path.isfile(os.path.join(TF_ROOT, rel_dir, ".terraform.lock.hcl")):
+        raise TestFailure(f"deploy/terraform/{rel_dir}/.terraform.lock.hcl is missing: commit it")
+    with workspace("validate") as ws:
+        ws.init(rel_dir, backend=False)
+        _, out = ws.terraform("validate", rel_dir, "validate", "-no-color")
+        if "Warning" in out:
+            raise TestFailure(f"terraform validate warns in {rel_dir}:\n{out}")
+
+
+def make_placeholder_zip(dirname):
+    path = os.path.join(dirname, "placeholder-footfall-lambda.zip")
+    info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
+    info.external_attr = 0o755 << 16
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(info, "#!/bin/sh\n# placeholder: the tests only deploy it, never invoke it\nexit 1\n")
+    return path
+
+
+def cmd_mock():
+    with workspace("mock") as ws:
+        rel = "modules/footfall"
+        ws.init(rel, backend=False)
+        zip_path = make_placeholder_zip(ws.dir)
+        rc, out = ws.terraform("test", rel, "test", "-no-color", f"-var=lambda_zip_path={zip_path}",
+                               ok_codes=(0, 1))
+        runs = [line.strip() for line in out.splitlines() if re.match(r'\s*run ".*"\.\.\. \w+$', line)]
+        log("\n".join(runs))
+        summary = [line for line in out.splitlines() if re.search(r"\d+ passed, \d+ failed", line)]
+        if rc != 0 or not summary or not re.search(r"Success! \d+ passed, 0 failed", summary[-1]):
+            errors = "\n".join(line for line in out.splitlines()
+                               if line.startswith(("Error", " ")) or "error_message" in line)
+            raise TestFailure(f"terraform test failed ({summary[-1] if summary else 'no summary'}):\n"
+                              f"{errors[-6000:]}")
+        log(f"terraform test: {summary[-1]} (runs: {len(runs)})")
+
+
+# ---------------------------------------------------------------------------------------------
+# moto_server
+# ---------------------------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoServer:
+    """A moto_server we start on a free loopback port and stop by its PID."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.proc = None
+        self.endpoint = None
+
+    def __enter__(self):
+        binary = shutil.which("moto_server")
+        if not binary:
+            raise TestFailure("moto_server is not on PATH; it is part of the project's machine "
+                              "image (moto 5.2.1 in its Python)")
+        env = dict(os.environ)
+        env.update({"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ACM_VALIDATION_WAIT": "0",
+                    "PYTHONDONTWRITEBYTECODE": "1"})
+        for attempt in range(3):  # a port taken between free_port() and the bind: try another
+            port = free_port()
+            logf = open(os.path.join(self.workdir, f"moto-{port}.log"), "w")
+            self.proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], env=env,
+                                         cwd=self.workdir, stdout=logf, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            logf.close()
+            self.endpoint = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + MOTO_START_DEADLINE_S
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    with urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=2):
+                        log(f"moto_server pid {self.proc.pid} serving {self.endpoint}")
+                        return self
+                except OSError:
+                    time.sleep(0.1)
+            self._stop()
+        raise TestFailure(f"moto_server did not start (see {self.workdir}/moto-*.log)")
+
+    def _stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __exit__(self, *exc):
+        self._stop()
+        log(f"moto_server pid {self.proc.pid} stopped")
+
+
+def aws_clients(endpoint):
+    import boto3
+    from botocore.config import Config
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                    region_name=REGION)
+    config = Config(retries={"max_attempts": 2, "mode": "standard"})
+    return lambda service: session.client(service, endpoint_url=endpoint, config=config)
+
+
+class Checks:
+    """Collects every failed expectation so one run reports all of them."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = []
+
+    def expect(self, condition, what, detail=None):
+        if condition:
+            self.passed += 1
+        else:
+            self.failed.append(what if detail is None else f"{what}: {detail!r}")
+
+    def equal(self, actual, expected, what):
+        self.expect(actual == expected, what, f"got {actual!r}, want {expected!r}")
+
+    def done(self, phase):
+        log(f"{phase}: {self.passed} checks passed, {len(self.failed)} failed")
+        if self.failed:
+            raise TestFailure(f"{phase}:\n  - " + "\n  - ".join(self.failed))
+
+
+SCENARIOS = {
+    # REST API with everything optional switched on that moto can serve.
+    "rest": {"name": "ff-rest", "api_type": "rest", "counter_shards": 1, "enable_waf": True,
+             "alarm_email": "ops@me.example", "custom_domain_name": "api.me.example"},
+    # HTTP API with a sharded counter. No WAF (AWS cannot attach one to an HTTP API) and no custom
+    # domain (moto 5.2.1 never reports an apigatewayv2 domain name AVAILABLE, so the provider's
+    # create waiter fails; the mock test covers that configuration).
+    "http": {"name": "ff-http", "api_type": "http", "counter_shards": 3, "enable_waf": False,
+             "alarm_email": None, "custom_domain_name": None},
+}
+
+
+def cmd_moto(kind):
+    if kind not in SCENARIOS:
+        raise TestFailure(f"unknown moto scenario {kind!r} (rest or http)")
+    require_boto3()
+    sc = dict(SCENARIOS[kind])
+    rel = "examples/local"
+    with workspace(f"moto-{kind}") as ws, MotoServer(ws.dir) as moto:
+        aws = aws_clients(moto.endpoint)
+
+        zip_path = os.environ.get("FOOTFALL_LAMBDA_ZIP")
+        if zip_path:
+            zip_path = os.path.abspath(zip_path)
+            if not os.path.isfile(zip_path):
+                raise TestFailure(f"FOOTFALL_LAMBDA_ZIP={zip_path} does not exist")
+            # A snapshot, so a rebuild during the test cannot change what is checked.
+            snapshot = os.path.join(ws.dir, "footfall-lambda.zip")
+            shutil.copyfile(zip_path, snapshot)
+            log(f"deploying FOOTFALL_LAMBDA_ZIP={zip_path} ({os.path.getsize(snapshot)} bytes)")
+            zip_path = snapshot
+        else:
+            zip_path = make_placeholder_zip(ws.dir)
+            log(f"NOTE: FOOTFALL_LAMBDA_ZIP is not set: deploying a placeholder zip ({zip_path}) "
+                "with a shell-script 'bootstrap'. The function is created, never invoked.")
+
+        zone_id = None
+        if sc["custom_domain_name"]:
+            zone = aws("route53").create_hosted_zone(Name="me.example",
+                                                     CallerReference=f"footfall-{time.time()}")
+            zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+
+        tf_vars = [f"-var=endpoint={moto.endpoint}", f"-var=lambda_zip_path={zip_path}",
+                   f"-var=name={sc['name']}", f"-var=api_type={sc['api_type']}",
+                   f"-var=counter_shards={sc['counter_shards']}",
+                   f"-var=enable_waf={str(sc['enable_waf']).lower()}"]
+        if sc["alarm_email"]:
+            tf_vars.append(f"-var=alarm_email={sc['alarm_email']}")
+        if sc["custom_domain_name"]:
+            tf_vars += [f"-var=custom_domain_name={sc['custom_domain_name']}",
+                        f"-var=route53_zone_id={zone_id}"]
+
+        ws.init(rel)
+        ws.terraform("apply", rel, "apply", "-auto-approve", "-input=false", "-no-color", *tf_vars)
+        _, out = ws.terraform("output", rel, "output", "-json", "-no-color")
+        outputs = json.loads(out)["footfall"]["value"]
+
+        verify_deployed(aws, sc, outputs, zip_path, zone_id)
+
+        # The function raises counts; a later plan must not want to reset them.
+        ddb = aws("dynamodb")
+        bumped = outputs["counter_item_ids"][-1]
+        ddb.update_item(TableName=outputs["table_name"], Key={"visit_id": {"S": bumped}},
+                        UpdateExpression="ADD #c :n", ExpressionAttributeNames={"#c": "count"},
+                        ExpressionAttributeValues={":n": {"N": "7"}})
+
+        rc, out = ws.terraform("plan", rel, "plan", "-detailed-exitcode", "-input=false",
+                               "-no-color", *tf_vars, ok_codes=(0, 2))
+        if rc == 2:
+            raise TestFailure("drift: a second plan right after apply wants changes:\n"
+                              + tail(out, 120))
+        log("no drift: the second plan is empty (and leaves the raised counter alone)")
+        item = ddb.get_item(TableName=outputs["table_name"], Key={"visit_id": {"S": bumped}})
+        if item.get("Item", {}).get("count") != {"N": "7"}:
+            raise TestFailure(f"counter {bumped} changed by refresh/plan: {item.get('Item')}")
+
+        ws.terraform("destroy", rel, "destroy", "-auto-approve", "-input=false", "-no-color",
+                     *tf_vars)
+        verify_destroyed(aws, sc, outputs, zone_id)
+        if zone_id:
+            aws("route53").delete_hosted_zone(Id=zone_id)
+
+        total = sum(t for _, t in ws.timings)
+        log(f"terraform time in this test: {total:.1f} s")
+
+
+def verify_deployed(aws, sc, out, zip_path, zone_id):
+    c = Checks()
+    name, table = sc["name"], f"{sc['name']}-visits"
+    rest = sc["api_type"] == "rest"
+
+    # --- DynamoDB ---------------------------------------------------------------------------
+    ddb = aws("dynamodb")
+    t = ddb.describe_table(TableName=table)["Table"]
+    c.equal(out["table_name"], table, "output table_name")
+    c.equal(t["KeySchema"], [{"AttributeName": "visit_id", "KeyType": "HASH"}], "table key schema")
+    c.equal(t["AttributeDefinitions"], [{"AttributeName": "visit_id", "AttributeType": "S"}],
+            "table attributes")
+    c.equal(t.get("BillingModeSummary", {}).get("BillingMode"), "PAY_PER_REQUEST", "billing mode")
+    c.equal(t.get("GlobalSecondaryIndexes", []), [], "no GSI")
+    c.equal(t.get("LocalSecondaryIndexes", []), [], "no LSI")
+    c.equal(t.get("SSEDescription", {}).get("Status"), "ENABLED", "server-side encryption")
+    c.equal(t.get("DeletionProtectionEnabled"), False, "deletion protection (off in examples/local)")
+    ttl = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    c.equal((ttl.get("TimeToLiveStatus"), ttl.get("AttributeName")), ("ENABLED", "expiration_time"),
+            "TTL")
+    pitr = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    c.equal(pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED", "PITR")
+    n = sc["counter_shards"]
+    want_ids = ["total"] + ([] if n == 1 else [f"total#{i}" for i in range(n)])
+    c.equal(out["counter_item_ids"], want_ids, "output counter_item_ids")
+    items = ddb.scan(TableName=table)["Items"]
+    c.equal(sorted(items, key=lambda i: i["visit_id"]["S"]),
+            [{"visit_id": {"S": i}, "count": {"N": "0"}} for i in sorted(want_ids)],
+            "the table holds exactly the counter items, at 0")
+
+    # --- Lambda -----------------------------------------------------------------------------
+    lam = aws("lambda")
+    fn = lam.get_function(FunctionName=name)["Configuration"]
+    c.equal(out["function_name"], name, "output function_name")
+    c.equal(fn["Runtime"], "provided.al2023", "runtime")
+    c.equal(fn["Handler"], "bootstrap", "handler")
+    c.equal(fn["Architectures"], ["x86_64"], "architectures")
+    c.equal((fn["MemorySize"], fn["Timeout"]), (128, 10), "memory and timeout")
+    c.equal(fn["Role"], f"arn:aws:iam::{ACCOUNT}:role/{name}-lambda", "execution role")
+    c.equal(fn["Role"], out["lambda_role_arn"], "output lambda_role_arn")
+    c.equal(fn.get("TracingConfig", {}).get("Mode"), "Active", "X-Ray tracing")
+    c.equal(fn.get("Environment", {}).get("Variables"), {
+        "DYNAMODB_TABLE": table,
+        "FOOTFALL_ALLOWED_ORIGINS": LOCAL_ORIGINS,
+        "FOOTFALL_RETENTION_DAYS": "90",
+        "FOOTFALL_COUNTER_SHARDS": str(n),
+        "FOOTFALL_LOG_LEVEL": "info",
+    }, "function environment (exactly these keys; AWS_REGION is Lambda's own)")
+    with open(zip_path, "rb") as f:
+        c.equal(fn["CodeSha256"], base64.b64encode(hashlib.sha256(f.read()).digest()).decode(),
+                "deployed code is the given zip")
+    conc = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+    c.equal(conc, LOCAL_RESERVED_CONCURRENCY, "reserved concurrency")
+    policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
+    c.equal(len(policy), 1, "one invoke permission")
+    c.equal(policy[0]["Principal"], {"Service": "apigateway.amazonaws.com"}, "invoke principal")
+    source_arn = policy[0].get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn", "")
+    want_source = (f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{out['api_id']}/v1/*" if rest
+                   else f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{out['api_id']}/*")
+    c.equal(source_arn, want_source, "invoke permission limited to this API")
+
+    # --- IAM: least privilege -----------------------------------------------------------------
+    iam = aws("iam")
+    role = iam.get_role(RoleName=f"{name}-lambda")["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    if isinstance(trust, str):
+        trust = json.loads(trust)
+    c.equal([s["Principal"] for s in trust["Statement"]], [{"Service": "lambda.amazonaws.com"}],
+            "only Lambda assumes the role")
+    c.equal(iam.list_attached_role_policies(RoleName=f"{name}-lambda")["AttachedPolicies"], [],
+            "no managed policy on the function role")
+    inline = iam.list_role_policies(RoleName=f"{name}-lambda")["PolicyNames"]
+    c.equal(inline, [f"{name}-lambda"], "one inline policy")
+    doc = iam.get_role_policy(RoleName=f"{name}-lambda", PolicyName=f"{name}-lambda")["PolicyDocument"]
+    if isinstance(doc, str):
+        doc = json.loads(doc)
+    statements = {s["Sid"]: s for s in doc["Statement"]}
+    c.equal(sorted(statements), ["OwnLogGroup", "VisitsTable", "XRay"], "policy statements")
+    if set(statements) == {"OwnLogGroup", "VisitsTable", "XRay"}:
+        c.equal(sorted(statements["VisitsTable"]["Action"]),
+                ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
+                 "dynamodb:PutItem", "dynamodb:UpdateItem"], "DynamoDB actions")
+        c.equal(statements["VisitsTable"]["Resource"], out["table_arn"], "DynamoDB on this table only")
+        c.equal(sorted(statements["OwnLogGroup"]["Action"]), ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "log actions")
+        c.equal(statements["OwnLogGroup"]["Resource"],
+                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{name}:*",
+                "logs on the function's own log group only")
+        c.equal(sorted(statements["XRay"]["Action"]), ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                "X-Ray actions")
+        c.expect(all(s["Effect"] == "Allow" for s in statements.values()), "allow statements only")
+
+    # --- Logs -------------------------------------------------------------------------------
+    logs = aws("logs")
+    groups = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
+    for group in [f"/aws/lambda/{name}", f"/aws/apigateway/{name}/access"] + (
+            [f"API-Gateway-Execution-Logs_{out['api_id']}/v1"] if rest else []):
+        c.equal(groups.get(group, {}).get("retentionInDays"), LOCAL_LOG_RETENTION,
+                f"log group {group} with retention")
+    access_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/apigateway/{name}/access"
+
+    # --- API Gateway ------------------------------------------------------------------------
+    if rest:
+        verify_rest_api(aws, c, name, out, access_arn, zone_id)
+    else:
+        verify_http_api(aws, c, name, out, access_arn)
+
+    # --- Alarms, topic, dashboard -------------------------------------------------------------
+    sns = aws("sns")
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}-alarms"
+    c.equal(out["alarm_topic_arn"], topic, "output alarm_topic_arn")
+    c.expect(topic in [t["TopicArn"] for t in sns.list_topics()["Topics"]], "alarm topic exists")
+    subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    want_subs = [("email", sc["alarm_email"])] if sc["alarm_email"] else []
+    c.equal([(s["Protocol"], s["Endpoint"]) for s in subs], want_subs, "alarm e-mail subscription")
+
+    cw = aws("cloudwatch")
+    alarms = {a["AlarmName"]: a for a in cw.describe_alarms(AlarmNamePrefix=f"{name}-")["MetricAlarms"]}
+    want_alarms = sorted(f"{name}-{a}" for a in ("lambda-errors", "lambda-throttles", "store-errors",
+                                                  "api-5xx", "api-latency-p99", "dynamodb-throttles"))
+    c.equal(sorted(alarms), want_alarms, "alarms")
+    c.equal(sorted(out["alarm_names"]), want_alarms, "output alarm_names")
+    for a in alarms.values():
+        c.equal((a.get("AlarmActions"), a.get("OKActions")), ([topic], [topic]),
+                f"{a['AlarmName']} notifies the topic")
+        c.equal(a.get("TreatMissingData"), "notBreaching", f"{a['AlarmName']} missing data")
+    if len(alarms) == len(want_alarms):
+        fn_dims = [{"Name": "FunctionName", "Value": name}]
+        c.equal((alarms[f"{name}-lambda-errors"]["Namespace"], alarms[f"{name}-lambda-errors"]["MetricName"],
+                 alarms[f"{name}-lambda-errors"]["Dimensions"]), ("AWS/Lambda", "Errors", fn_dims),
+                "Lambda errors alarm")
+        c.equal(alarms[f"{name}-lambda-throttles"]["MetricName"], "Throttles", "Lambda throttles alarm")
+        c.equal((alarms[f"{name}-store-errors"]["Namespace"], alarms[f"{name}-store-errors"]["MetricName"],
+                 alarms[f"{name}-store-errors"]["Dimensions"]), ("Footfall", "Errors", fn_dims),
+                "EMF store errors alarm")
+        api_dims = ([{"Name": "ApiName", "Value": name}, {"Name": "Stage", "Value": "v1"}] if rest
+                    else [{"Name": "ApiId", "Value": out["api_id"]}, {"Name": "Stage", "Value": "$default"}])
+        a5 = alarms[f"{name}-api-5xx"]
+        c.equal((a5["MetricName"], sorted(a5["Dimensions"], key=lambda d: d["Name"])),
+                ("5XXError" if rest else "5xx", api_dims), "API 5xx alarm metric and dimensions")
+        lat = alarms[f"{name}-api-latency-p99"]
+        c.equal((lat["MetricName"], lat.get("ExtendedStatistic"), lat["Threshold"]),
+                ("Latency", "p99", 1000.0), "API p99 latency alarm")
+        ddb_alarm = alarms[f"{name}-dynamodb-throttles"]
+        queries = {q["Id"]: q for q in ddb_alarm.get("Metrics", [])}
+        c.equal(sorted(queries), ["reads", "throttles", "writes"], "DynamoDB throttle metric math")
+        if "reads" in queries and "writes" in queries:
+            c.equal([queries[q]["MetricStat"]["Metric"]["MetricName"] for q in ("reads", "writes")],
+                    ["ReadThrottleEvents", "WriteThrottleEvents"], "DynamoDB throttle metrics")
+            c.equal(queries["reads"]["MetricStat"]["Metric"]["Dimensions"],
+                    [{"Name": "TableName", "Value": table}], "DynamoDB throttle alarm on this table")
+
+    dash = cw.get_dashboard(DashboardName=name)
+    body = json.loads(dash["DashboardBody"])
+    metric_widgets = [w for w in body["widgets"] if w["type"] == "metric"]
+    c.expect(len(metric_widgets) >= 4, "dashboard has metric widgets", len(metric_widgets))
+    c.equal({w["properties"]["region"] for w in metric_widgets}, {REGION},
+            "dashboard widgets use the provider's region")
+    series = [m for w in metric_widgets for m in w["properties"]["metrics"]]
+    for metric in ("VisitsRecorded", "StoreLatency", "Errors"):
+        c.expect(any(s[:4] == ["Footfall", metric, "FunctionName", name] for s in series),
+                 f"dashboard charts EMF metric Footfall/{metric} by FunctionName")
+    alarm_widgets = [w for w in body["widgets"] if w["type"] == "alarm"]
+    c.equal(sorted(alarm_widgets[0]["properties"]["alarms"]) if alarm_widgets else None,
+            sorted(a["AlarmArn"] for a in alarms.values()), "dashboard alarm widget")
+    c.equal(out["dashboard_url"], f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?region="
+            f"{REGION}#dashboards/dashboard/{name}", "output dashboard_url")
+
+    c.done("boto3, resources after apply")
+
+
+def check_access_log(c, settings, destination):
+    c.equal(settings.get("destinationArn") or settings.get("DestinationArn"), destination,
+            "access log destination")
+    fmt = settings.get("format") or settings.get("Format") or ""
+    try:
+        fields = json.loads(fmt)
+    except ValueError:
+        fields = None
+    c.expect(isinstance(fields, dict), "access log format is JSON", fmt)
+    c.expect(not PRIVATE_LOG_FIELDS.search(fmt), "access log has no client address or identity", fmt)
+    c.expect(isinstance(fields, dict) and "$context.requestId" in fields.values()
+             and "$context.status" in fields.values(), "access log has request id and status", fmt)
+
+
+def verify_rest_api(aws, c, name, out, access_arn, zone_id):
+    apigw = aws("apigateway")
+    apis = [a for a in apigw.get_rest_apis()["items"] if a["name"] == name]
+    c.equal(len(apis), 1, "one REST API")
+    if len(apis) != 1:
+        return
+    api = apis[0]
+    c.equal(api["id"], out["api_id"], "output api_id")
+    c.equal(api.get("endpointConfiguration", {}).get("types"), ["REGIONAL"], "regional endpoint")
+    c.equal(out["api_url"], f"https://{api['id']}.execute-api.{REGION}.amazonaws.com/v1", "output api_url")
+    resources = {r["path"]: r for r in apigw.get_resources(restApiId=api["id"], limit=500)["items"]}
+    c.equal(sorted(resources), sorted(["/", "/api"] + ROUTES), "REST resources")
+    fn_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+    for route in ROUTES:
+        res = resources.get(route)
+        if not res:
+            continue
+        c.equal(sorted(res.get("resourceMethods", {})), ["GET", "OPTIONS"], f"methods on {route}")
+        for method in ("GET", "OPTIONS"):
+            m = apigw.get_method(restApiId=api["id"], resourceId=res["id"], httpMethod=method)
+            c.equal(m.get("authorizationType"), "NONE", f"{method} {route} is public")
+            integ = m.get("methodIntegration", {})
+            c.equal((integ.get("type"), integ.get("httpMethod")), ("AWS_PROXY", "POST"),
+                    f"{method} {route} is a Lambda proxy")
+            c.expect(fn_arn in integ.get("uri", ""), f"{method} {route} invokes the function",
+                     integ.get("uri"))
+    for path in ("/", "/api"):
+        c.equal(resources.get(path, {}).get("resourceMethods", {}), {}, f"no methods on {path}")
+
+    stage = apigw.get_stage(restApiId=api["id"], stageName="v1")
+    c.expect(bool(stage.get("deploymentId")), "stage has a deployment")
+    deployments = apigw.get_deployments(restApiId=api["id"])["items"]
+    c.equal([d["id"] for d in deployments], [stage.get("deploymentId")], "exactly one deployment")
+    c.equal(stage.get("tracingEnabled"), True, "stage X-Ray tracing")
+    check_access_log(c, stage.get("accessLogSettings", {}), access_arn)
+    ms = stage.get("methodSettings", {}).get("*/*", {})
+    c.equal((ms.get("throttlingRateLimit"), ms.get("throttlingBurstLimit")),
+            (float(LOCAL_RATE), LOCAL_BURST), "stage throttling rate and burst")
+    c.equal(ms.get("dataTraceEnabled"), False, "data trace off")
+    c.equal(ms.get("loggingLevel"), "ERROR", "execution logging level")
+    c.equal(ms.get("metricsEnabled"), False, "detailed metrics off")
+    account = apigw.get_account()
+    c.equal(account.get("cloudwatchRoleArn"), f"arn:aws:iam::{ACCOUNT}:role/{name}-apigateway-logs",
+            "API Gateway account CloudWatch role")
+    attached = aws("iam").list_attached_role_policies(RoleName=f"{name}-apigateway-logs")["AttachedPolicies"]
+    c.equal([p["PolicyName"] for p in attached], ["AmazonAPIGatewayPushToCloudWatchLogs"],
+            "API Gateway log role policy")
+
+    # WAF on the stage.
+    waf = aws("wafv2")
+    stage_arn = f"arn:aws:apigateway:{REGION}::/restapis/{api['id']}/stages/v1"
+    acl = waf.get_web_acl_for_resource(ResourceArn=stage_arn).get("WebACL") or {}
+    c.equal(acl.get("Name"), f"{name}-api", "WAF web ACL associated with the stage")
+    c.equal(acl.get("ARN"), out["web_acl_arn"], "output web_acl_arn")
+    rules = {r["Name"]: r for r in acl.get("Rules", [])}
+    c.equal(sorted(rules), ["aws-common-rule-set", "per-ip-rate-limit"], "WAF rules")
+    if len(rules) == 2:
+        mrg = rules["aws-common-rule-set"]["Statement"].get("ManagedRuleGroupStatement", {})
+        c.equal((mrg.get("VendorName"), mrg.get("Name")), ("AWS", "AWSManagedRulesCommonRuleSet"),
+                "managed common rule set")
+        rate = rules["per-ip-rate-limit"]["Statement"].get("RateBasedStatement", {})
+        c.equal((rate.get("Limit"), rate.get("AggregateKeyType")), (300, "IP"), "per-IP rate rule")
+        c.equal(list(rules["per-ip-rate-limit"].get("Action", {})), ["Block"], "rate rule blocks")
+
+    # Custom domain.
+    domain = "api.me.example"
+    c.equal(out["custom_domain_url"], f"https://{domain}", "output custom_domain_url")
+    dn = apigw.get_domain_name(domainName=domain)
+    certs = aws("acm").list_certificates()["CertificateSummaryList"]
+    cert = [x for x in certs if x["DomainName"] == domain]
+    c.equal(len(cert), 1, "one ACM certificate for the domain")
+    if cert:
+        detail = aws("acm").describe_certificate(CertificateArn=cert[0]["CertificateArn"])["Certificate"]
+        c.equal((detail["Status"], detail["DomainValidationOptions"][0].get("ValidationMethod")),
+                ("ISSUED", "DNS"), "certificate issued through DNS validation")
+        c.equal(dn.get("regionalCertificateArn"), cert[0]["CertificateArn"], "domain uses the certificate")
+    c.equal(dn.get("endpointConfiguration", {}).get("types"), ["REGIONAL"], "regional domain name")
+    c.equal(dn.get("securityPolicy"), "TLS_1_2", "domain TLS policy")
+    maps = apigw.get_base_path_mappings(domainName=domain).get("items", [])
+    c.equal([(m.get("restApiId"), m.get("stage")) for m in maps], [(api["id"], "v1")],
+            "base path mapping to the stage")
+    records = aws("route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    alias = [r for r in records if r["Name"].rstrip(".") == domain and r["Type"] == "A"]
+    c.equal(len(alias), 1, "A alias record for the domain")
+    if alias:
+        c.equal(alias[0].get("AliasTarget", {}).get("DNSName", "").rstrip("."),
+                dn.get("regionalDomainName", "").rstrip("."), "alias points at the regional domain")
+    c.expect(any(r["Type"] == "CNAME" and r["Name"].startswith("_") for r in records),
+             "certificate validation CNAME record")
+
+
+def verify_http_api(aws, c, name, out, access_arn):
+    v2 = aws("apigatewayv2")
+    apis = [a for a in v2.get_apis()["Items"] if a["Name"] == name]
+    c.equal(len(apis), 1, "one HTTP API")
+    if len(apis) != 1:
+        return
+    api = apis[0]
+    c.equal(api["ProtocolType"], "HTTP", "protocol")
+    c.equal(api["ApiId"], out["api_id"], "output api_id")
+    c.equal(api.get("CorsConfiguration"), None, "no built-in CORS (the handler answers preflight)")
+    c.equal(out["api_url"], f"https://{api['ApiId']}.execute-api.{REGION}.amazonaws.com/", "output api_url")
+    integrations = v2.get_integrations(ApiId=api["ApiId"])["Items"]
+    c.equal(len(integrations), 1, "one integration")
+    fn_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+    if integrations:
+        i = integrations[0]
+        c.equal((i["IntegrationType"], i.get("PayloadFormatVersion")), ("AWS_PROXY", "2.0"),
+                "Lambda proxy, payload 2.0")
+        c.expect(fn_arn in i.get("IntegrationUri", ""), "integration invokes the function",
+                 i.get("IntegrationUri"))
+    routes = v2.get_routes(ApiId=api["ApiId"])["Items"]
+    c.equal(sorted(r["RouteKey"] for r in routes), ROUTE_KEYS, "HTTP routes")
+    if integrations:
+        c.expect(all(r.get("Target") == f"integrations/{integrations[0]['IntegrationId']}" for r in routes),
+                 "every route targets the integration")
+    stages = v2.get_stages(ApiId=api["ApiId"])["Items"]
+    c.equal([s["StageName"] for s in stages], ["$default"], "only the $default stage")
+    if stages:
+        s = stages[0]
+        c.equal(s.get("AutoDeploy"), True, "auto deploy")
+        rs = s.get("DefaultRouteSettings", {})
+        c.equal((rs.get("ThrottlingRateLimit"), rs.get("ThrottlingBurstLimit")),
+                (float(LOCAL_RATE), LOCAL_BURST), "stage throttling rate and burst")
+        c.equal(rs.get("DetailedMetricsEnabled"), False, "detailed metrics off")
+        check_access_log(c, s.get("AccessLogSettings", {}), access_arn)
+    c.equal(out["web_acl_arn"], None, "no WAF on an HTTP API")
+    c.equal(out["custom_domain_url"], None, "no custom domain")
+
+
+def verify_destroyed(aws, sc, out, zone_id):
+    c = Checks()
+    name = sc["name"]
+    c.expect(out["table_name"] not in aws("dynamodb").list_tables()["TableNames"], "table deleted")
+    c.expect(name not in [f["FunctionName"] for f in aws("lambda").list_functions()["Functions"]],
+             "function deleted")
+    c.equal([r["RoleName"] for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(name)],
+            [], "roles deleted")
+    c.equal([g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]
+             if name in g["logGroupName"] or g["logGroupName"].startswith("API-Gateway-Execution-Logs_")],
+            [], "log groups deleted")
+    c.equal(aws("cloudwatch").describe_alarms(AlarmNamePrefix=f"{name}-")["MetricAlarms"], [],
+            "alarms deleted")
+    c.equal([d["DashboardName"] for d in aws("cloudwatch").list_dashboards()["DashboardEntries"]], [],
+            "dashboard deleted")
+    c.equal([t["TopicArn"] for t in aws("sns").list_topics()["Topics"]], [], "topic deleted")
+    c.equal([s for s in aws("sns").list_subscriptions()["Subscriptions"]], [], "subscriptions deleted")
+    if sc["api_type"] == "rest":
+        c.equal([a["name"] for a in aws("apigateway").get_rest_apis()["items"]], [], "REST API deleted")
+        c.equal(aws("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"], [], "web ACL deleted")
+        c.equal(aws("apigateway").get_domain_names().get("items", []), [], "domain name deleted")
+        c.equal(aws("acm").list_certificates()["CertificateSummaryList"], [], "certificate deleted")
+        records = aws("route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+        c.equal(sorted(r["Type"] for r in records), ["NS", "SOA"], "DNS records deleted")
+    else:
+        c.equal([a["Name"] for a in aws("apigatewayv2").get_apis()["Items"]], [], "HTTP API deleted")
+    c.done("boto3, after destroy")
+
+
+# ---------------------------------------------------------------------------------------------
+# The GitHub workflow
+# ---------------------------------------------------------------------------------------------
+
+def import_yaml():
+    try:
+        import yaml
+        return yaml
+    except ImportError:
+        system = "/usr/bin/python3"
+        if os.path.realpath(sys.executable) != os.path.realpath(system) and os.access(system, os.X_OK) \
+                and subprocess.run([system, "-c", "import yaml"], capture_output=True).returncode == 0:
+            log(f"PyYAML missing in {sys.executable}; re-running under {system}")
+            os.execv(system, [system, *sys.argv])
+        raise TestFailure("PyYAML is not installed (Debian package python3-yaml)")
+
+
+def cmd_workflow():
+    yaml = import_yaml()
+    if not os.path.isfile(WORKFLOW):
+        raise TestFailure(f"{WORKFLOW} is missing")
+    with open(WORKFLOW) as f:
+        text = f.read()
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise TestFailure(f"{WORKFLOW} is not valid YAML: {e}")
+    c = Checks()
+    c.expect(isinstance(doc, dict), "the workflow is a YAML mapping")
+    if not isinstance(doc, dict):
+        c.done("workflow")
+    # YAML 1.1 reads the key `on` as the boolean true.
+    triggers = doc.get("on", doc.get(True))
+    c.expect(isinstance(triggers, dict), "triggers are a mapping", triggers)
+    triggers = triggers or {}
+    c.equal((triggers.get("push") or {}).get("branches"), ["main"], "runs on pushes to main")
+    c.expect("pull_request" in triggers and "workflow_dispatch" in triggers,
+             "runs on pull requests and by hand")
+    c.equal(doc.get("permissions"), {"contents": "read"}, "workflow-wide permissions are read-only")
+    jobs = doc.get("jobs") or {}
+    c.equal(sorted(jobs), ["build", "deploy", "terraform"], "jobs")
+    for job_name, job in jobs.items():
+        c.expect(isinstance(job.get("runs-on"), str), f"{job_name} has runs-on")
+        c.expect(isinstance(job.get("timeout-minutes"), int), f"{job_name} has a timeout")
+        steps = job.get("steps") or []
+        c.expect(len(steps) > 0, f"{job_name} has steps")
+        for i, step in enumerate(steps):
+            label = f"{job_name} step {i + 1} ({step.get('name', step.get('uses', ''))})"
+            c.expect(("uses" in step) != ("run" in step), f"{label} has exactly one of uses/run")
+            if "uses" in step:
+                c.expect(re.fullmatch(r"[\w.-]+/[\w./-]+@[\w.-]+", step["uses"]) is not None,
+                         f"{label} pins its action to a ref", step["uses"])
+            if "run" in step:
+                # ${{ }} expressions are substituted before bash sees the script.
+                script = re.sub(r"\$\{\{[^}]*\}\}", "EXPR", step["run"])
+                syntax = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+                c.expect(syntax.returncode == 0, f"{label} is valid bash", syntax.stderr.strip())
+            wd = step.get("working-directory") or (job.get("defaults", {}).get("run", {})
+                                                   .get("working-directory"))
+            if wd and "${{" not in wd:
+                c.expect(os.path.isdir(os.path.join(REPO_ROOT, wd)), f"{label} working dir {wd} exists")
+    deploy = jobs.get("deploy") or {}
+    c.equal(deploy.get("permissions"), {"contents": "read", "id-token": "write"},
+            "deploy job may request an OIDC token")
+    c.expect(isinstance(deploy.get("environment"), (str, dict)), "deploy runs in a protected environment")
+    c.expect(set(deploy.get("needs") or []) >= {"build", "terraform"}, "deploy needs build and tests")
+    c.expect("refs/heads/main" in str(deploy.get("if", "")), "deploy only from main", deploy.get("if"))
+    c.expect(bool(deploy.get("concurrency")), "deploys never overlap")
+    creds = [s for s in deploy.get("steps", []) if str(s.get("uses", "")).startswith(
+        "aws-actions/configure-aws-credentials@")]
+    c.equal(len(creds), 1, "deploy configures AWS credentials once")
+    if creds:
+        w = creds[0].get("with", {})
+        c.expect("role-to-assume" in w and "aws-access-key-id" not in w and "aws-secret-access-key" not in w,
+                 "AWS credentials come from OIDC, not stored keys", w)
+    c.expect(not re.search(r"AWS_SECRET_ACCESS_KEY|aws-secret-access-key", text),
+             "no long-lived AWS secret anywhere")
+    runs = " ".join(s.get("run", "") for s in deploy.get("steps", []))
+    c.expect("plan" in runs and "apply" in runs and "-lockfile=readonly" in runs,
+             "deploy runs terraform init -lockfile=readonly, plan and apply", runs)
+    setups = [s for j in jobs.values() for s in j.get("steps", [])
+              if str(s.get("uses", "")).startswith("hashicorp/setup-terraform@")]
+    c.expect(len(setups) >= 2, "both terraform jobs install Terraform")
+    version = str((doc.get("env") or {}).get("TF_VERSION", ""))
+    c.expect(re.fullmatch(r"\d+\.\d+\.\d+", version) is not None
+             and tuple(int(x) for x in version.split(".")[:2]) >= MIN_TERRAFORM,
+             "TF_VERSION is a pinned Terraform >= 1.9", version)
+    for path in ("scripts/install-deps.sh", "tests/terraform/tf_suite.py",
+                 "deploy/terraform/examples/aws", "deploy/terraform/examples/local"):
+        c.expect(path in text, f"the workflow uses {path}")
+        c.expect(os.path.exists(os.path.join(REPO_ROOT, path)), f"{path} exists in the repository")
+    c.done("workflow")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd, args = argv[1], argv[2:]
+    commands = {
+        "fmt": lambda: cmd_fmt(),
+        "validate": lambda: cmd_validate(args[0]),
+        "mock": lambda: cmd_mock(),
+        "moto": lambda: cmd_moto(args[0]),
+        "workflow": lambda: cmd_workflow(),
+    }
+    start = time.monotonic()
+    try:
+        if cmd == "all":
+            for step in (cmd_fmt, lambda: cmd_validate("modules/footfall"),
+                         lambda: cmd_validate("examples/aws"), lambda: cmd_validate("examples/local"),
+                         cmd_mock, lambda: cmd_moto("rest"), lambda: cmd_moto("http"), cmd_workflow):
+                step()
+        elif cmd in commands:
+            commands[cmd]()
+        else:
+            print(__doc__, file=sys.stderr)
+            return 2
+    except TestFailure as e:
+        fail_banner(str(e))
+        return 1
+    except IndexError:
+        print(__doc__, file=sys.stderr)
+        return 2
+    log(f"PASS {' '.join(argv[1:])} ({time.monotonic() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
