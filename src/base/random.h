@@ -15,7 +15,8 @@ class Random {
   virtual void Fill(std::span<uint8_t> out) = 0;
 };
 
-// Cryptographically secure bytes from the kernel (getrandom(2)).
+// Cryptographically secure bytes from the kernel (getrandom(2)), fetched 4 KiB at a time into a
+// per-thread pool.
 class OsRandom final : public Random {
  public:
   void Fill(std::span<uint8_t> out) override;

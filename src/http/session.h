@@ -60,7 +60,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const SessionContext& context_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  boost::beast::http::response<boost::beast::http::string_body> response_;
+  std::string wire_;  // the serialised response being written
   std::string peer_address_;
   // Per request, for the log line.
   std::string request_id_;
