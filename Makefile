@@ -29,9 +29,10 @@ lambda-zip: deps
 	cmake --build $(LAMBDA_BUILD_DIR) --target footfall
 	scripts/package-lambda.sh $(LAMBDA_BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip
 
-bench: build
+bench: build lambda-zip
 	@scripts/install-deps.sh --bench
 	bash bench/run.sh $(BUILD_DIR)/footfall
+	python3 bench/lambda_bench.py $(BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip
 
 # Builds the fuzz targets with clang + libFuzzer + ASan/UBSan and runs each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
