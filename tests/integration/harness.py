@@ -134,11 +134,15 @@ class FootfallServer:
       listen: the --listen value; default 127.0.0.1:0.
       allowed_origins: list for --allowed-origins.
       extra_args: appended to the command line (e.g. ["--trusted-proxies", "10.0.0.0/8"]).
+      store: a store URI to use instead of the SQLite file (e.g. "dynamodb://...").
+      env: extra environment for the server (e.g. AWS credentials for a DynamoDB store).
     """
 
     def __init__(self, db_path=None, listen="127.0.0.1:0", allowed_origins=ALLOWED_ORIGINS,
-                 extra_args=(), start_deadline_s=START_DEADLINE_S):
+                 extra_args=(), start_deadline_s=START_DEADLINE_S, store=None, env=None):
         self._tmp = None
+        self.store = store
+        self.extra_env = dict(env or {})
         if db_path is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="footfall-it-")
             db_path = os.path.join(self._tmp.name, "footfall.db")
@@ -165,7 +169,7 @@ class FootfallServer:
     def argv(self):
         return [footfall_bin(), "serve",
                 "--listen", self.listen_arg,
-                "--store", "sqlite:" + self.db_path,
+                "--store", self.store or "sqlite:" + self.db_path,
                 "--allowed-origins", ",".join(self.allowed_origins)] + self.extra_args
 
     def start(self):
@@ -176,7 +180,7 @@ class FootfallServer:
         preexec = _die_with_parent if on_main else None
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, cwd=self.workdir,
-                                     env=server_env(), preexec_fn=preexec)
+                                     env={**server_env(), **self.extra_env}, preexec_fn=preexec)
         self.returncode = None
         self._term_sent = False
         self._stderr = _StreamDrain(self.proc.stderr, f"footfall-stderr-{self.proc.pid}")
