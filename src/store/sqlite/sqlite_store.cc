@@ -99,48 +99,6 @@ Status ConfigureConnection(sqlite3* db) {
 
 }  // namespace
 
-// A thread that owns one connection and runs posted jobs on it in order.
-class SqliteStore::Worker {
- public:
-  explicit Worker(Connection db) : db_(std::move(db)), thread_([this] { Run(); }) {}
-  ~Worker() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-  void Post(Job job) {
-    {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(job));
-    }
-    wake_.notify_one();
-  }
-
- private:
-  void Run() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, and everything queued has run
-      Job job = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      job(db_.get());
-      lock.lock();
-    }
-  }
-
-  Connection db_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Job> jobs_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   if (options.path.empty()) return InvalidArgumentError("sqlite store needs a file path");
   if (options.max_batch == 0) return InvalidArgumentError("max_batch must be at least 1");
@@ -199,94 +157,48 @@ Status SqliteStore::Start() {
 
   ASSIGN_OR_RETURN(Connection reader_db, OpenConnection(options_.path, SQLITE_OPEN_READWRITE,
                                                         options_.busy_timeout_ms));
-  reader_ = std::make_unique<Worker>(std::move(reader_db));
-  writer_thread_ = std::thread([this] { WriterLoop(); });
+  reader_db_ = std::move(reader_db);
+  reader_ = std::make_unique<WorkerThread>();
+  writer_ = std::make_unique<GroupCommitter>(
+      options_.max_batch, options_.max_queued_visits,
+      [this](std::vector<PendingVisit>& batch) { CommitBatch(batch); });
   return OkStatus();
 }
 
 SqliteStore::~SqliteStore() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_writer_.notify_one();
-  if (writer_thread_.joinable()) writer_thread_.join();
+  writer_.reset();  // commits whatever is still queued
   reader_.reset();
 }
 
 void SqliteStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> done) {
-  {
-    std::lock_guard lock(mu_);
-    if (queued_visits_.size() >= options_.max_queued_visits) {
-      // Fail outside the lock: the callback may be slow.
-    } else {
-      queued_visits_.push_back({std::move(visit), std::move(done)});
-      done = nullptr;
-    }
-  }
-  if (done) {
-    done(ResourceExhaustedError("sqlite write queue is full"));
-    return;
-  }
-  wake_writer_.notify_one();
+  writer_->Enqueue(std::move(visit), std::move(done));
 }
 
 void SqliteStore::ReadTotal(Deadline, Callback<int64_t> done) {
-  reader_->Post([done = std::move(done)](sqlite3* db) { done(QueryTotal(db)); });
+  reader_->Post([this, done = std::move(done)] { done(QueryTotal(reader_db_.get())); });
 }
 
 void SqliteStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
                                        Callback<Salt> done) {
-  {
-    std::lock_guard lock(mu_);
-    queued_write_jobs_.push_back([day, candidate, done = std::move(done)](sqlite3* db) {
-      done(GetOrCreateSalt(db, day, candidate));
-    });
-  }
-  wake_writer_.notify_one();
+  writer_->Run([this, day, candidate, done = std::move(done)] {
+    done(GetOrCreateSalt(writer_db_.get(), day, candidate));
+  });
 }
 
 void SqliteStore::CheckReady(Deadline, StatusCallback done) {
-  reader_->Post([done = std::move(done)](sqlite3* db) { done(QueryTotal(db).status()); });
+  reader_->Post([this, done = std::move(done)] { done(QueryTotal(reader_db_.get()).status()); });
 }
 
-void SqliteStore::WriterLoop() {
-  std::deque<PendingVisit> batch;
-  std::deque<Job> jobs;
-  std::unique_lock lock(mu_);
-  while (true) {
-    wake_writer_.wait(lock, [&] {
-      return stopping_ || !queued_visits_.empty() || !queued_write_jobs_.empty();
-    });
-    if (queued_visits_.empty() && queued_write_jobs_.empty()) return;  // stopping, all done
-    jobs.swap(queued_write_jobs_);
-    // Everything that arrived while the previous batch was committing goes into this one.
-    const size_t take = std::min(queued_visits_.size(), options_.max_batch);
-    for (size_t i = 0; i < take; ++i) {
-      batch.push_back(std::move(queued_visits_.front()));
-      queued_visits_.pop_front();
-    }
-    lock.unlock();
-    for (Job& job : jobs) job(writer_db_.get());
-    jobs.clear();
-    if (!batch.empty()) CommitBatch(batch);
-    batch.clear();
-    lock.lock();
-  }
-}
-
-void SqliteStore::CommitBatch(std::deque<PendingVisit>& batch) {
+void SqliteStore::CommitBatch(std::vector<PendingVisit>& batch) {
   StatusOr<int64_t> total = TryCommit(batch);
   if (total.ok()) {
-    const int batch_size = static_cast<int>(batch.size());
-    int64_t next = *total - batch_size + 1;
-    for (PendingVisit& pending : batch) pending.done(RecordedVisit{next++, batch_size});
+    CompleteCommittedBatch(batch, *total);
     return;
   }
   if (batch.size() > 1 && total.status().code() == StatusCode::kAlreadyExists) {
     // One bad visit must not fail the others: retry each alone.
     for (PendingVisit& pending : batch) {
-      std::deque<PendingVisit> single;
+      std::vector<PendingVisit> single;
       single.push_back(std::move(pending));
       CommitBatch(single);
     }
@@ -295,7 +207,7 @@ void SqliteStore::CommitBatch(std::deque<PendingVisit>& batch) {
   for (PendingVisit& pending : batch) pending.done(total.status());
 }
 
-StatusOr<int64_t> SqliteStore::TryCommit(std::deque<PendingVisit>& batch) {
+StatusOr<int64_t> SqliteStore::TryCommit(std::vector<PendingVisit>& batch) {
   sqlite3* db = writer_db_.get();
   RETURN_IF_ERROR(StepToDone(db, begin_.get(), "beginning a transaction"));
   auto work = [&]() -> StatusOr<int64_t> {

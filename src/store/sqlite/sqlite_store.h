@@ -8,17 +8,15 @@
 // writer). All methods are thread-safe and never block the caller on disk I/O.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "store/group_commit.h"
 #include "store/sqlite/sqlite_handle.h"
 #include "store/store.h"
+#include "store/worker_thread.h"
 
 namespace footfall::store::sqlite {
 
@@ -51,38 +49,25 @@ class SqliteStore final : public Store {
   std::string Describe() const override { return "sqlite:" + options_.path; }
 
  private:
-  struct PendingVisit {
-    Visit visit;
-    Callback<RecordedVisit> done;
-  };
-  // A job for one of the threads, run with that thread's connection.
-  using Job = std::function<void(sqlite3*)>;
-  // One connection's thread with its job queue.
-  class Worker;
-
   explicit SqliteStore(SqliteOptions options);
   Status Start();
-  void WriterLoop();
-  // Commits `batch` in one transaction and completes its callbacks.
-  void CommitBatch(std::deque<PendingVisit>& batch);
+  // Commits `batch` in one transaction and completes its callbacks (on the writer thread).
+  void CommitBatch(std::vector<PendingVisit>& batch);
   // Tries `batch` as one transaction; on success returns the counter total after it.
-  StatusOr<int64_t> TryCommit(std::deque<PendingVisit>& batch);
+  StatusOr<int64_t> TryCommit(std::vector<PendingVisit>& batch);
 
   const SqliteOptions options_;
 
+  // Used only on the group committer's writer thread.
   Connection writer_db_;
   Statement insert_visit_;
   Statement add_to_total_;
   Statement begin_, commit_, rollback_;
 
-  std::mutex mu_;
-  std::condition_variable wake_writer_;
-  std::deque<PendingVisit> queued_visits_;  // guarded by mu_
-  std::deque<Job> queued_write_jobs_;       // guarded by mu_
-  bool stopping_ = false;                   // guarded by mu_
-  std::thread writer_thread_;
-
-  std::unique_ptr<Worker> reader_;
+  std::unique_ptr<GroupCommitter> writer_;
+  // Used only on the reader thread.
+  Connection reader_db_;
+  std::unique_ptr<WorkerThread> reader_;
 };
 
 }  // namespace footfall::store::sqlite

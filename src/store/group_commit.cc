@@ -1,0 +1,73 @@
+#include "store/group_commit.h"
+
+#include <algorithm>
+
+namespace footfall::store {
+
+GroupCommitter::GroupCommitter(size_t max_batch, size_t max_queued, CommitFn commit)
+    : max_batch_(std::max<size_t>(1, max_batch)),
+      max_queued_(max_queued),
+      commit_(std::move(commit)),
+      thread_([this] { Loop(); }) {}
+
+GroupCommitter::~GroupCommitter() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void GroupCommitter::Enqueue(Visit visit, Callback<RecordedVisit> done) {
+  {
+    std::lock_guard lock(mu_);
+    if (queued_.size() < max_queued_) {
+      queued_.push_back({std::move(visit), std::move(done)});
+      done = nullptr;
+    }
+  }
+  if (done) {
+    done(ResourceExhaustedError("write queue is full"));  // outside the lock: callbacks may be slow
+    return;
+  }
+  wake_.notify_one();
+}
+
+void GroupCommitter::Run(std::function<void()> job) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+}
+
+void GroupCommitter::Loop() {
+  std::vector<PendingVisit> batch;
+  std::deque<std::function<void()>> jobs;
+  std::unique_lock lock(mu_);
+  while (true) {
+    wake_.wait(lock, [&] { return stopping_ || !queued_.empty() || !jobs_.empty(); });
+    if (queued_.empty() && jobs_.empty()) return;  // stopping, and everything is done
+    jobs.swap(jobs_);
+    const size_t take = std::min(queued_.size(), max_batch_);
+    for (size_t i = 0; i < take; ++i) {
+      batch.push_back(std::move(queued_.front()));
+      queued_.pop_front();
+    }
+    lock.unlock();
+    for (auto& job : jobs) job();
+    jobs.clear();
+    if (!batch.empty()) commit_(batch);
+    batch.clear();
+    lock.lock();
+  }
+}
+
+void CompleteCommittedBatch(std::vector<PendingVisit>& batch, int64_t total_after_batch) {
+  const int size = static_cast<int>(batch.size());
+  int64_t next = total_after_batch - size + 1;
+  for (PendingVisit& pending : batch) pending.done(RecordedVisit{next++, size});
+}
+
+}  // namespace footfall::store
