@@ -11,6 +11,8 @@ packages=(
   nlohmann-json3-dev                             # JSON in and out
   rapidjson-dev                                  # JSON on the Lambda hot path (event parsing)
   libsqlite3-dev                                 # embedded default store
+  libpq-dev                                      # PostgreSQL store (client library)
+  postgresql-15                                  # PostgreSQL server for the store tests
   libssl-dev                                     # HMAC-SHA256 visitor hashing
   libgtest-dev libgmock-dev                      # unit tests
   python3 curl openssl                           # integration tests, README examples, test certificates

@@ -13,6 +13,7 @@
 #include "store/memory_store.h"
 #include "store/open_store.h"
 #include "tests/moto_server.h"
+#include "tests/postgres_server.h"
 
 namespace footfall::store {
 namespace {
@@ -45,6 +46,20 @@ std::string FreshDynamoDbTable(const fs::path& dir, int shards) {
   Status migrated = MigrateStore(uri);
   EXPECT_TRUE(migrated.ok()) << migrated.ToString();
   return uri;
+}
+
+// One PostgreSQL server for the whole binary, started on first use; each test gets its own
+// database on it. If it cannot start, every PostgreSQL test fails with the reason.
+std::string FreshPostgresDatabase(const fs::path&) {
+  static StatusOr<std::unique_ptr<testing::PostgresServer>> server =
+      testing::PostgresServer::Start();
+  EXPECT_TRUE(server.ok()) << server.status().ToString();
+  if (!server.ok()) return "postgres://nobody@127.0.0.1:1/unavailable";
+  static int next_database = 0;
+  StatusOr<std::string> uri =
+      (*server)->CreateDatabase("conformance_" + std::to_string(++next_database));
+  EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+  return uri.ok() ? *uri : "postgres://nobody@127.0.0.1:1/unavailable";
 }
 
 // How to get a fresh instance of one engine.
@@ -178,12 +193,17 @@ const Engine kDynamoDbSharded{"dynamodb_sharded",
                               [](const fs::path& dir) { return FreshDynamoDbTable(dir, 4); },
                               /*exact_totals=*/false};
 
+// Sharded counter rows, one instance: each batch adds to one row and reads the sum in the same
+// statement, so per-visit totals stay exact.
+const Engine kPostgres{"postgres", FreshPostgresDatabase};
+
 std::string EngineName(const ::testing::TestParamInfo<Engine>& info) { return info.param.name; }
 
-INSTANTIATE_TEST_SUITE_P(Engines, StoreConformanceTest, ::testing::Values(kMemory, kSqlite, kDynamoDb, kDynamoDbSharded),
+INSTANTIATE_TEST_SUITE_P(Engines, StoreConformanceTest, ::testing::Values(kMemory, kSqlite, kPostgres, kDynamoDb,
+                                           kDynamoDbSharded),
                          EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, DurableStoreConformanceTest,
-                         ::testing::Values(kSqlite, kDynamoDb, kDynamoDbSharded),
+                         ::testing::Values(kSqlite, kPostgres, kDynamoDb, kDynamoDbSharded),
                          EngineName);
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "store/dynamodb/dynamodb_store.h"
 #include "store/memory_store.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace footfall::store {
@@ -67,6 +68,12 @@ StatusOr<dynamodb::DynamoDbOptions> ParseDynamoDbUri(std::string_view uri) {
   return options;
 }
 
+postgres::PostgresOptions PostgresOptionsFor(std::string_view uri) {
+  postgres::PostgresOptions options;
+  options.uri = std::string(uri);
+  return options;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri) {
@@ -87,11 +94,20 @@ StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri) {
                      dynamodb::DynamoDbStore::Open(std::move(options)));
     return std::unique_ptr<Store>(std::move(dynamodb_store));
   }
+  if (uri.starts_with("postgres://") || uri.starts_with("postgresql://")) {
+    ASSIGN_OR_RETURN(std::unique_ptr<postgres::PostgresStore> postgres_store,
+                     postgres::PostgresStore::Open(PostgresOptionsFor(uri)));
+    return std::unique_ptr<Store>(std::move(postgres_store));
+  }
   return InvalidArgumentError("unknown store URI '" + std::string(uri) +
-                              "' (expected sqlite:PATH, dynamodb://TABLE or memory:)");
+                              "' (expected sqlite:PATH, postgres://..., dynamodb://TABLE or "
+                              "memory:)");
 }
 
 Status MigrateStore(std::string_view uri) {
+  if (uri.starts_with("postgres://") || uri.starts_with("postgresql://")) {
+    return postgres::PostgresStore::Migrate(PostgresOptionsFor(uri));
+  }
   if (uri.starts_with("dynamodb://")) {
     ASSIGN_OR_RETURN(dynamodb::DynamoDbOptions options, ParseDynamoDbUri(uri));
     ASSIGN_OR_RETURN(std::unique_ptr<dynamodb::DynamoDbStore> dynamodb_store,

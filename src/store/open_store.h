@@ -13,6 +13,8 @@ namespace footfall::store {
 // Opens the store named by `uri`:
 //   sqlite:PATH      (also sqlite://PATH) a SQLite file, created with its directory if missing
 //   memory:          process memory, lost on exit
+//   postgres://USER@HOST:PORT/DB[?libpq parameters]   (also postgresql://) a PostgreSQL database;
+//                    migrations are applied on open
 //   dynamodb://TABLE[?region=R&endpoint=URL&shards=N]
 //                    a DynamoDB table. region defaults to AWS_REGION (then AWS_DEFAULT_REGION),
 //                    endpoint to AWS_ENDPOINT_URL_DYNAMODB (then AWS_ENDPOINT_URL, then AWS's
@@ -24,7 +26,8 @@ namespace footfall::store {
 StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri);
 
 // Creates whatever the store at `uri` needs before use: SQLite creates its schema on open anyway;
-// for DynamoDB this creates the table (hash key visit_id, on-demand, TTL) if it does not exist.
+// for DynamoDB this creates the table (hash key visit_id, on-demand, TTL) if it does not exist;
+// for PostgreSQL it applies pending migrations (under an advisory lock).
 // Errors: as OpenStore, plus the engine's errors.
 Status MigrateStore(std::string_view uri);
 
