@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -167,6 +168,92 @@ TEST_P(StoreConformanceTest, DailySaltIsAgreedAndDestroyedAfterTwoDays) {
   EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20000, c), c);
 }
 
+// Aggregates: unique visitors per day, per-path views, dimensions, drops. (Engines that keep
+// aggregates; PostgreSQL and DynamoDB join when theirs land.)
+using StatsConformanceTest = StoreConformanceTest;
+
+StatusOr<Stats> QueryStatsAndWait(Store& store, StatsQuery query) {
+  return Wait<Stats>([&](Callback<Stats> done) {
+    store.QueryStats(std::move(query), kNoDeadline, std::move(done));
+  });
+}
+
+constexpr int64_t kDayStartMs = 1'795'564'800'000;  // 2026-11-25T00:00:00Z
+constexpr int64_t kTenFifteenMs = kDayStartMs + 10 * 3'600'000 + 15 * 60'000;  // 10:15Z
+
+TEST_P(StatsConformanceTest, CountsViewsDailyUniquesPathsDimensionsAndDrops) {
+  auto visit = [&](int id, int64_t time_ms, const char* visitor, const char* path) {
+    Visit v = MakeVisit(id);
+    v.time_ms = time_ms;
+    v.visitor = visitor;
+    v.path = path;
+    v.browser = "Firefox";
+    v.os = "Linux";
+    v.device = "desktop";
+    ASSERT_TRUE(RecordVisitAndWait(*store_, v).ok());
+  };
+  visit(1, kTenFifteenMs, "v1", "/a");
+  visit(2, kTenFifteenMs + 60'000, "v1", "/a");        // same visitor, same day: not unique again
+  visit(3, kTenFifteenMs + 3'600'000, "v2", "/b");     // next hour
+  visit(4, kTenFifteenMs + 86'400'000, "v1", "/a");    // next day: counts again
+  for (int i = 0; i < 2; ++i) {
+    std::promise<Status> dropped;
+    store_->RecordDrop("a.example", kTenFifteenMs, "bot", kNoDeadline,
+                       [&](Status s) { dropped.set_value(s); });
+    ASSERT_TRUE(dropped.get_future().get().ok());
+  }
+  visit(5, kTenFifteenMs - 86'400'000 * 10, "v9", "/old");  // also makes the drops visible
+
+  StatsQuery query;
+  query.site = "a.example";
+  query.from_ms = kDayStartMs;
+  query.to_ms = kDayStartMs + 2 * 86'400'000;
+  query.interval = Interval::kDay;
+  Stats stats = *QueryStatsAndWait(*store_, query);
+  EXPECT_EQ(stats.views, 4);
+  EXPECT_EQ(stats.visitor_days, 3);  // day 1: v1, v2; day 2: v1
+  EXPECT_EQ(stats.peak_daily_visitors, 2);
+  ASSERT_EQ(stats.series.size(), 2u);
+  EXPECT_EQ(stats.series[0].start_ms, kDayStartMs);
+  EXPECT_EQ(stats.series[0].views, 3);
+  EXPECT_EQ(stats.series[1].views, 1);
+  ASSERT_EQ(stats.paths.size(), 2u);
+  EXPECT_EQ(stats.paths[0].name, "/a");
+  EXPECT_EQ(stats.paths[0].views, 3);
+  EXPECT_EQ(stats.paths[0].visitor_days, 2);
+  EXPECT_EQ(stats.paths[1].name, "/b");
+  ASSERT_EQ(stats.browsers.size(), 1u);
+  EXPECT_EQ(stats.browsers[0].name, "Firefox");
+  EXPECT_EQ(stats.browsers[0].views, 4);
+  EXPECT_EQ(stats.referrers[0].name, "news.example");
+  EXPECT_EQ(stats.devices[0].name, "desktop");
+  ASSERT_EQ(stats.drops.size(), 1u);
+  EXPECT_EQ(stats.drops[0].name, "bot");
+  EXPECT_EQ(stats.drops[0].views, 2);
+
+  query.interval = Interval::kHour;
+  query.to_ms = kDayStartMs + 86'400'000;
+  query.path = "/a";
+  Stats hourly = *QueryStatsAndWait(*store_, query);
+  ASSERT_EQ(hourly.series.size(), 24u);
+  EXPECT_EQ(hourly.series[10].views, 2);
+  EXPECT_EQ(hourly.series[10].new_visitors, 1);
+  EXPECT_EQ(hourly.views, 2);
+}
+
+TEST_P(StatsConformanceTest, RejectsUnboundedQueries) {
+  StatsQuery query;
+  query.site = "a.example";
+  query.from_ms = kDayStartMs;
+  query.to_ms = kDayStartMs;
+  EXPECT_EQ(QueryStatsAndWait(*store_, query).status().code(), StatusCode::kInvalidArgument);
+  query.to_ms = kDayStartMs + 401LL * 86'400'000;
+  EXPECT_FALSE(QueryStatsAndWait(*store_, query).ok());
+  query.to_ms = kDayStartMs + 32LL * 86'400'000;
+  query.interval = Interval::kHour;
+  EXPECT_FALSE(QueryStatsAndWait(*store_, query).ok());
+}
+
 // Only engines that keep data (every engine but memory:).
 using DurableStoreConformanceTest = StoreConformanceTest;
 
@@ -201,6 +288,8 @@ std::string EngineName(const ::testing::TestParamInfo<Engine>& info) { return in
 
 INSTANTIATE_TEST_SUITE_P(Engines, StoreConformanceTest, ::testing::Values(kMemory, kSqlite, kPostgres, kDynamoDb,
                                            kDynamoDbSharded),
+                         EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, StatsConformanceTest, ::testing::Values(kMemory, kSqlite),
                          EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, DurableStoreConformanceTest,
                          ::testing::Values(kSqlite, kPostgres, kDynamoDb, kDynamoDbSharded),

@@ -157,6 +157,7 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
   store::Visit visit;
   visit.visit_id = NewUuidV7(now, random_);
   visit.timestamp = FormatIso8601Millis(now);
+  visit.time_ms = UnixMillis(now);
   visit.user_agent = *std::move(user_agent);
   visit.path = std::move(page);
   visit.referrer = std::move(referrer);

@@ -34,6 +34,17 @@ void FaultInjectingStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Dead
   base_.GetOrCreateDailySalt(day, candidate, deadline, std::move(done));
 }
 
+void FaultInjectingStore::RecordDrop(std::string site, int64_t time_ms, std::string reason,
+                                     Deadline deadline, StatusCallback done) {
+  if (auto fault = Fault()) return done(*fault);
+  base_.RecordDrop(std::move(site), time_ms, std::move(reason), deadline, std::move(done));
+}
+
+void FaultInjectingStore::QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) {
+  if (auto fault = Fault()) return done(*fault);
+  base_.QueryStats(std::move(query), deadline, std::move(done));
+}
+
 void FaultInjectingStore::CheckReady(Deadline deadline, StatusCallback done) {
   if (auto fault = Fault()) return done(*fault);
   base_.CheckReady(deadline, std::move(done));

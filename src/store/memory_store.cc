@@ -10,6 +10,16 @@ void MemoryStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> don
       done(AlreadyExistsError("visit_id already stored"));
       return;
     }
+    const Rollup rollup = RollUp({&visit}, [this](int64_t day, const std::string& site,
+                                                  const std::string& path,
+                                                  const std::string& visitor) {
+      return seen_.emplace(day, site, path, visitor).second;
+    });
+    for (const auto& [key, delta] : rollup.hours) {
+      hours_[key].views += delta.views;
+      hours_[key].new_visitors += delta.new_visitors;
+    }
+    for (const auto& [key, views] : rollup.dimensions) dimensions_[key] += views;
     visits_.push_back(std::move(visit));
     recorded.total = ++total_;
   }
@@ -31,9 +41,63 @@ void MemoryStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
   {
     std::lock_guard lock(mu_);
     salts_.erase(salts_.begin(), salts_.lower_bound(day - 1));
+    // "Seen" markers only dedupe the current day; they go with the salt that made them.
+    std::erase_if(seen_, [day](const auto& seen) { return std::get<0>(seen) < day - 1; });
     salt = salts_.emplace(day, candidate).first->second;
   }
   done(salt);
+}
+
+void MemoryStore::RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline,
+                             StatusCallback done) {
+  {
+    std::lock_guard lock(mu_);
+    ++drops_[{std::move(site), DayOfHour(HourOf(time_ms)), std::move(reason)}];
+  }
+  done(OkStatus());
+}
+
+void MemoryStore::QueryStats(StatsQuery query, Deadline, Callback<Stats> done) {
+  if (Status valid = ValidateStatsQuery(query); !valid.ok()) return done(valid);
+  const int64_t first = FirstHour(query), end = EndHour(query);
+  const int64_t first_day = DayOfHour(first), last_day = DayOfHour(end - 1);
+  StatsRows rows;
+  {
+    std::lock_guard lock(mu_);
+    std::map<std::string, NamedCount> paths;
+    for (const auto& [key, delta] : hours_) {
+      const auto& [site, hour, path] = key;
+      if (site != query.site || hour < first || hour >= end) continue;
+      if (path == query.path) {
+        const int64_t bucket = query.interval == Interval::kHour ? hour : DayOfHour(hour);
+        rows.buckets[bucket].views += delta.views;
+        rows.buckets[bucket].new_visitors += delta.new_visitors;
+        rows.daily_new[DayOfHour(hour)] += delta.new_visitors;
+      }
+      if (!path.empty()) {
+        NamedCount& entry = paths[path];
+        entry.name = path;
+        entry.views += delta.views;
+        entry.visitor_days += delta.new_visitors;
+      }
+    }
+    for (auto& [path, entry] : paths) rows.paths.push_back(std::move(entry));
+    std::map<std::pair<std::string, std::string>, int64_t> dimensions;
+    for (const auto& [key, views] : dimensions_) {
+      const auto& [site, day, kind, value] = key;
+      if (site == query.site && day >= first_day && day <= last_day) dimensions[{kind, value}] += views;
+    }
+    for (const auto& [kind_value, views] : dimensions) {
+      rows.dimensions[kind_value.first].push_back({kind_value.second, views, 0});
+    }
+    std::map<std::string, int64_t> drops;
+    for (const auto& [key, count] : drops_) {
+      const auto& [site, day, reason] = key;
+      if (site == query.site && day >= first_day && day <= last_day) drops[reason] += count;
+    }
+    for (const auto& [reason, count] : drops) rows.drops.push_back({reason, count, 0});
+  }
+  done(BuildStats(query, std::move(rows)));
 }
 
 void MemoryStore::CheckReady(Deadline, StatusCallback done) { done(OkStatus()); }

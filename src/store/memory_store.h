@@ -4,10 +4,13 @@
 
 #include <map>
 #include <mutex>
+#include <set>
+#include <tuple>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "store/stats_rollup.h"
 #include "store/store.h"
 
 namespace footfall::store {
@@ -18,6 +21,9 @@ class MemoryStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
+  void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
+                  StatusCallback done) override;
+  void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override { return "memory:"; }
 
@@ -32,6 +38,11 @@ class MemoryStore final : public Store {
   std::unordered_set<std::string> visit_ids_;
   int64_t total_ = 0;
   std::map<int64_t, Salt> salts_;
+  // Aggregates, as the SQL engines keep them.
+  std::map<HourKey, HourDelta> hours_;
+  std::map<DimensionKey, int64_t> dimensions_;
+  std::map<std::tuple<std::string, int64_t, std::string>, int64_t> drops_;  // site, day, reason
+  std::set<std::tuple<int64_t, std::string, std::string, std::string>> seen_;
 };
 
 }  // namespace footfall::store

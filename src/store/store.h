@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -30,6 +31,47 @@ struct Visit {
   std::string referrer;     // referrer host or ""
   std::string site;         // host of the site the visit belongs to
   int64_t expiration_time = 0;  // epoch seconds after which the visit may be deleted
+  // For the aggregates maintained at write time (never a visitor identifier):
+  int64_t time_ms = 0;      // Unix milliseconds of `timestamp`
+  std::string browser;      // family, e.g. "Firefox"
+  std::string os;           // family, e.g. "Android"
+  std::string device;       // "desktop", "mobile", "tablet", "unknown"
+};
+
+// How a statistics range is bucketed.
+enum class Interval { kHour, kDay };
+
+// A statistics question: [from_ms, to_ms) for one site, optionally one page path.
+struct StatsQuery {
+  std::string site;
+  int64_t from_ms = 0;    // inclusive; rounded down to the hour
+  int64_t to_ms = 0;      // exclusive; rounded up to the hour
+  Interval interval = Interval::kDay;
+  std::string path;       // "" for the whole site
+  int top = 10;           // entries per top list, 1..100
+};
+
+struct NamedCount {
+  std::string name;
+  int64_t views = 0;
+  int64_t visitor_days = 0;  // distinct visitors per UTC day, summed over the days (0 if n/a)
+};
+
+struct SeriesPoint {
+  int64_t start_ms = 0;
+  int64_t views = 0;
+  int64_t new_visitors = 0;  // visitors seen for the first time that UTC day in this bucket
+};
+
+// The answer to a StatsQuery. Uniques are per UTC day (the visitor hash changes daily, by
+// design): `visitor_days` sums daily uniques over the range — it is not a count of people.
+struct Stats {
+  int64_t views = 0;
+  int64_t visitor_days = 0;
+  int64_t peak_daily_visitors = 0;
+  std::vector<SeriesPoint> series;  // every bucket of the range, zeros included
+  std::vector<NamedCount> paths, referrers, browsers, systems, devices;  // by views, top N
+  std::vector<NamedCount> drops;    // name = reason, views = requests dropped
 };
 
 // The result of recording one visit.
@@ -73,6 +115,16 @@ class Store {
   // of days before `day - 1` (a salt lives at most 48 h). Errors: kUnavailable, kInternal.
   virtual void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                                     Callback<Salt> done) = 0;
+
+  // Counts one request that was not recorded as a visit (a bot, a prefetch, a foreign origin, …)
+  // under `reason` for `site` on the UTC day of `time_ms`. Errors: kUnavailable, kInternal,
+  // kUnimplemented (engines without aggregates yet).
+  virtual void RecordDrop(std::string site, int64_t time_ms, std::string reason,
+                          Deadline deadline, StatusCallback done) = 0;
+
+  // Answers `query` from the aggregates (no raw visits are read). Errors: kUnavailable,
+  // kInternal, kUnimplemented (engines without aggregates yet).
+  virtual void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) = 0;
 
   // Checks that the engine answers a trivial query. Errors: kUnavailable, kInternal.
   virtual void CheckReady(Deadline deadline, StatusCallback done) = 0;

@@ -454,6 +454,14 @@ void DynamoDbStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline d
   });
 }
 
+void DynamoDbStore::RecordDrop(std::string, int64_t, std::string, Deadline, StatusCallback done) {
+  done(UnimplementedError("drop counts are not kept on DynamoDB yet"));
+}
+
+void DynamoDbStore::QueryStats(StatsQuery, Deadline, Callback<Stats> done) {
+  done(UnimplementedError("statistics are not kept on DynamoDB yet"));
+}
+
 void DynamoDbStore::CheckReady(Deadline deadline, StatusCallback done) {
   ReadTotal(deadline, [done = std::move(done)](StatusOr<int64_t> total) { done(total.status()); });
 }

@@ -383,6 +383,14 @@ void PostgresStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
   });
 }
 
+void PostgresStore::RecordDrop(std::string, int64_t, std::string, Deadline, StatusCallback done) {
+  done(UnimplementedError("drop counts are not kept on PostgreSQL yet"));
+}
+
+void PostgresStore::QueryStats(StatsQuery, Deadline, Callback<Stats> done) {
+  done(UnimplementedError("statistics are not kept on PostgreSQL yet"));
+}
+
 void PostgresStore::CheckReady(Deadline, StatusCallback done) {
   ReadTotal(kNoDeadline, [done = std::move(done)](StatusOr<int64_t> total) {
     done(total.status());

@@ -50,6 +50,10 @@ class PostgresStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
+  // Aggregates are not kept by this engine yet: both fail with kUnimplemented.
+  void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
+                  StatusCallback done) override;
+  void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override;
 

@@ -4,12 +4,16 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <map>
+#include <tuple>
 #include <vector>
+
+#include "store/stats_rollup.h"
 
 namespace footfall::store::sqlite {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS visits (
@@ -31,7 +35,41 @@ CREATE TABLE IF NOT EXISTS daily_salts (
   day  INTEGER PRIMARY KEY,
   salt BLOB NOT NULL
 );
-PRAGMA user_version = 1;
+-- Version 2: aggregates kept at write time, in the visit's transaction. They hold no visitor
+-- identifier and outlive the raw visits. path '' is the whole site.
+CREATE TABLE IF NOT EXISTS hourly_stats (
+  site         TEXT NOT NULL,
+  hour         INTEGER NOT NULL,  -- Unix hours
+  path         TEXT NOT NULL,
+  views        INTEGER NOT NULL,
+  new_visitors INTEGER NOT NULL,  -- visitors first seen that UTC day, in this hour
+  PRIMARY KEY (site, hour, path)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS daily_dimensions (
+  site  TEXT NOT NULL,
+  day   INTEGER NOT NULL,
+  kind  TEXT NOT NULL,            -- referrer, browser, os, device
+  value TEXT NOT NULL,
+  views INTEGER NOT NULL,
+  PRIMARY KEY (site, day, kind, value)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS daily_drops (
+  site   TEXT NOT NULL,
+  day    INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  count  INTEGER NOT NULL,
+  PRIMARY KEY (site, day, reason)
+) WITHOUT ROWID;
+-- Which (day, site, path, visitor hash) was already counted as unique. Needed only while that
+-- day's salt lives: deleted with it.
+CREATE TABLE IF NOT EXISTS seen_visitors (
+  day     INTEGER NOT NULL,
+  site    TEXT NOT NULL,
+  path    TEXT NOT NULL,
+  visitor TEXT NOT NULL,
+  PRIMARY KEY (day, site, path, visitor)
+) WITHOUT ROWID;
+PRAGMA user_version = 2;
 )sql";
 
 Status BindText(sqlite3* db, sqlite3_stmt* statement, int index, const std::string& text) {
@@ -64,6 +102,9 @@ StatusOr<Salt> GetOrCreateSalt(sqlite3* db, int64_t day, const Salt& candidate) 
     ASSIGN_OR_RETURN(Statement erase, Prepare(db, "DELETE FROM daily_salts WHERE day < ?"));
     sqlite3_bind_int64(erase.get(), 1, day - 1);
     RETURN_IF_ERROR(StepToDone(db, erase.get(), "deleting old salts"));
+    ASSIGN_OR_RETURN(Statement forget, Prepare(db, "DELETE FROM seen_visitors WHERE day < ?"));
+    sqlite3_bind_int64(forget.get(), 1, day - 1);
+    RETURN_IF_ERROR(StepToDone(db, forget.get(), "forgetting old visitor hashes"));
     ASSIGN_OR_RETURN(Statement insert,
                      Prepare(db, "INSERT OR IGNORE INTO daily_salts (day, salt) VALUES (?, ?)"));
     sqlite3_bind_int64(insert.get(), 1, day);
@@ -95,6 +136,87 @@ Status ConfigureConnection(sqlite3* db) {
   // an acknowledged visit survives power loss, not only a process crash.
   RETURN_IF_ERROR(Execute(db, "PRAGMA journal_mode = WAL"));
   return Execute(db, "PRAGMA synchronous = FULL");
+}
+
+// Answers a stats query from the aggregate tables (sums in SQL; no raw visit is read).
+StatusOr<Stats> RunStatsQuery(sqlite3* db, const StatsQuery& query) {
+  const int64_t first = FirstHour(query), end = EndHour(query);
+  const int64_t first_day = DayOfHour(first), last_day = DayOfHour(end - 1);
+  StatsRows rows;
+  {
+    // Hours for the chosen path ("" = whole site): series and daily uniques. Integer division
+    // is exact here: hours are never negative for real visits.
+    ASSIGN_OR_RETURN(Statement series,
+                     Prepare(db,
+                             "SELECT hour, views, new_visitors FROM hourly_stats "
+                             "WHERE site = ? AND path = ? AND hour >= ? AND hour < ?"));
+    RETURN_IF_ERROR(BindText(db, series.get(), 1, query.site));
+    RETURN_IF_ERROR(BindText(db, series.get(), 2, query.path));
+    sqlite3_bind_int64(series.get(), 3, first);
+    sqlite3_bind_int64(series.get(), 4, end);
+    int rc;
+    while ((rc = sqlite3_step(series.get())) == SQLITE_ROW) {
+      const int64_t hour = sqlite3_column_int64(series.get(), 0);
+      const int64_t views = sqlite3_column_int64(series.get(), 1);
+      const int64_t visitors = sqlite3_column_int64(series.get(), 2);
+      const int64_t bucket = query.interval == Interval::kHour ? hour : DayOfHour(hour);
+      rows.buckets[bucket].views += views;
+      rows.buckets[bucket].new_visitors += visitors;
+      rows.daily_new[DayOfHour(hour)] += visitors;
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading the series");
+  }
+  {
+    ASSIGN_OR_RETURN(Statement paths,
+                     Prepare(db,
+                             "SELECT path, SUM(views) AS v, SUM(new_visitors) FROM hourly_stats "
+                             "WHERE site = ? AND hour >= ? AND hour < ? AND path <> '' "
+                             "GROUP BY path ORDER BY v DESC, path LIMIT ?"));
+    RETURN_IF_ERROR(BindText(db, paths.get(), 1, query.site));
+    sqlite3_bind_int64(paths.get(), 2, first);
+    sqlite3_bind_int64(paths.get(), 3, end);
+    sqlite3_bind_int(paths.get(), 4, query.top);
+    int rc;
+    while ((rc = sqlite3_step(paths.get())) == SQLITE_ROW) {
+      rows.paths.push_back({reinterpret_cast<const char*>(sqlite3_column_text(paths.get(), 0)),
+                            sqlite3_column_int64(paths.get(), 1),
+                            sqlite3_column_int64(paths.get(), 2)});
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading top paths");
+  }
+  {
+    ASSIGN_OR_RETURN(Statement dimensions,
+                     Prepare(db,
+                             "SELECT kind, value, SUM(views) FROM daily_dimensions "
+                             "WHERE site = ? AND day >= ? AND day <= ? GROUP BY kind, value"));
+    RETURN_IF_ERROR(BindText(db, dimensions.get(), 1, query.site));
+    sqlite3_bind_int64(dimensions.get(), 2, first_day);
+    sqlite3_bind_int64(dimensions.get(), 3, last_day);
+    int rc;
+    while ((rc = sqlite3_step(dimensions.get())) == SQLITE_ROW) {
+      const std::string kind = reinterpret_cast<const char*>(sqlite3_column_text(dimensions.get(), 0));
+      rows.dimensions[kind].push_back(
+          {reinterpret_cast<const char*>(sqlite3_column_text(dimensions.get(), 1)),
+           sqlite3_column_int64(dimensions.get(), 2), 0});
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading dimensions");
+  }
+  {
+    ASSIGN_OR_RETURN(Statement drops,
+                     Prepare(db,
+                             "SELECT reason, SUM(count) FROM daily_drops "
+                             "WHERE site = ? AND day >= ? AND day <= ? GROUP BY reason"));
+    RETURN_IF_ERROR(BindText(db, drops.get(), 1, query.site));
+    sqlite3_bind_int64(drops.get(), 2, first_day);
+    sqlite3_bind_int64(drops.get(), 3, last_day);
+    int rc;
+    while ((rc = sqlite3_step(drops.get())) == SQLITE_ROW) {
+      rows.drops.push_back({reinterpret_cast<const char*>(sqlite3_column_text(drops.get(), 0)),
+                            sqlite3_column_int64(drops.get(), 1), 0});
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading drops");
+  }
+  return BuildStats(query, std::move(rows));
 }
 
 }  // namespace
@@ -151,6 +273,22 @@ Status SqliteStore::Start() {
                    Prepare(db,
                            "UPDATE counters SET count = count + ? WHERE name = 'total' "
                            "RETURNING count"));
+  ASSIGN_OR_RETURN(mark_seen_, Prepare(db,
+                                       "INSERT OR IGNORE INTO seen_visitors (day, site, path, "
+                                       "visitor) VALUES (?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(add_hour_, Prepare(db,
+                                      "INSERT INTO hourly_stats (site, hour, path, views, "
+                                      "new_visitors) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+                                      "SET views = views + excluded.views, new_visitors = "
+                                      "new_visitors + excluded.new_visitors"));
+  ASSIGN_OR_RETURN(add_dimension_, Prepare(db,
+                                           "INSERT INTO daily_dimensions (site, day, kind, value, "
+                                           "views) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+                                           "SET views = views + excluded.views"));
+  ASSIGN_OR_RETURN(add_drop_, Prepare(db,
+                                      "INSERT INTO daily_drops (site, day, reason, count) VALUES "
+                                      "(?, ?, ?, ?) ON CONFLICT DO UPDATE SET count = count + "
+                                      "excluded.count"));
   ASSIGN_OR_RETURN(begin_, Prepare(db, "BEGIN IMMEDIATE"));
   ASSIGN_OR_RETURN(commit_, Prepare(db, "COMMIT"));
   ASSIGN_OR_RETURN(rollback_, Prepare(db, "ROLLBACK"));
@@ -185,6 +323,54 @@ void SqliteStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
   });
 }
 
+void SqliteStore::RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline,
+                             StatusCallback done) {
+  // Drops are coalesced in memory and written by one writer job: a flood of bots costs one
+  // transaction per writer turn, not one fsync each. (A crash may lose drop counts not yet
+  // written; no client was promised them.)
+  bool schedule = false;
+  {
+    std::lock_guard lock(drops_mu_);
+    ++pending_drops_[{std::move(site), DayOfHour(HourOf(time_ms)), std::move(reason)}];
+    schedule = !drop_flush_scheduled_;
+    drop_flush_scheduled_ = true;
+  }
+  if (schedule) writer_->Run([this] { FlushDrops(); });
+  done(OkStatus());
+}
+
+void SqliteStore::FlushDrops() {
+  std::map<std::tuple<std::string, int64_t, std::string>, int64_t> drops;
+  {
+    std::lock_guard lock(drops_mu_);
+    drops.swap(pending_drops_);
+    drop_flush_scheduled_ = false;
+  }
+  sqlite3* db = writer_db_.get();
+  if (!StepToDone(db, begin_.get(), "beginning a transaction").ok()) return;
+  Status status;
+  for (const auto& [key, count] : drops) {
+    sqlite3_stmt* add = add_drop_.get();
+    status = BindText(db, add, 1, std::get<0>(key));
+    sqlite3_bind_int64(add, 2, std::get<1>(key));
+    if (status.ok()) status = BindText(db, add, 3, std::get<2>(key));
+    sqlite3_bind_int64(add, 4, count);
+    if (status.ok()) status = StepToDone(db, add, "counting drops");
+    if (!status.ok()) break;
+  }
+  if (status.ok()) status = StepToDone(db, commit_.get(), "committing drops");
+  if (!status.ok() && !sqlite3_get_autocommit(db)) {
+    StepToDone(db, rollback_.get(), "rolling back").IgnoreError();
+  }
+}
+
+void SqliteStore::QueryStats(StatsQuery query, Deadline, Callback<Stats> done) {
+  if (Status valid = ValidateStatsQuery(query); !valid.ok()) return done(valid);
+  reader_->Post([this, query = std::move(query), done = std::move(done)] {
+    done(RunStatsQuery(reader_db_.get(), query));
+  });
+}
+
 void SqliteStore::CheckReady(Deadline, StatusCallback done) {
   reader_->Post([this, done = std::move(done)] { done(QueryTotal(reader_db_.get()).status()); });
 }
@@ -207,6 +393,47 @@ void SqliteStore::CommitBatch(std::vector<PendingVisit>& batch) {
   for (PendingVisit& pending : batch) pending.done(total.status());
 }
 
+Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
+  sqlite3* db = writer_db_.get();
+  std::vector<const Visit*> visits;
+  for (const PendingVisit& pending : batch) visits.push_back(&pending.visit);
+  Status seen_error;
+  const Rollup rollup = RollUp(visits, [&](int64_t day, const std::string& site,
+                                           const std::string& path, const std::string& visitor) {
+    sqlite3_stmt* mark = mark_seen_.get();
+    sqlite3_bind_int64(mark, 1, day);
+    Status bound = BindText(db, mark, 2, site);
+    if (bound.ok()) bound = BindText(db, mark, 3, path);
+    if (bound.ok()) bound = BindText(db, mark, 4, visitor);
+    if (bound.ok()) bound = StepToDone(db, mark, "marking a visitor seen");
+    if (!bound.ok()) {
+      if (seen_error.ok()) seen_error = bound;
+      return false;
+    }
+    return sqlite3_changes(db) == 1;
+  });
+  RETURN_IF_ERROR(seen_error);
+  for (const auto& [key, delta] : rollup.hours) {
+    sqlite3_stmt* add = add_hour_.get();
+    RETURN_IF_ERROR(BindText(db, add, 1, std::get<0>(key)));
+    sqlite3_bind_int64(add, 2, std::get<1>(key));
+    RETURN_IF_ERROR(BindText(db, add, 3, std::get<2>(key)));
+    sqlite3_bind_int64(add, 4, delta.views);
+    sqlite3_bind_int64(add, 5, delta.new_visitors);
+    RETURN_IF_ERROR(StepToDone(db, add, "adding to hourly stats"));
+  }
+  for (const auto& [key, views] : rollup.dimensions) {
+    sqlite3_stmt* add = add_dimension_.get();
+    RETURN_IF_ERROR(BindText(db, add, 1, std::get<0>(key)));
+    sqlite3_bind_int64(add, 2, std::get<1>(key));
+    RETURN_IF_ERROR(BindText(db, add, 3, std::get<2>(key)));
+    RETURN_IF_ERROR(BindText(db, add, 4, std::get<3>(key)));
+    sqlite3_bind_int64(add, 5, views);
+    RETURN_IF_ERROR(StepToDone(db, add, "adding to daily dimensions"));
+  }
+  return OkStatus();
+}
+
 StatusOr<int64_t> SqliteStore::TryCommit(std::vector<PendingVisit>& batch) {
   sqlite3* db = writer_db_.get();
   RETURN_IF_ERROR(StepToDone(db, begin_.get(), "beginning a transaction"));
@@ -224,6 +451,7 @@ StatusOr<int64_t> SqliteStore::TryCommit(std::vector<PendingVisit>& batch) {
       sqlite3_bind_int64(insert, 8, v.expiration_time);
       RETURN_IF_ERROR(StepToDone(db, insert, "inserting a visit"));
     }
+    RETURN_IF_ERROR(AddToAggregates(batch));
     sqlite3_stmt* add = add_to_total_.get();
     sqlite3_bind_int64(add, 1, static_cast<int64_t>(batch.size()));
     const int rc = sqlite3_step(add);

@@ -10,7 +10,10 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <tuple>
 #include <string>
 
 #include "store/group_commit.h"
@@ -45,6 +48,9 @@ class SqliteStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
+  void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
+                  StatusCallback done) override;
+  void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override { return "sqlite:" + options_.path; }
 
@@ -53,6 +59,10 @@ class SqliteStore final : public Store {
   Status Start();
   // Commits `batch` in one transaction and completes its callbacks (on the writer thread).
   void CommitBatch(std::vector<PendingVisit>& batch);
+  // Adds the batch to the aggregate tables (inside the open transaction).
+  Status AddToAggregates(const std::vector<PendingVisit>& batch);
+  // Writes the coalesced drop counts (a writer job).
+  void FlushDrops();
   // Tries `batch` as one transaction; on success returns the counter total after it.
   StatusOr<int64_t> TryCommit(std::vector<PendingVisit>& batch);
 
@@ -62,7 +72,12 @@ class SqliteStore final : public Store {
   Connection writer_db_;
   Statement insert_visit_;
   Statement add_to_total_;
+  Statement mark_seen_, add_hour_, add_dimension_, add_drop_;
   Statement begin_, commit_, rollback_;
+
+  std::mutex drops_mu_;
+  std::map<std::tuple<std::string, int64_t, std::string>, int64_t> pending_drops_;  // drops_mu_
+  bool drop_flush_scheduled_ = false;                                              // drops_mu_
 
   std::unique_ptr<GroupCommitter> writer_;
   // Used only on the reader thread.
