@@ -54,6 +54,14 @@ CLI::App* AddServeCommand(CLI::App& app, ServeConfig& config) {
       ->envname("FOOTFALL_MAX_CONNECTIONS")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  serve->add_option("--stats-token", config.stats_token,
+                    "Bearer token GET /api/stats requires (without one, stats are off unless "
+                    "--stats-public)")
+      ->envname("FOOTFALL_STATS_TOKEN");
+  serve->add_option("--stats-public", config.stats_public,
+                    "Serve GET /api/stats without a token (true/false)")
+      ->envname("FOOTFALL_STATS_PUBLIC")
+      ->capture_default_str();
   serve->add_option("--log-requests", config.log_requests,
                     "Write one JSON line per request to stderr (true/false)")
       ->envname("FOOTFALL_LOG_REQUESTS")
@@ -83,6 +91,8 @@ int RunServe(const ServeConfig& config) {
   service_options.trusted_proxies = SplitList(config.trusted_proxies);
   service_options.default_site = config.default_site;
   service_options.retention_days = config.retention_days;
+  service_options.stats_token = config.stats_token;
+  service_options.stats_public = config.stats_public;
   StatusOr<std::unique_ptr<core::Service>> service =
       core::Service::Create(service_options, **store, clock, random);
   if (!service.ok()) {

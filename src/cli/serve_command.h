@@ -18,6 +18,8 @@ struct ServeConfig {
   int threads = 0;
   size_t max_connections = 10000;
   bool log_requests = true;
+  std::string stats_token;      // FOOTFALL_STATS_TOKEN
+  bool stats_public = false;
 };
 
 // Adds the `serve` subcommand to `app`; `config` receives the parsed values.

@@ -56,6 +56,9 @@ Response StoreFailureResponse(const Status& status) {
           ErrorResponse(503, "store_unavailable", "The counter store is unavailable; retry later.");
       response.AddHeader("Retry-After", "1");
       break;
+    case StatusCode::kUnimplemented:
+      response = ErrorResponse(501, "not_implemented", "This store does not support that yet.");
+      break;
     default:
       response = ErrorResponse(500, "internal_error", "The server failed to handle the request.");
   }

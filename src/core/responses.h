@@ -22,7 +22,8 @@ Response CountResponse(int64_t count);
 Response ErrorResponse(int status, std::string_view code, std::string_view message);
 
 // The response for a failed store call: 503 store_unavailable with Retry-After for retryable codes
-// (unavailable, deadline_exceeded, resource_exhausted), else 500 internal_error. The status's own
+// (unavailable, deadline_exceeded, resource_exhausted), 501 not_implemented for unimplemented,
+// else 500 internal_error. The status's own
 // message goes to Response::internal_error (logged) and never appears in what is sent.
 Response StoreFailureResponse(const Status& status);
 

@@ -2,9 +2,15 @@
 
 #include <chrono>
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
 #include "core/responses.h"
+#include "core/stats_api.h"
+#include "store/stats_rollup.h"
 #include "core/text.h"
 #include "core/url.h"
+#include "core/user_agent.h"
 #include "core/visit_identity.h"
 
 namespace footfall::core {
@@ -22,6 +28,7 @@ const std::vector<Service::Route>& Service::Routes() {
       {"/api/count", "/api/count", &Service::HandleReadCount},
       {"/healthz", "/healthz", &Service::HandleHealth},
       {"/readyz", "/readyz", &Service::HandleReady},
+      {"/api/stats", "/api/stats", &Service::HandleStats},
   };
   return routes;
 }
@@ -106,6 +113,7 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
     std::optional<std::string> allowed = cors_.AllowOriginFor(*origin);
     if (!allowed) {
       // Counting visits that pages of other sites send would let anyone inflate the count.
+      RecordDrop(default_site_, clock_.Now(), "foreign_origin");
       done(ErrorResponse(403, "origin_not_allowed", "This origin may not record visits."));
       return;
     }
@@ -114,6 +122,7 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
 
   StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
   if (!params.ok()) {
+    RecordDrop(site, clock_.Now(), "invalid");
     done(ErrorResponse(400, "invalid_query", "The query string is malformed."));
     return;
   }
@@ -122,6 +131,7 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
   if (std::optional<std::string_view> path_param = FindParameter(*params, "path")) {
     StatusOr<std::string> normalized = NormalizePagePath(*path_param);
     if (!normalized.ok()) {
+      RecordDrop(site, clock_.Now(), "invalid");
       done(ErrorResponse(400, "invalid_path",
                          "path must be an absolute page path of valid UTF-8, at most 512 bytes."));
       return;
@@ -141,7 +151,26 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
 
   StatusOr<std::string> user_agent = SanitizeUserAgent(request.FindHeader("User-Agent").value_or(""));
   if (!user_agent.ok()) {
+    RecordDrop(site, clock_.Now(), "invalid");
     done(ErrorResponse(400, "invalid_user_agent", "The User-Agent header is not valid UTF-8."));
+    return;
+  }
+
+  // Crawlers, headless browsers, link previews, uptime monitors and speculative prefetches are
+  // not visits: they get the count like anyone, are counted by reason, and are not recorded.
+  // Scripts and HTTP libraries (curl, server-side calls) do count, marked as non-browser.
+  const UserAgentInfo agent = ClassifyUserAgent(*user_agent);
+  std::string_view drop_reason;
+  if (IsPrefetch(request.FindHeader("Purpose"), request.FindHeader("Sec-Purpose"),
+                 request.FindHeader("X-Moz"))) {
+    drop_reason = "prefetch";
+  } else if (agent.is_bot && agent.bot_kind != kBotKindHttpLibrary &&
+             agent.bot_kind != kBotKindNoUserAgent) {
+    drop_reason = agent.bot_kind;
+  }
+  if (!drop_reason.empty()) {
+    RecordDrop(site, clock_.Now(), drop_reason);
+    HandleReadCount(request, std::move(done));
     return;
   }
 
@@ -158,6 +187,9 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
   visit.visit_id = NewUuidV7(now, random_);
   visit.timestamp = FormatIso8601Millis(now);
   visit.time_ms = UnixMillis(now);
+  visit.browser = std::string(agent.browser);
+  visit.os = std::string(agent.os);
+  visit.device = agent.is_bot ? "non_browser" : std::string(DeviceClassName(agent.device));
   visit.user_agent = *std::move(user_agent);
   visit.path = std::move(page);
   visit.referrer = std::move(referrer);
@@ -217,6 +249,59 @@ void Service::HandleReady(const Request& request, Done done) {
     response.body = "{\"status\": \"ready\"}";
     done(std::move(response));
   });
+}
+
+void Service::RecordDrop(const std::string& site, TimePoint now, std::string_view reason) {
+  store_.RecordDrop(site, UnixMillis(now), std::string(reason), store::kNoDeadline, [](Status) {});
+}
+
+namespace {
+
+// Compares secrets in time independent of where they differ (and of their lengths): both are
+// hashed first, then compared with CRYPTO_memcmp.
+bool SecretsEqual(std::string_view a, std::string_view b) {
+  unsigned char digest_a[SHA256_DIGEST_LENGTH], digest_b[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), digest_a);
+  SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), digest_b);
+  return CRYPTO_memcmp(digest_a, digest_b, sizeof digest_a) == 0;
+}
+
+}  // namespace
+
+void Service::HandleStats(const Request& request, Done done) {
+  if (!options_.stats_public) {
+    if (options_.stats_token.empty()) {
+      return done(ErrorResponse(403, "stats_disabled",
+                                "Statistics are off: set a stats token (FOOTFALL_STATS_TOKEN)."));
+    }
+    const std::string_view authorization = request.FindHeader("Authorization").value_or("");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (!authorization.starts_with(kBearer) ||
+        !SecretsEqual(authorization.substr(kBearer.size()), options_.stats_token)) {
+      Response response = ErrorResponse(401, "unauthorized", "A valid bearer token is required.");
+      response.AddHeader("WWW-Authenticate", "Bearer realm=\"footfall\"");
+      return done(std::move(response));
+    }
+  }
+  StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
+  if (!params.ok()) return done(ErrorResponse(400, "invalid_query", "The query string is malformed."));
+  StatusOr<store::StatsQuery> query = ParseStatsQuery(*params, clock_.Now(), default_site_);
+  if (query.ok()) {
+    if (Status valid = store::ValidateStatsQuery(*query); !valid.ok()) query = valid;
+  }
+  if (!query.ok()) {
+    return done(ErrorResponse(400, "invalid_stats_query", query.status().message()));
+  }
+  store_.QueryStats(*query, request.deadline,
+                    [query = *query, done = std::move(done)](StatusOr<store::Stats> stats) {
+                      if (!stats.ok()) return done(StoreFailureResponse(stats.status()));
+                      Response response;
+                      response.used_store = true;
+                      response.AddHeader("Content-Type", "application/json");
+                      response.AddHeader("Cache-Control", "no-store");
+                      response.body = FormatStatsJson(query, *stats);
+                      done(std::move(response));
+                    });
 }
 
 void Service::WithDailySalt(int64_t day, store::Deadline deadline,

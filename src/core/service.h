@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -30,6 +31,10 @@ struct ServiceOptions {
   std::string default_site;
   // Days a visit is kept before its expiration_time passes. Default 90, as in the seed.
   int retention_days = 90;
+  // Bearer token that GET /api/stats requires. "" (default) with stats_public false: stats off.
+  std::string stats_token;
+  // Serve /api/stats without a token. Default false.
+  bool stats_public = false;
 };
 
 class Service {
@@ -57,6 +62,10 @@ class Service {
   void HandleReadCount(const Request& request, Done done);
   void HandleHealth(const Request& request, Done done);
   void HandleReady(const Request& request, Done done);
+  void HandleStats(const Request& request, Done done);
+
+  // Counts a request that was not recorded, by reason (best effort: never delays the answer).
+  void RecordDrop(const std::string& site, TimePoint now, std::string_view reason);
 
   // Calls `then` with the salt for `day`, fetching (and agreeing on) it through the store once
   // per day. On a store error calls `then` with that error.

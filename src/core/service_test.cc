@@ -178,6 +178,54 @@ TEST_F(ServiceTest, FailingStoreGivesClean503WithoutDetails) {
   EXPECT_EQ(Call("GET", "/healthz").status, 200);
 }
 
+TEST_F(ServiceTest, StatsNeedTheTokenAndAnswerFromTheAggregates) {
+  ServiceOptions options;
+  options.allowed_origins = {"https://a.example"};
+  options.stats_token = "s3cret";
+  service_ = *Service::Create(options, faulty_, clock_, random_);
+  Call("GET", "/count?path=/blog", {{"User-Agent", "UA"}});
+  Call("GET", "/count", {{"Origin", "https://evil.example"}});  // a drop: foreign_origin
+
+  EXPECT_EQ(Call("GET", "/api/stats").status, 401);
+  Response wrong = Call("GET", "/api/stats", {{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(*wrong.FindHeader("WWW-Authenticate"), "Bearer realm=\"footfall\"");
+  Response bad = Call("GET", "/api/stats?interval=week", {{"Authorization", "Bearer s3cret"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("interval"), std::string::npos);
+
+  Response stats = Call("GET", "/api/stats", {{"Authorization", "Bearer s3cret"}});
+  EXPECT_EQ(stats.status, 200) << stats.body;
+  EXPECT_NE(stats.body.find(R"("views":1)"), std::string::npos);
+  EXPECT_NE(stats.body.find(R"({"name":"/blog","views":1,"visitor_days":1})"), std::string::npos)
+      << stats.body;
+  EXPECT_NE(stats.body.find(R"({"name":"foreign_origin","views":1})"), std::string::npos);
+  EXPECT_EQ(*stats.FindHeader("Cache-Control"), "no-store");
+}
+
+TEST_F(ServiceTest, BotsAndPrefetchesGetTheCountButAreNotRecorded) {
+  Call("GET", "/count", {{"User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"}});
+  Response bot = Call("GET", "/count", {{"User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}});
+  EXPECT_EQ(bot.status, 200);
+  EXPECT_EQ(bot.body, R"({"count": 1, "message": "Visitor count updated successfully"})");
+  Response prefetch = Call("GET", "/count", {{"Sec-Purpose", "prefetch"}, {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"}});
+  EXPECT_EQ(prefetch.status, 200);
+  Call("GET", "/count", {{"User-Agent", "curl/8.5.0"}});  // scripts count, as non-browser
+  std::vector<store::Visit> visits = memory_.Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  EXPECT_EQ(visits[0].browser, "Firefox");
+  EXPECT_EQ(visits[0].device, "desktop");
+  EXPECT_EQ(visits[1].device, "non_browser");
+}
+
+TEST_F(ServiceTest, StatsAreOffWithoutTokenUnlessPublic) {
+  EXPECT_EQ(Call("GET", "/api/stats").status, 403);
+  ServiceOptions options;
+  options.stats_public = true;
+  service_ = *Service::Create(options, faulty_, clock_, random_);
+  EXPECT_EQ(Call("GET", "/api/stats").status, 200);
+}
+
 TEST_F(ServiceTest, CreateRejectsBadConfiguration) {
   ServiceOptions bad_origin;
   bad_origin.allowed_origins = {"a.example"};

@@ -1,0 +1,31 @@
+// The statistics API's request parsing and JSON answer (GET /api/stats). Pure; thread-safe.
+#pragma once
+
+#include <string>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "core/url.h"
+#include "store/store.h"
+
+namespace footfall::core {
+
+// Builds a StatsQuery from the query parameters:
+//   from, to   "YYYY-MM-DD" (UTC day; a date-only `to` includes that whole day) or
+//              "YYYY-MM-DDTHH:MM:SS[.mmm]Z"; default: the 30 days up to now
+//   interval   "hour" or "day" (default)
+//   path       a page path ("" or absent: the whole site)
+//   site       default: `default_site`
+//   top        entries per list, 1..100 (default 10)
+// Errors: kInvalidArgument with a message fit for the client (it names the parameter).
+StatusOr<store::StatsQuery> ParseStatsQuery(const QueryParameters& params, TimePoint now,
+                                            const std::string& default_site);
+
+// Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.mmm]Z" into Unix milliseconds; `date_only` tells
+// which form it was. Errors: kInvalidArgument.
+StatusOr<int64_t> ParseUtcTime(std::string_view text, bool& date_only);
+
+// The JSON body of a stats answer.
+std::string FormatStatsJson(const store::StatsQuery& query, const store::Stats& stats);
+
+}  // namespace footfall::core
