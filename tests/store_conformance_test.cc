@@ -168,6 +168,20 @@ TEST_P(StoreConformanceTest, DailySaltIsAgreedAndDestroyedAfterTwoDays) {
   EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20000, c), c);
 }
 
+TEST_P(StoreConformanceTest, PruneDeletesOnlyExpiredVisitsAndKeepsTheCount) {
+  for (int i = 0; i < 3; ++i) {
+    Visit v = MakeVisit(i);
+    v.expiration_time = 1000 + i;  // 1000, 1001, 1002
+    ASSERT_TRUE(RecordVisitAndWait(*store_, v).ok());
+  }
+  const int64_t deleted = *Wait<int64_t>([&](Callback<int64_t> done) {
+    store_->PruneExpired(1002, kNoDeadline, std::move(done));
+  });
+  // DynamoDB leaves expiry to the table's TTL.
+  EXPECT_EQ(deleted, GetParam().name.starts_with("dynamodb") ? 0 : 2);
+  EXPECT_EQ(*ReadTotalAndWait(*store_), 3) << "the counter counts visits ever recorded";
+}
+
 // Aggregates: unique visitors per day, per-path views, dimensions, drops. (Engines that keep
 // aggregates; PostgreSQL and DynamoDB join when theirs land.)
 using StatsConformanceTest = StoreConformanceTest;

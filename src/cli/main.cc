@@ -8,6 +8,7 @@
 
 #include "cli/lambda_command.h"
 #include "cli/migrate_command.h"
+#include "cli/prune_command.h"
 #include "cli/serve_command.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   CLI::App* lambda = footfall::cli::AddLambdaCommand(app, lambda_config);
   footfall::cli::MigrateConfig migrate_config;
   CLI::App* migrate = footfall::cli::AddMigrateCommand(app, migrate_config);
+  footfall::cli::PruneConfig prune_config;
+  CLI::App* prune = footfall::cli::AddPruneCommand(app, prune_config);
 
   // Packaged as a Lambda custom runtime, the binary is named `bootstrap` and started without
   // arguments: that means `footfall lambda`.
@@ -50,5 +53,6 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return footfall::cli::RunServe(serve_config);
   if (lambda->parsed()) return footfall::cli::RunLambda(lambda_config);
   if (migrate->parsed()) return footfall::cli::RunMigrate(migrate_config);
+  if (prune->parsed()) return footfall::cli::RunPrune(prune_config);
   return 2;
 }

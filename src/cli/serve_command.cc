@@ -3,7 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/log_writer.h"
@@ -11,6 +14,7 @@
 #include "cli/option_values.h"
 #include "core/service.h"
 #include "http/server.h"
+#include "store/blocking.h"
 #include "store/open_store.h"
 
 namespace footfall::cli {
@@ -124,7 +128,37 @@ int RunServe(const ServeConfig& config) {
   }
   log.Flush();
 
+  // Retention that runs: prune expired raw visits now and every hour while serving.
+  std::mutex prune_mu;
+  std::condition_variable prune_wake;
+  bool prune_stop = false;
+  std::thread pruner([&] {
+    std::unique_lock lock(prune_mu);
+    do {
+      lock.unlock();
+      const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                              clock.Now().time_since_epoch()).count();
+      StatusOr<int64_t> deleted = store::Wait<int64_t>([&](store::Callback<int64_t> done) {
+        (*store)->PruneExpired(now, store::kNoDeadline, std::move(done));
+      });
+      nlohmann::ordered_json line = {{"level", deleted.ok() ? "info" : "warn"}, {"msg", "prune"}};
+      if (deleted.ok()) {
+        line["deleted"] = *deleted;
+      } else {
+        line["error"] = deleted.status().ToString();
+      }
+      if (!deleted.ok() || *deleted > 0) log.Write(line.dump());
+      lock.lock();
+    } while (!prune_wake.wait_for(lock, std::chrono::hours(1), [&] { return prune_stop; }));
+  });
+
   (*server)->Run();  // returns when every session has closed
+  {
+    std::lock_guard lock(prune_mu);
+    prune_stop = true;
+  }
+  prune_wake.notify_one();
+  pruner.join();
   service->reset();
   store->reset();    // commits whatever was still queued
   // Destroyed last: its signal handlers keep a second SIGTERM from killing the final commit.

@@ -100,6 +100,19 @@ void MemoryStore::QueryStats(StatsQuery query, Deadline, Callback<Stats> done) {
   done(BuildStats(query, std::move(rows)));
 }
 
+void MemoryStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {
+  int64_t deleted = 0;
+  {
+    std::lock_guard lock(mu_);
+    deleted = static_cast<int64_t>(std::erase_if(visits_, [&](const Visit& visit) {
+      const bool expired = visit.expiration_time < now_seconds;
+      if (expired) visit_ids_.erase(visit.visit_id);
+      return expired;
+    }));
+  }
+  done(deleted);
+}
+
 void MemoryStore::CheckReady(Deadline, StatusCallback done) { done(OkStatus()); }
 
 std::vector<Visit> MemoryStore::Visits() const {

@@ -126,6 +126,11 @@ class Store {
   // kInternal, kUnimplemented (engines without aggregates yet).
   virtual void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) = 0;
 
+  // Deletes raw visits whose expiration_time is before `now_seconds` (the retention period);
+  // aggregates, which hold no visitor identifier, stay. Calls done with how many were deleted.
+  // DynamoDB leaves this to its TTL and answers 0. Errors: kUnavailable, kInternal.
+  virtual void PruneExpired(int64_t now_seconds, Deadline deadline, Callback<int64_t> done) = 0;
+
   // Checks that the engine answers a trivial query. Errors: kUnavailable, kInternal.
   virtual void CheckReady(Deadline deadline, StatusCallback done) = 0;
 

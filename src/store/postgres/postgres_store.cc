@@ -391,6 +391,23 @@ void PostgresStore::QueryStats(StatsQuery, Deadline, Callback<Stats> done) {
   done(UnimplementedError("statistics are not kept on PostgreSQL yet"));
 }
 
+void PostgresStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {
+  writer_->Run([this, now_seconds, done = std::move(done)] {
+    // In slices, so a first prune of a large table does not hold one long transaction.
+    int64_t deleted = 0;
+    while (true) {
+      StatusOr<Result> result = writer_session_->Exec(
+          "DELETE FROM visits WHERE visit_id IN (SELECT visit_id FROM visits WHERE "
+          "expiration_time < $1::bigint LIMIT 10000)",
+          {std::to_string(now_seconds)}, "pruning expired visits");
+      if (!result.ok()) return done(result.status());
+      const int64_t slice = std::atoll(PQcmdTuples(result->get()));
+      deleted += slice;
+      if (slice < 10000) return done(deleted);
+    }
+  });
+}
+
 void PostgresStore::CheckReady(Deadline, StatusCallback done) {
   ReadTotal(kNoDeadline, [done = std::move(done)](StatusOr<int64_t> total) {
     done(total.status());

@@ -35,8 +35,9 @@ CREATE TABLE IF NOT EXISTS daily_salts (
   day  INTEGER PRIMARY KEY,
   salt BLOB NOT NULL
 );
--- Version 2: aggregates kept at write time, in the visit's transaction. They hold no visitor
+-- Version 2: retention pruning by expiration_time, and aggregates kept at write time, in the visit's transaction. They hold no visitor
 -- identifier and outlive the raw visits. path '' is the whole site.
+CREATE INDEX IF NOT EXISTS visits_expiration_time ON visits (expiration_time);
 CREATE TABLE IF NOT EXISTS hourly_stats (
   site         TEXT NOT NULL,
   hour         INTEGER NOT NULL,  -- Unix hours
@@ -368,6 +369,28 @@ void SqliteStore::QueryStats(StatsQuery query, Deadline, Callback<Stats> done) {
   if (Status valid = ValidateStatsQuery(query); !valid.ok()) return done(valid);
   reader_->Post([this, query = std::move(query), done = std::move(done)] {
     done(RunStatsQuery(reader_db_.get(), query));
+  });
+}
+
+void SqliteStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {
+  writer_->Run([this, now_seconds, done = std::move(done)] {
+    // In slices between visit batches, so pruning never stalls recording for long.
+    sqlite3* db = writer_db_.get();
+    int64_t deleted = 0;
+    while (true) {
+      StatusOr<Statement> prune =
+          Prepare(db,
+                  "DELETE FROM visits WHERE visit_id IN (SELECT visit_id FROM visits "
+                  "WHERE expiration_time < ? LIMIT 10000)");
+      if (!prune.ok()) return done(prune.status());
+      sqlite3_bind_int64(prune->get(), 1, now_seconds);
+      if (Status status = StepToDone(db, prune->get(), "pruning expired visits"); !status.ok()) {
+        return done(status);
+      }
+      const int64_t slice = sqlite3_changes(db);
+      deleted += slice;
+      if (slice < 10000) return done(deleted);
+    }
   });
 }
 
