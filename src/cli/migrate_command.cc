@@ -20,11 +20,11 @@ CLI::App* AddMigrateCommand(CLI::App& app, MigrateConfig& config) {
 int RunMigrate(const MigrateConfig& config) {
   Status status = store::MigrateStore(config.store);
   if (!status.ok()) {
-    std::fprintf(stderr, "footfall: migrate %s: %s\n", config.store.c_str(),
+    std::fprintf(stderr, "footfall: migrate %s: %s\n", store::RedactStoreUri(config.store).c_str(),
                  status.ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "footfall: %s is ready\n", config.store.c_str());
+  std::fprintf(stderr, "footfall: %s is ready\n", store::RedactStoreUri(config.store).c_str());
   return 0;
 }
 

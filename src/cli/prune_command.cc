@@ -22,7 +22,8 @@ CLI::App* AddPruneCommand(CLI::App& app, PruneConfig& config) {
 int RunPrune(const PruneConfig& config) {
   StatusOr<std::unique_ptr<store::Store>> opened = store::OpenStore(config.store);
   if (!opened.ok()) {
-    std::fprintf(stderr, "footfall: cannot open store %s: %s\n", config.store.c_str(),
+    std::fprintf(stderr, "footfall: cannot open store %s: %s\n",
+                 store::RedactStoreUri(config.store).c_str(),
                  opened.status().message().c_str());
     return 1;
   }

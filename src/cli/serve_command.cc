@@ -83,7 +83,8 @@ int RunServe(const ServeConfig& config) {
   LogWriter log(2);
   StatusOr<std::unique_ptr<store::Store>> store = store::OpenStore(config.store);
   if (!store.ok()) {
-    std::fprintf(stderr, "footfall: cannot open store %s: %s\n", config.store.c_str(),
+    std::fprintf(stderr, "footfall: cannot open store %s: %s\n",
+                 store::RedactStoreUri(config.store).c_str(),
                  store.status().message().c_str());
     return 1;
   }

@@ -6,7 +6,9 @@
 
 #include "store/dynamodb/dynamodb_store.h"
 #include "store/memory_store.h"
+#if FOOTFALL_WITH_POSTGRES
 #include "store/postgres/postgres_store.h"
+#endif
 #include "store/sqlite/sqlite_store.h"
 
 namespace footfall::store {
@@ -68,13 +70,41 @@ StatusOr<dynamodb::DynamoDbOptions> ParseDynamoDbUri(std::string_view uri) {
   return options;
 }
 
+bool IsPostgresUri(std::string_view uri) {
+  return uri.starts_with("postgres://") || uri.starts_with("postgresql://");
+}
+
+#if FOOTFALL_WITH_POSTGRES
 postgres::PostgresOptions PostgresOptionsFor(std::string_view uri) {
   postgres::PostgresOptions options;
   options.uri = std::string(uri);
   return options;
 }
+#else
+Status PostgresNotBuilt() {
+  return UnimplementedError("this footfall was built without the PostgreSQL store");
+}
+#endif
 
 }  // namespace
+
+std::string RedactStoreUri(std::string_view uri) {
+  std::string out(uri);
+  const size_t scheme_end = out.find("://");
+  if (scheme_end == std::string::npos) return out;
+  const size_t authority_end = out.find_first_of("/?#", scheme_end + 3);
+  const size_t at = out.rfind('@', authority_end);
+  if (at == std::string::npos || at < scheme_end) return out;
+  const size_t colon = out.find(':', scheme_end + 3);
+  if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  // libpq also takes password=... as a query parameter.
+  for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    const size_t value = p + 9;
+    const size_t end = out.find('&', value);
+    out.replace(value, (end == std::string::npos ? out.size() : end) - value, "***");
+  }
+  return out;
+}
 
 StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri) {
   if (uri == "memory:") return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
@@ -94,10 +124,14 @@ StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri) {
                      dynamodb::DynamoDbStore::Open(std::move(options)));
     return std::unique_ptr<Store>(std::move(dynamodb_store));
   }
-  if (uri.starts_with("postgres://") || uri.starts_with("postgresql://")) {
+  if (IsPostgresUri(uri)) {
+#if FOOTFALL_WITH_POSTGRES
     ASSIGN_OR_RETURN(std::unique_ptr<postgres::PostgresStore> postgres_store,
                      postgres::PostgresStore::Open(PostgresOptionsFor(uri)));
     return std::unique_ptr<Store>(std::move(postgres_store));
+#else
+    return PostgresNotBuilt();
+#endif
   }
   return InvalidArgumentError("unknown store URI '" + std::string(uri) +
                               "' (expected sqlite:PATH, postgres://..., dynamodb://TABLE or "
@@ -105,8 +139,12 @@ StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri) {
 }
 
 Status MigrateStore(std::string_view uri) {
-  if (uri.starts_with("postgres://") || uri.starts_with("postgresql://")) {
+  if (IsPostgresUri(uri)) {
+#if FOOTFALL_WITH_POSTGRES
     return postgres::PostgresStore::Migrate(PostgresOptionsFor(uri));
+#else
+    return PostgresNotBuilt();
+#endif
   }
   if (uri.starts_with("dynamodb://")) {
     ASSIGN_OR_RETURN(dynamodb::DynamoDbOptions options, ParseDynamoDbUri(uri));

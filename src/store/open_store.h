@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -24,6 +25,9 @@ namespace footfall::store {
 // Errors: kInvalidArgument for an unknown scheme or malformed URI; otherwise the engine's own
 // open errors (see each engine's header).
 StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri);
+
+// `uri` with any password replaced by "***", for messages and logs.
+std::string RedactStoreUri(std::string_view uri);
 
 // Creates whatever the store at `uri` needs before use: SQLite creates its schema on open anyway;
 // for DynamoDB this creates the table (hash key visit_id, on-demand, TTL) if it does not exist;

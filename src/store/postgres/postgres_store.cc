@@ -1,6 +1,9 @@
 #include "store/postgres/postgres_store.h"
 
+#include "store/open_store.h"
+
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <nlohmann/json.hpp>
 
@@ -102,7 +105,8 @@ Status PostgresError(PGconn* conn, const PGresult* result, std::string_view what
   const std::string_view sqlstate = state != nullptr ? state : "";
   if (sqlstate.empty() || PQstatus(conn) == CONNECTION_BAD) return UnavailableError(message);
   if (sqlstate == "23505") return AlreadyExistsError(message);
-  if (sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "40001" ||
+  if (sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "57014" ||
+      sqlstate == "40001" ||
       sqlstate == "40P01" || sqlstate == "53300" || sqlstate == "55P03") {
     return UnavailableError(message);
   }
@@ -126,6 +130,13 @@ std::string OneLine(std::string_view text) {
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
+}
+
+// True if `socket` has bytes or an EOF waiting (checked without blocking).
+bool HasUnsolicitedInput(int socket) {
+  if (socket < 0) return true;
+  pollfd descriptor{socket, POLLIN, 0};
+  return ::poll(&descriptor, 1, 0) != 0;
 }
 
 std::string WithConnectTimeout(const std::string& uri, int seconds) {
@@ -166,8 +177,15 @@ class PostgresStore::Session {
   ~Session() { Close(); }
 
   StatusOr<PGconn*> Get() {
-    if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return conn_;
-    Close();
+    if (conn_ != nullptr) {
+      // An idle connection has nothing to read (footfall uses no LISTEN): anything readable is
+      // a "terminating connection" message or EOF from a restarted server, a proxy's idle
+      // timeout or idle_session_timeout. Then a new connection is opened now, before anything
+      // is sent, instead of failing one request with a 503.
+      if (PQstatus(conn_) == CONNECTION_OK && !HasUnsolicitedInput(PQsocket(conn_))) return conn_;
+      Close();
+      last_attempt_ = {};  // it was up a moment ago: reconnect at once
+    }
     const auto now = SteadyClock::now();
     if (now - last_attempt_ < reconnect_interval_) {
       return UnavailableError("database unreachable (retrying): " + last_error_);
@@ -178,6 +196,15 @@ class PostgresStore::Session {
       last_error_ = OneLine(PQerrorMessage(conn_));
       Close();
       return UnavailableError("cannot connect to PostgreSQL: " + last_error_);
+    }
+    // Notices ("relation already exists, skipping") are not errors; keep them off stderr.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    // A statement waiting on a lock (or a stuck server) must end within a request's budget.
+    Result timeout(PQexec(conn_, "SET statement_timeout = 5000"));
+    if (PQresultStatus(timeout.get()) != PGRES_COMMAND_OK) {
+      last_error_ = OneLine(PQerrorMessage(conn_));
+      Close();
+      return UnavailableError("configuring the PostgreSQL session: " + last_error_);
     }
     return conn_;
   }
@@ -301,17 +328,7 @@ PostgresStore::~PostgresStore() {
   reader_.reset();
 }
 
-std::string PostgresStore::Describe() const {
-  // The URI without a password.
-  std::string uri = options_.uri;
-  const size_t scheme_end = uri.find("://");
-  const size_t at = uri.find('@');
-  if (scheme_end != std::string::npos && at != std::string::npos && at > scheme_end) {
-    const size_t colon = uri.find(':', scheme_end + 3);
-    if (colon != std::string::npos && colon < at) uri.replace(colon, at - colon, ":***");
-  }
-  return uri;
-}
+std::string PostgresStore::Describe() const { return RedactStoreUri(options_.uri); }
 
 void PostgresStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> done) {
   writer_->Enqueue(std::move(visit), std::move(done));
