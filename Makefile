@@ -25,7 +25,7 @@ test: build lambda-zip
 # The Lambda package: the same footfall, linked for provided.al2023 in its own build directory.
 LAMBDA_BUILD_DIR ?= build-lambda
 lambda-zip: deps
-	cmake -S . -B $(LAMBDA_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DFOOTFALL_WERROR=ON -DFOOTFALL_LAMBDA_PACKAGE=ON
+	cmake -S . -B $(LAMBDA_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DFOOTFALL_WERROR=ON -DFOOTFALL_LAMBDA_PACKAGE=ON
 	cmake --build $(LAMBDA_BUILD_DIR) --target footfall
 	scripts/package-lambda.sh $(LAMBDA_BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip
 
