@@ -33,6 +33,8 @@ Response CountResponse(int64_t count) {
   Response response;
   response.status = 200;
   response.AddHeader("Content-Type", "application/json");
+  // Every answer is a fresh count (and a /count answer records a visit): never cached.
+  response.AddHeader("Cache-Control", "no-store");
   response.body = "{\"count\": " + std::to_string(count) + ", \"message\": " +
                   JsonQuote(kCountMessage) + "}";
   return response;

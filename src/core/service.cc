@@ -118,6 +118,12 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
       return;
     }
     if (*allowed != "*") site = ParseHttpUrl(*allowed)->host;
+  } else if (request.FindHeader("Sec-Fetch-Site").value_or("") == "cross-site") {
+    // No Origin, yet the browser says another site's page made this request: an <img> or
+    // <script> tag, which carries no Origin. Counting it would let any page inflate the count.
+    RecordDrop(default_site_, clock_.Now(), "foreign_origin");
+    done(ErrorResponse(403, "origin_not_allowed", "This origin may not record visits."));
+    return;
   }
 
   StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);

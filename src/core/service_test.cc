@@ -94,6 +94,15 @@ TEST_F(ServiceTest, DisallowedOriginIsRefusedAndNothingWritten) {
   EXPECT_TRUE(memory_.Visits().empty());
 }
 
+TEST_F(ServiceTest, CrossSiteRequestsWithoutOriginAreRefused) {
+  // <img src=".../count"> on another site: no Origin header, but Sec-Fetch-Site says so.
+  Response response = Call("GET", "/count", {{"Sec-Fetch-Site", "cross-site"}});
+  EXPECT_EQ(response.status, 403);
+  EXPECT_TRUE(memory_.Visits().empty());
+  EXPECT_EQ(Call("GET", "/count", {{"Sec-Fetch-Site", "same-site"}}).status, 200);
+  EXPECT_EQ(Call("GET", "/count", {{"Sec-Fetch-Site", "none"}}).status, 200);  // typed URL
+}
+
 TEST_F(ServiceTest, PreflightForAllowedAndDisallowedOrigins) {
   Response allowed = Call("OPTIONS", "/count", {{"Origin", "https://a.example"}});
   EXPECT_EQ(allowed.status, 204);
