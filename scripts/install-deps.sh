@@ -16,6 +16,7 @@ packages=(
   libssl-dev                                     # HMAC-SHA256 visitor hashing
   libgtest-dev libgmock-dev                      # unit tests
   python3 curl openssl                           # integration tests, README examples, test certificates
+  chromium fonts-dejavu-core                     # browser end-to-end test (tests/browser)
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)                    # make bench: load generator and reference
