@@ -82,6 +82,8 @@ void Service::Handle(const Request& request, Done done) {
   auto finish = [this, origin_copy = std::move(origin_copy), route_name,
                  done = std::move(done)](Response response) {
     cors_.AddResponseHeaders(origin_copy, response);
+    // Every answer is JSON or empty: browsers must not guess another type.
+    response.AddHeader("X-Content-Type-Options", "nosniff");
     response.route = route_name;
     done(std::move(response));
   };

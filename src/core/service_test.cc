@@ -121,6 +121,8 @@ TEST_F(ServiceTest, UnknownRouteAndWrongMethod) {
   Response wrong = Call("POST", "/count");
   EXPECT_EQ(wrong.status, 405);
   EXPECT_EQ(*wrong.FindHeader("Allow"), "GET, OPTIONS");
+  EXPECT_EQ(*wrong.FindHeader("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(*missing.FindHeader("X-Content-Type-Options"), "nosniff");
   EXPECT_TRUE(memory_.Visits().empty());
 }
 
