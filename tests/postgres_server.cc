@@ -66,16 +66,17 @@ pid_t Spawn(const std::vector<std::string>& args, bool die_with_parent, const st
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
-  if (die_with_parent) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(1);
-  }
   const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (out >= 0) {
     ::dup2(out, 1);
     ::dup2(out, 2);
   }
   DropPrivileges();
+  // After the user switch, which clears the parent-death signal.
+  if (die_with_parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+  }
   ::execv(argv[0], argv.data());
   ::_exit(127);
 }

@@ -5,6 +5,8 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <cerrno>
+
 #include <nlohmann/json.hpp>
 
 #include <random>
@@ -188,7 +190,8 @@ class PostgresStore::Session {
     }
     const auto now = SteadyClock::now();
     if (now - last_attempt_ < reconnect_interval_) {
-      return UnavailableError("database unreachable (retrying): " + last_error_);
+      return UnavailableError("database unreachable (retrying): " +
+                              (last_error_.empty() ? std::string("connection lost") : last_error_));
     }
     last_attempt_ = now;
     conn_ = PQconnectdb(uri_.c_str());
@@ -210,16 +213,45 @@ class PostgresStore::Session {
   }
 
   // Runs one statement with text parameters. Errors: as PostgresError.
+  // Runs one statement with text parameters, waiting at most `timeout` for the answer (the
+  // server's statement_timeout cannot help when the server itself stops answering). On a
+  // client-side timeout the connection is dropped: its state is unknown. Errors: as
+  // PostgresError, kDeadlineExceeded on timeout.
   StatusOr<Result> Exec(const char* sql, const std::vector<std::string>& params,
-                        std::string_view what) {
+                        std::string_view what,
+                        std::chrono::milliseconds timeout = std::chrono::milliseconds(6000)) {
     ASSIGN_OR_RETURN(PGconn * conn, Get());
     std::vector<const char*> values;
     for (const std::string& param : params) values.push_back(param.c_str());
-    Result result(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0));
-    const ExecStatusType status = PQresultStatus(result.get());
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
-    Status error = PostgresError(conn, result.get(), what);
+    if (PQsendQueryParams(conn, sql, static_cast<int>(values.size()), nullptr, values.data(),
+                          nullptr, nullptr, 0) != 1) {
+      Status error = PostgresError(conn, nullptr, what);
+      Close();
+      return error;
+    }
+    const auto deadline = SteadyClock::now() + timeout;
+    Result last;
+    while (true) {
+      // Flush what is left to send, then wait for the answer without blocking past the deadline.
+      while (PQisBusy(conn) || PQflush(conn) == 1) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - SteadyClock::now());
+        if (left.count() <= 0) {
+          Close();
+          return DeadlineExceededError(std::string(what) + ": no answer from PostgreSQL within " +
+                                       std::to_string(timeout.count()) + " ms");
+        }
+        pollfd descriptor{PQsocket(conn), POLLIN, 0};
+        if (::poll(&descriptor, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+        if (PQconsumeInput(conn) != 1) break;
+      }
+      Result result(PQgetResult(conn));
+      if (result == nullptr) break;  // every result of the statement has been read
+      last = std::move(result);
+    }
+    const ExecStatusType status = PQresultStatus(last.get());
+    if (last != nullptr && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) return last;
+    Status error = PostgresError(conn, last.get(), what);
     if (PQstatus(conn) == CONNECTION_BAD) Close();  // reconnect next time
     return error;
   }
@@ -258,6 +290,35 @@ Status PostgresStore::Migrate(const PostgresOptions& options) {
   Session session(WithConnectTimeout(options.uri, options.connect_timeout_seconds),
                   std::chrono::milliseconds(0));
   RETURN_IF_ERROR(session.Get().status());
+  // Migrations may legitimately run long (an index on a big table): no statement timeout here.
+  RETURN_IF_ERROR(session.Exec("SET statement_timeout = 0", {}, "configuring migrations").status());
+  // Already current? Then change nothing, so instances can run as a role that may only read and
+  // write footfall's tables (no CREATE on the schema, no advisory lock needed).
+  {
+    ASSIGN_OR_RETURN(Result current,
+                     session.Exec("SELECT CASE WHEN to_regclass('footfall_schema') IS NULL "
+                                  "THEN 0 ELSE 1 END",
+                                  {}, "looking for the schema table"));
+    if (std::string_view(PQgetvalue(current.get(), 0, 0)) == "1") {
+      ASSIGN_OR_RETURN(Result version,
+                       session.Exec("SELECT COALESCE(max(version), 0) FROM footfall_schema", {},
+                                    "reading the schema version"));
+      const int found = std::atoi(PQgetvalue(version.get(), 0, 0));
+      if (found > kLatestVersion) {
+        return FailedPreconditionError("database schema version " + std::to_string(found) +
+                                       " is newer than this footfall's " +
+                                       std::to_string(kLatestVersion));
+      }
+      if (found == kLatestVersion) {
+        return session
+            .Exec("INSERT INTO counter_shards (shard, count) "
+                  "SELECT g, 0 FROM generate_series(0, $1::integer - 1) AS g "
+                  "ON CONFLICT (shard) DO NOTHING",
+                  {std::to_string(options.counter_shards)}, "creating counter shards")
+            .status();
+      }
+    }
+  }
   // Session-level lock: concurrent starts queue here, and exactly one applies each migration.
   RETURN_IF_ERROR(session
                       .Exec("SELECT pg_advisory_lock($1::bigint)",
