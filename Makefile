@@ -32,6 +32,7 @@ lambda-zip: deps
 bench: build lambda-zip
 	@scripts/install-deps.sh --bench
 	bash bench/run.sh $(BUILD_DIR)/footfall
+	bash bench/postgres_bench.sh $(BUILD_DIR)/footfall
 	python3 bench/lambda_bench.py $(BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip
 
 # Builds the fuzz targets with clang + libFuzzer + ASan/UBSan and runs each for FUZZ_SECONDS.
