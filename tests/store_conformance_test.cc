@@ -245,6 +245,15 @@ TEST_P(StatsConformanceTest, CountsViewsDailyUniquesPathsDimensionsAndDrops) {
   EXPECT_EQ(stats.drops[0].name, "bot");
   EXPECT_EQ(stats.drops[0].views, 2);
 
+  auto page_views = [&](const char* path) {
+    return *Wait<int64_t>([&](Callback<int64_t> done) {
+      store_->ReadPageViews("a.example", path, kNoDeadline, std::move(done));
+    });
+  };
+  EXPECT_EQ(page_views("/a"), 3);
+  EXPECT_EQ(page_views(""), 5);  // the whole site, ever (the old visit included)
+  EXPECT_EQ(page_views("/never"), 0);
+
   query.interval = Interval::kHour;
   query.to_ms = kDayStartMs + 86'400'000;
   query.path = "/a";

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "core/badge.h"
 #include "core/responses.h"
 #include "core/stats_api.h"
 #include "store/stats_rollup.h"
@@ -78,7 +79,9 @@ void Service::Handle(const Request& request, Done done) {
   }
   // Every answer carries the same CORS handling, errors included, so browsers can read them.
   std::optional<std::string> origin_copy(origin);
-  std::string route_name(route ? route->name : "unknown");
+  std::string route_name(route                                 ? route->name
+                         : path.starts_with("/counter/") ? "/counter/{path}"
+                                                         : "unknown");
   auto finish = [this, origin_copy = std::move(origin_copy), route_name,
                  done = std::move(done)](Response response) {
     cors_.AddResponseHeaders(origin_copy, response);
@@ -89,6 +92,24 @@ void Service::Handle(const Request& request, Done done) {
   };
 
   if (route == nullptr) {
+    if (auto counter = ParseCounterTarget(path)) {
+      // The public per-page counter: GET only, read-only, cacheable.
+      if (request.method == "OPTIONS") {
+        Response response;
+        response.status = 204;
+        cors_.AddPreflightHeaders(origin, kAllowedMethods, response);
+        return finish(std::move(response));
+      }
+      if (request.method != "GET") {
+        Response response = ErrorResponse(405, "method_not_allowed", "Use GET or OPTIONS.");
+        response.AddHeader("Allow", std::string(kAllowedMethods));
+        return finish(std::move(response));
+      }
+      if (!counter->ok()) {
+        return finish(ErrorResponse(400, "invalid_path", counter->status().message()));
+      }
+      return HandleCounter(request, **counter, std::move(finish));
+    }
     finish(ErrorResponse(404, "not_found", "No such route."));
     return;
   }
@@ -236,6 +257,40 @@ void Service::HandleReadCount(const Request& request, Done done) {
     response.used_store = true;
     done(std::move(response));
   });
+}
+
+void Service::HandleCounter(const Request& request, const CounterTarget& target, Done done) {
+  StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
+  const std::string site =
+      params.ok() ? std::string(FindParameter(*params, "site").value_or(default_site_))
+                  : default_site_;
+  const std::string if_none_match(request.FindHeader("If-None-Match").value_or(""));
+  store_.ReadPageViews(
+      site, target.path, request.deadline,
+      [target, if_none_match, done = std::move(done)](StatusOr<int64_t> views) {
+        if (!views.ok()) return done(StoreFailureResponse(views.status()));
+        Response response;
+        response.used_store = true;
+        const std::string etag = "W/\"" + std::to_string(*views) + "\"";
+        response.AddHeader("ETag", etag);
+        // Short enough to look live, long enough for image proxies (GitHub's camo) to help.
+        response.AddHeader("Cache-Control", "public, max-age=60");
+        if (if_none_match == etag) {
+          response.status = 304;
+          return done(std::move(response));
+        }
+        if (target.format == CounterFormat::kSvg) {
+          response.AddHeader("Content-Type", "image/svg+xml");
+          // The badge is an image: no scripts, even if opened directly.
+          response.AddHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+          response.body = CounterBadgeSvg("visits", *views);
+        } else {
+          response.AddHeader("Content-Type", "application/json");
+          response.body = "{\"path\": " + JsonQuote(target.path) +
+                          ", \"views\": " + std::to_string(*views) + "}";
+        }
+        done(std::move(response));
+      });
 }
 
 void Service::HandleHealth(const Request&, Done done) {

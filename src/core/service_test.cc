@@ -229,6 +229,24 @@ TEST_F(ServiceTest, BotsAndPrefetchesGetTheCountButAreNotRecorded) {
   EXPECT_EQ(visits[1].device, "non_browser");
 }
 
+TEST_F(ServiceTest, PublicPageCounterIsReadOnlyAndCacheable) {
+  Call("GET", "/count?path=/blog");
+  Call("GET", "/count?path=/blog");
+  Response json = Call("GET", "/counter/blog.json");
+  EXPECT_EQ(json.status, 200);
+  EXPECT_EQ(json.body, R"({"path": "/blog", "views": 2})");
+  EXPECT_EQ(*json.FindHeader("Cache-Control"), "public, max-age=60");
+  EXPECT_EQ(*json.FindHeader("ETag"), "W/\"2\"");
+  Response svg = Call("GET", "/counter/blog.svg");
+  EXPECT_EQ(*svg.FindHeader("Content-Type"), "image/svg+xml");
+  EXPECT_NE(svg.body.find(">2<"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/counter/blog.svg", {{"If-None-Match", "W/\"2\""}}).status, 304);
+  EXPECT_EQ(Call("GET", "/counter/.json").body, R"({"path": "/", "views": 0})");
+  EXPECT_EQ(Call("GET", "/counter/blog.txt").status, 400);
+  EXPECT_EQ(Call("POST", "/counter/blog.json").status, 405);
+  EXPECT_EQ(memory_.Visits().size(), 2u) << "reading never records";
+}
+
 TEST_F(ServiceTest, StatsAreOffWithoutTokenUnlessPublic) {
   EXPECT_EQ(Call("GET", "/api/stats").status, 403);
   ServiceOptions options;

@@ -45,6 +45,12 @@ void FaultInjectingStore::QueryStats(StatsQuery query, Deadline deadline, Callba
   base_.QueryStats(std::move(query), deadline, std::move(done));
 }
 
+void FaultInjectingStore::ReadPageViews(std::string site, std::string path, Deadline deadline,
+                                        Callback<int64_t> done) {
+  if (auto fault = Fault()) return done(*fault);
+  base_.ReadPageViews(std::move(site), std::move(path), deadline, std::move(done));
+}
+
 void FaultInjectingStore::PruneExpired(int64_t now_seconds, Deadline deadline,
                                        Callback<int64_t> done) {
   if (auto fault = Fault()) return done(*fault);

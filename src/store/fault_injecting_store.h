@@ -26,6 +26,8 @@ class FaultInjectingStore final : public Store {
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
+  void ReadPageViews(std::string site, std::string path, Deadline deadline,
+                     Callback<int64_t> done) override;
   void PruneExpired(int64_t now_seconds, Deadline deadline, Callback<int64_t> done) override;
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override { return "faulty(" + base_.Describe() + ")"; }

@@ -16,6 +16,7 @@ void MemoryStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> don
       return seen_.emplace(day, site, path, visitor).second;
     });
     for (const auto& [key, delta] : rollup.hours) {
+      page_views_[{std::get<0>(key), std::get<2>(key)}] += delta.views;
       hours_[key].views += delta.views;
       hours_[key].new_visitors += delta.new_visitors;
     }
@@ -98,6 +99,17 @@ void MemoryStore::QueryStats(StatsQuery query, Deadline, Callback<Stats> done) {
     for (const auto& [reason, count] : drops) rows.drops.push_back({reason, count, 0});
   }
   done(BuildStats(query, std::move(rows)));
+}
+
+void MemoryStore::ReadPageViews(std::string site, std::string path, Deadline,
+                                Callback<int64_t> done) {
+  int64_t views = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = page_views_.find({site, path});
+    if (it != page_views_.end()) views = it->second;
+  }
+  done(views);
 }
 
 void MemoryStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {

@@ -24,6 +24,8 @@ class MemoryStore final : public Store {
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
+  void ReadPageViews(std::string site, std::string path, Deadline deadline,
+                     Callback<int64_t> done) override;
   void PruneExpired(int64_t now_seconds, Deadline deadline, Callback<int64_t> done) override;
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override { return "memory:"; }
@@ -41,6 +43,7 @@ class MemoryStore final : public Store {
   std::map<int64_t, Salt> salts_;
   // Aggregates, as the SQL engines keep them.
   std::map<HourKey, HourDelta> hours_;
+  std::map<std::pair<std::string, std::string>, int64_t> page_views_;  // (site, path)
   std::map<DimensionKey, int64_t> dimensions_;
   std::map<std::tuple<std::string, int64_t, std::string>, int64_t> drops_;  // site, day, reason
   std::set<std::tuple<int64_t, std::string, std::string, std::string>> seen_;

@@ -126,6 +126,11 @@ class Store {
   // kInternal, kUnimplemented (engines without aggregates yet).
   virtual void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) = 0;
 
+  // Reads the views of one page path ("" = the whole site) of `site`, ever recorded (from the
+  // aggregates; pruning does not lower it). Errors: kUnavailable, kInternal, kUnimplemented.
+  virtual void ReadPageViews(std::string site, std::string path, Deadline deadline,
+                             Callback<int64_t> done) = 0;
+
   // Deletes raw visits whose expiration_time is before `now_seconds` (the retention period);
   // aggregates, which hold no visitor identifier, stay. Calls done with how many were deleted.
   // DynamoDB leaves this to its TTL and answers 0. Errors: kUnavailable, kInternal.

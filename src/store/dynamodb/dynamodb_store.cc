@@ -462,6 +462,10 @@ void DynamoDbStore::QueryStats(StatsQuery, Deadline, Callback<Stats> done) {
   done(UnimplementedError("statistics are not kept on DynamoDB yet"));
 }
 
+void DynamoDbStore::ReadPageViews(std::string, std::string, Deadline, Callback<int64_t> done) {
+  done(UnimplementedError("page counters are not kept on DynamoDB yet"));
+}
+
 void DynamoDbStore::PruneExpired(int64_t, Deadline, Callback<int64_t> done) {
   done(int64_t{0});  // the table's TTL on expiration_time deletes expired visits
 }

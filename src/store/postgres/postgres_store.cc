@@ -469,6 +469,10 @@ void PostgresStore::QueryStats(StatsQuery, Deadline, Callback<Stats> done) {
   done(UnimplementedError("statistics are not kept on PostgreSQL yet"));
 }
 
+void PostgresStore::ReadPageViews(std::string, std::string, Deadline, Callback<int64_t> done) {
+  done(UnimplementedError("page counters are not kept on PostgreSQL yet"));
+}
+
 void PostgresStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {
   writer_->Run([this, now_seconds, done = std::move(done)] {
     // In slices, so a first prune of a large table does not hold one long transaction.

@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS hourly_stats (
   new_visitors INTEGER NOT NULL,  -- visitors first seen that UTC day, in this hour
   PRIMARY KEY (site, hour, path)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS page_views (
+  site  TEXT NOT NULL,
+  path  TEXT NOT NULL,              -- '' = whole site
+  views INTEGER NOT NULL,           -- ever recorded, for the public per-page counter
+  PRIMARY KEY (site, path)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS daily_dimensions (
   site  TEXT NOT NULL,
   day   INTEGER NOT NULL,
@@ -282,6 +288,10 @@ Status SqliteStore::Start() {
                                       "new_visitors) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
                                       "SET views = views + excluded.views, new_visitors = "
                                       "new_visitors + excluded.new_visitors"));
+  ASSIGN_OR_RETURN(add_page_views_, Prepare(db,
+                                            "INSERT INTO page_views (site, path, views) VALUES "
+                                            "(?, ?, ?) ON CONFLICT DO UPDATE SET views = views + "
+                                            "excluded.views"));
   ASSIGN_OR_RETURN(add_dimension_, Prepare(db,
                                            "INSERT INTO daily_dimensions (site, day, kind, value, "
                                            "views) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
@@ -372,6 +382,22 @@ void SqliteStore::QueryStats(StatsQuery query, Deadline, Callback<Stats> done) {
   });
 }
 
+void SqliteStore::ReadPageViews(std::string site, std::string path, Deadline,
+                                Callback<int64_t> done) {
+  reader_->Post([this, site = std::move(site), path = std::move(path), done = std::move(done)] {
+    sqlite3* db = reader_db_.get();
+    StatusOr<Statement> read =
+        Prepare(db, "SELECT views FROM page_views WHERE site = ? AND path = ?");
+    if (!read.ok()) return done(read.status());
+    if (Status s = BindText(db, read->get(), 1, site); !s.ok()) return done(s);
+    if (Status s = BindText(db, read->get(), 2, path); !s.ok()) return done(s);
+    const int rc = sqlite3_step(read->get());
+    if (rc == SQLITE_ROW) return done(static_cast<int64_t>(sqlite3_column_int64(read->get(), 0)));
+    if (rc == SQLITE_DONE) return done(int64_t{0});
+    done(SqliteError(db, rc, "reading page views"));
+  });
+}
+
 void SqliteStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {
   writer_->Run([this, now_seconds, done = std::move(done)] {
     // In slices between visit batches, so pruning never stalls recording for long.
@@ -444,6 +470,17 @@ Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
     sqlite3_bind_int64(add, 4, delta.views);
     sqlite3_bind_int64(add, 5, delta.new_visitors);
     RETURN_IF_ERROR(StepToDone(db, add, "adding to hourly stats"));
+  }
+  std::map<std::pair<std::string, std::string>, int64_t> page_views;
+  for (const auto& [key, delta] : rollup.hours) {
+    page_views[{std::get<0>(key), std::get<2>(key)}] += delta.views;
+  }
+  for (const auto& [key, views] : page_views) {
+    sqlite3_stmt* add = add_page_views_.get();
+    RETURN_IF_ERROR(BindText(db, add, 1, key.first));
+    RETURN_IF_ERROR(BindText(db, add, 2, key.second));
+    sqlite3_bind_int64(add, 3, views);
+    RETURN_IF_ERROR(StepToDone(db, add, "adding to page views"));
   }
   for (const auto& [key, views] : rollup.dimensions) {
     sqlite3_stmt* add = add_dimension_.get();

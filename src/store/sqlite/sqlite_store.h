@@ -51,6 +51,8 @@ class SqliteStore final : public Store {
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
+  void ReadPageViews(std::string site, std::string path, Deadline deadline,
+                     Callback<int64_t> done) override;
   void PruneExpired(int64_t now_seconds, Deadline deadline, Callback<int64_t> done) override;
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override { return "sqlite:" + options_.path; }
@@ -73,7 +75,7 @@ class SqliteStore final : public Store {
   Connection writer_db_;
   Statement insert_visit_;
   Statement add_to_total_;
-  Statement mark_seen_, add_hour_, add_dimension_, add_drop_;
+  Statement mark_seen_, add_hour_, add_page_views_, add_dimension_, add_drop_;
   Statement begin_, commit_, rollback_;
 
   std::mutex drops_mu_;
