@@ -62,11 +62,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool answered = false;
   (*service)->Handle(request, [&](Response response) {
     answered = true;
-    static constexpr int kKnown[] = {200, 204, 400, 403, 404, 405, 500, 503};
+    static constexpr int kKnown[] = {200, 204, 304, 400, 401, 403, 404, 405, 500, 501, 503};
     bool known = false;
     for (int status : kKnown) known = known || status == response.status;
     Check(known);
-    if (!response.body.empty()) Check(response.body.front() == '{' && response.body.back() == '}');
+    if (!response.body.empty()) {
+      const bool svg = response.FindHeader("Content-Type") == "image/svg+xml";
+      Check(svg ? response.body.starts_with("<svg") && response.body.ends_with("</svg>")
+                : response.body.front() == '{' && response.body.back() == '}');
+    }
     if (auto allow = response.FindHeader("Access-Control-Allow-Origin")) {
       Check(*allow == "https://a.example");
     }
