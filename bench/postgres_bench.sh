@@ -26,6 +26,8 @@
 #
 # Every target is 127.0.0.1. Everything started here is stopped by its PID on exit.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { echo "usage: bash bench/postgres_bench.sh path/to/footfall" >&2; exit 2; }
 [[ $# -eq 1 ]] || usage
@@ -58,28 +60,7 @@ while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^PG' || t
 TMP=$(mktemp -d -t footfall-pgbench.XXXXXX)
 PG_HOLDER_PID="" SQLITE_PID="" PG_A_PID="" PG_B_PID="" WRK_PIDS=() PGBENCH_PID="" SAMPLER_PID=""
 
-# alive PID: true while PID runs (a zombie does not count).
-alive() {
-  local stat
-  read -r stat 2>/dev/null < "/proc/$1/stat" || return 1
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z ]]
-}
 
-# stop_pid PID NAME [SECONDS]: SIGTERM, wait up to SECONDS (default 5), then SIGKILL; reap.
-stop_pid() {
-  local pid=$1 name=$2 secs=${3:-5} i
-  [[ -n $pid ]] || return 0
-  if alive "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < secs * 100; i++)); do alive "$pid" || break; sleep 0.01; done
-    if alive "$pid"; then
-      echo "bench: $name (pid $pid) ignored SIGTERM for $secs s; killing it" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$? pid
@@ -100,36 +81,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---------------------------------------------------------------- helpers ---
-log() { printf 'bench: %s\n' "$*" >&2; }
 
-fail() {
-  local f
-  echo "bench: FAILED: $1" >&2
-  shift
-  for f in "$@"; do
-    [[ -s $f ]] || continue
-    echo "---- last lines of $(basename "$f") ----" >&2
-    tail -n 20 "$f" >&2
-  done
-  exit 1
-}
 
 calc()   { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
-max_of() { printf '%s\n' "$@" | sort -g | tail -n 1; }
-min_of() { printf '%s\n' "$@" | sort -g | head -n 1; }
 ratio()  { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-# cpu_ticks PID...: user+system CPU ticks used so far by these processes.
-cpu_ticks() {
-  local total=0 pid stat f
-  for pid in "$@"; do
-    read -r stat 2>/dev/null < "/proc/$pid/stat" || continue
-    read -ra f <<< "${stat##*) }"
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
 # machine_ticks: "busy total" ticks of all CPUs so far, from /proc/stat.
 machine_ticks() {
   local _ user nice system idle iowait irq softirq steal

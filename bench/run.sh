@@ -25,6 +25,8 @@
 #
 # Every target is 127.0.0.1: nothing here ever sends traffic off the machine.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { echo "usage: bash bench/run.sh path/to/footfall" >&2; exit 2; }
 [[ $# -eq 1 ]] || usage
@@ -61,33 +63,7 @@ done
 TMP=$(mktemp -d -t footfall-bench.XXXXXX)
 NGINX_PID="" FOOTFALL_PID="" SAMPLER_PID="" WRK_PID=""
 
-# alive PID: true while PID runs. `kill -0` alone is not enough: a child that
-# exited stays a zombie (state Z) until we wait for it.
-alive() {
-  local stat
-  read -r stat 2>/dev/null < "/proc/$1/stat" || return 1
-  stat=${stat##*) }            # drop "pid (comm) ", comm may contain spaces
-  [[ ${stat%% *} != Z ]]
-}
 
-# stop_pid PID NAME: SIGTERM, give it 5 s to exit, then SIGKILL it and the
-# children it had (nginx workers), then reap it.
-stop_pid() {
-  local pid=$1 name=$2 kids i
-  [[ -n $pid ]] || return 0
-  if alive "$pid"; then
-    kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 500; i++)); do alive "$pid" || break; sleep 0.01; done
-    if alive "$pid"; then
-      echo "bench: $name (pid $pid) ignored SIGTERM for 5 s; killing it" >&2
-      # shellcheck disable=SC2086  # $kids is a list of PIDs
-      kill -KILL "$pid" $kids 2>/dev/null || true
-    fi
-  fi
-  STOP_STATUS=0
-  wait "$pid" 2>/dev/null || STOP_STATUS=$?
-}
 
 cleanup() {
   local rc=$?
@@ -103,21 +79,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---------------------------------------------------------------- helpers ---
-log() { printf 'bench: %s\n' "$*" >&2; }
 
-# fail MSG [LOGFILE...]: print MSG and the tail of each log, exit 1 (cleanup runs).
-fail() {
-  local f
-  echo "bench: FAILED: $1" >&2
-  shift
-  for f in "$@"; do
-    [[ -s $f ]] || continue
-    echo "---- last lines of $(basename "$f") ----" >&2
-    tail -n 20 "$f" >&2
-  done
-  exit 1
-}
 
 # A free loopback port: bind port 0, read what the kernel chose, close.
 free_port() {
@@ -173,24 +135,10 @@ sample_rss() {
   done
 }
 
-# cpu_ticks PID...: user+system CPU time used so far by these processes, in
-# clock ticks (fields 14 and 15 of /proc/PID/stat). Used to tell whether a
-# slow server is busy computing or waiting (e.g. on fsync).
-cpu_ticks() {
-  local total=0 pid stat f
-  for pid in "$@"; do
-    read -r stat 2>/dev/null < "/proc/$pid/stat" || continue
-    read -ra f <<< "${stat##*) }"       # f[0] is field 3 (state)
-    total=$((total + f[11] + f[12]))
-  done
-  echo "$total"
-}
 CLK_TCK=$(getconf CLK_TCK)
 
 # Small numeric helpers (bash has integers only).
 calc()   { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
-max_of() { printf '%s\n' "$@" | sort -g | tail -n 1; }
-min_of() { printf '%s\n' "$@" | sort -g | head -n 1; }
 median_of() {
   printf '%s\n' "$@" | sort -g |
     awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'

@@ -1,4 +1,5 @@
 #include "tests/moto_server.h"
+#include "tests/loopback.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,18 +18,6 @@
 namespace footfall::testing {
 namespace {
 
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 // True once something on `port` answers an HTTP request with an HTTP status line.
 bool AnswersHttp(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -44,18 +33,6 @@ bool AnswersHttp(int port) {
       ok = ::recv(fd, reply, sizeof reply - 1, 0) > 0 && std::strncmp(reply, "HTTP/", 5) == 0;
     }
   }
-  ::close(fd);
-  return ok;
-}
-
-// True once something listens on `port` (for TLS, where a plain HTTP probe gets no status line).
-bool AcceptsConnections(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
   return ok;
 }

@@ -1,4 +1,5 @@
 #include "tests/postgres_server.h"
+#include "tests/loopback.h"
 
 #include <arpa/inet.h>
 #include <libpq-fe.h>
@@ -23,29 +24,6 @@ namespace footfall::testing {
 namespace {
 
 constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
-
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-bool AcceptsConnections(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return ok;
-}
 
 // Drops to the `postgres` user when running as root (PostgreSQL refuses root). In the child.
 void DropPrivileges() {
