@@ -16,11 +16,13 @@
 
 namespace footfall::core {
 
-// One row of the route table: the path, the methods it answers (for Allow), and its GET handler.
+// One row of the route table: the path (or, for prefix rows, its start), the name logs use,
+// and its GET handler. Every route answers GET and OPTIONS.
 struct Service::Route {
   std::string_view path;
   std::string_view name;  // for logs
   void (Service::*get)(const Request&, Done);
+  bool prefix = false;
 };
 
 const std::vector<Service::Route>& Service::Routes() {
@@ -30,6 +32,7 @@ const std::vector<Service::Route>& Service::Routes() {
       {"/healthz", "/healthz", &Service::HandleHealth},
       {"/readyz", "/readyz", &Service::HandleReady},
       {"/api/stats", "/api/stats", &Service::HandleStats},
+      {"/counter/", "/counter/{path}", &Service::HandleCounter, /*prefix=*/true},
   };
   return routes;
 }
@@ -75,13 +78,13 @@ void Service::Handle(const Request& request, Done done) {
   const std::string_view path = SplitTarget(request.target).path;
   const Route* route = nullptr;
   for (const Route& candidate : Routes()) {
-    if (candidate.path == path) route = &candidate;
+    if (candidate.prefix ? path.starts_with(candidate.path) : candidate.path == path) {
+      route = &candidate;
+    }
   }
   // Every answer carries the same CORS handling, errors included, so browsers can read them.
   std::optional<std::string> origin_copy(origin);
-  std::string route_name(route                                 ? route->name
-                         : path.starts_with("/counter/") ? "/counter/{path}"
-                                                         : "unknown");
+  std::string route_name(route ? route->name : "unknown");
   auto finish = [this, origin_copy = std::move(origin_copy), route_name,
                  done = std::move(done)](Response response) {
     cors_.AddResponseHeaders(origin_copy, response);
@@ -92,24 +95,6 @@ void Service::Handle(const Request& request, Done done) {
   };
 
   if (route == nullptr) {
-    if (auto counter = ParseCounterTarget(path)) {
-      // The public per-page counter: GET only, read-only, cacheable.
-      if (request.method == "OPTIONS") {
-        Response response;
-        response.status = 204;
-        cors_.AddPreflightHeaders(origin, kAllowedMethods, response);
-        return finish(std::move(response));
-      }
-      if (request.method != "GET") {
-        Response response = ErrorResponse(405, "method_not_allowed", "Use GET or OPTIONS.");
-        response.AddHeader("Allow", std::string(kAllowedMethods));
-        return finish(std::move(response));
-      }
-      if (!counter->ok()) {
-        return finish(ErrorResponse(400, "invalid_path", counter->status().message()));
-      }
-      return HandleCounter(request, **counter, std::move(finish));
-    }
     finish(ErrorResponse(404, "not_found", "No such route."));
     return;
   }
@@ -259,7 +244,11 @@ void Service::HandleReadCount(const Request& request, Done done) {
   });
 }
 
-void Service::HandleCounter(const Request& request, const CounterTarget& target, Done done) {
+void Service::HandleCounter(const Request& request, Done done) {
+  // The public per-page counter: read-only and cacheable.
+  StatusOr<CounterTarget> parsed = *ParseCounterTarget(SplitTarget(request.target).path);
+  if (!parsed.ok()) return done(ErrorResponse(400, "invalid_path", parsed.status().message()));
+  const CounterTarget target = *std::move(parsed);
   StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
   const std::string site =
       params.ok() ? std::string(FindParameter(*params, "site").value_or(default_site_))

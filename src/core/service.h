@@ -14,7 +14,6 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "base/status.h"
-#include "core/badge.h"
 #include "core/client_address.h"
 #include "core/cors.h"
 #include "core/http_message.h"
@@ -64,7 +63,7 @@ class Service {
   void HandleHealth(const Request& request, Done done);
   void HandleReady(const Request& request, Done done);
   void HandleStats(const Request& request, Done done);
-  void HandleCounter(const Request& request, const CounterTarget& target, Done done);
+  void HandleCounter(const Request& request, Done done);
 
   // Counts a request that was not recorded, by reason (best effort: never delays the answer).
   void RecordDrop(const std::string& site, TimePoint now, std::string_view reason);
