@@ -2,6 +2,7 @@
 // (a SQLite file here; PostgreSQL and DynamoDB join as their engines land).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -10,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "base/utc_time.h"
 #include "store/blocking.h"
 #include "store/memory_store.h"
 #include "store/open_store.h"
@@ -277,6 +279,49 @@ TEST_P(StatsConformanceTest, RejectsUnboundedQueries) {
   EXPECT_FALSE(QueryStatsAndWait(*store_, query).ok());
 }
 
+// Engines that can export raw visits.
+using ExportConformanceTest = StoreConformanceTest;
+
+TEST_P(ExportConformanceTest, ScanVisitsPagesThroughARangeOfStoredVisits) {
+  // Ten visits one minute apart; the scan asks for minutes 2..7 in pages of four.
+  constexpr int64_t kStartMs = 1'795'600'800'000;  // 2026-11-25T10:00:00Z
+  for (int i = 0; i < 10; ++i) {
+    Visit visit = MakeVisit(i);
+    visit.time_ms = kStartMs + i * 60'000;
+    visit.timestamp = FormatUtcMillis(visit.time_ms);
+    visit.path = "/p" + std::to_string(i);
+    ASSERT_TRUE(RecordVisitAndWait(*store_, visit).ok());
+  }
+  std::vector<Visit> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    StatusOr<VisitPage> page =
+        ScanVisitsAndWait(*store_, kStartMs + 2 * 60'000, kStartMs + 8 * 60'000, cursor, 4);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    seen.insert(seen.end(), page->visits.begin(), page->visits.end());
+    cursor = page->next_cursor;
+    ASSERT_LT(++pages, 10);
+  } while (!cursor.empty());
+  std::sort(seen.begin(), seen.end(),
+            [](const Visit& a, const Visit& b) { return a.visit_id < b.visit_id; });
+  ASSERT_EQ(seen.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    const Visit expected = MakeVisit(i + 2);
+    EXPECT_EQ(seen[i].visit_id, expected.visit_id);
+    EXPECT_EQ(seen[i].time_ms, kStartMs + (i + 2) * 60'000);
+    EXPECT_EQ(seen[i].timestamp, FormatUtcMillis(seen[i].time_ms));
+    EXPECT_EQ(seen[i].path, "/p" + std::to_string(i + 2));
+    EXPECT_EQ(seen[i].visitor, expected.visitor);
+    EXPECT_EQ(seen[i].user_agent, expected.user_agent);
+    EXPECT_EQ(seen[i].referrer, expected.referrer);
+    EXPECT_EQ(seen[i].site, expected.site);
+    EXPECT_EQ(seen[i].expiration_time, expected.expiration_time);
+  }
+  EXPECT_EQ(ScanVisitsAndWait(*store_, 0, kStartMs, "", 0).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 // Only engines that keep data (every engine but memory:).
 using DurableStoreConformanceTest = StoreConformanceTest;
 
@@ -313,6 +358,8 @@ INSTANTIATE_TEST_SUITE_P(Engines, StoreConformanceTest, ::testing::Values(kMemor
                                            kDynamoDbSharded),
                          EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, StatsConformanceTest, ::testing::Values(kMemory, kSqlite),
+                         EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, ExportConformanceTest, ::testing::Values(kMemory, kSqlite),
                          EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, DurableStoreConformanceTest,
                          ::testing::Values(kSqlite, kPostgres, kDynamoDb, kDynamoDbSharded),

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "base/utc_time.h"
 #include "core/responses.h"
 #include "core/url.h"
 #include "core/visit_identity.h"
@@ -10,15 +11,8 @@
 namespace footfall::core {
 namespace {
 
-constexpr int64_t kDayMs = 86'400'000;
 
-bool ReadNumber(std::string_view text, size_t at, size_t width, int& out) {
-  if (at + width > text.size()) return false;
-  auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + width, out);
-  return ec == std::errc() && end == text.data() + at + width;
-}
-
-std::string Iso(int64_t ms) { return FormatIso8601Millis(TimePoint(std::chrono::milliseconds(ms))); }
+std::string Iso(int64_t ms) { return FormatUtcMillis(ms); }
 
 void AppendList(std::string& out, const char* name, const std::vector<store::NamedCount>& list,
                 bool with_visitors) {
@@ -35,35 +29,6 @@ void AppendList(std::string& out, const char* name, const std::vector<store::Nam
 }
 
 }  // namespace
-
-StatusOr<int64_t> ParseUtcTime(std::string_view text, bool& date_only) {
-  int year, month, day, hour = 0, minute = 0, second = 0, millis = 0;
-  const auto bad = [&] {
-    return InvalidArgumentError("'" + std::string(text.substr(0, 40)) +
-                                "' is not YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
-  };
-  if (text.size() < 10 || text[4] != '-' || text[7] != '-' || !ReadNumber(text, 0, 4, year) ||
-      !ReadNumber(text, 5, 2, month) || !ReadNumber(text, 8, 2, day)) {
-    return bad();
-  }
-  date_only = text.size() == 10;
-  if (!date_only) {
-    if (text.size() != 20 && text.size() != 24) return bad();
-    if (text[10] != 'T' || text[13] != ':' || text[16] != ':' || text.back() != 'Z' ||
-        !ReadNumber(text, 11, 2, hour) || !ReadNumber(text, 14, 2, minute) ||
-        !ReadNumber(text, 17, 2, second)) {
-      return bad();
-    }
-    if (text.size() == 24 && (text[19] != '.' || !ReadNumber(text, 20, 3, millis))) return bad();
-    if (hour > 23 || minute > 59 || second > 59) return bad();
-  }
-  using namespace std::chrono;
-  const year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
-                            std::chrono::day(static_cast<unsigned>(day))};
-  if (!date.ok() || year < 1970 || year > 9999) return bad();
-  const int64_t days = sys_days(date).time_since_epoch().count();
-  return days * kDayMs + ((hour * 60 + minute) * 60 + second) * 1000LL + millis;
-}
 
 StatusOr<store::StatsQuery> ParseStatsQuery(const QueryParameters& params, TimePoint now,
                                             const std::string& default_site) {

@@ -21,10 +21,6 @@ namespace footfall::core {
 StatusOr<store::StatsQuery> ParseStatsQuery(const QueryParameters& params, TimePoint now,
                                             const std::string& default_site);
 
-// Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[.mmm]Z" into Unix milliseconds; `date_only` tells
-// which form it was. Errors: kInvalidArgument.
-StatusOr<int64_t> ParseUtcTime(std::string_view text, bool& date_only);
-
 // The JSON body of a stats answer.
 std::string FormatStatsJson(const store::StatsQuery& query, const store::Stats& stats);
 

@@ -11,20 +11,6 @@ StatusOr<store::StatsQuery> Parse(std::string_view query) {
   return ParseStatsQuery(*ParseQuery(query), kNow, "me.example");
 }
 
-TEST(ParseUtcTimeTest, DatesAndTimes) {
-  bool date_only = false;
-  EXPECT_EQ(*ParseUtcTime("1970-01-02", date_only), 86'400'000);
-  EXPECT_TRUE(date_only);
-  EXPECT_EQ(*ParseUtcTime("1970-01-01T00:00:01Z", date_only), 1000);
-  EXPECT_FALSE(date_only);
-  EXPECT_EQ(*ParseUtcTime("1970-01-01T00:00:01.250Z", date_only), 1250);
-  for (const char* bad : {"", "2026-13-01", "2026-02-30", "2026-1-01", "26-01-01",
-                          "2026-01-01T25:00:00Z", "2026-01-01T10:00:00", "2026-01-01 10:00:00Z",
-                          "1969-12-31"}) {
-    EXPECT_FALSE(ParseUtcTime(bad, date_only).ok()) << bad;
-  }
-}
-
 TEST(ParseStatsQueryTest, DefaultsToTheLast30DaysOfTheDefaultSite) {
   store::StatsQuery query = *Parse("");
   EXPECT_EQ(query.site, "me.example");

@@ -1,5 +1,7 @@
 #include "core/visit_identity.h"
 
+#include "base/utc_time.h"
+
 #include <openssl/hmac.h>
 
 #include <array>
@@ -41,27 +43,7 @@ std::string NewUuidV7(TimePoint now, Random& random) {
   return out;
 }
 
-std::string FormatIso8601Millis(TimePoint t) {
-  using namespace std::chrono;
-  const auto millis_total = floor<milliseconds>(t);
-  const auto day = floor<days>(millis_total);
-  const year_month_day ymd(day);
-  const hh_mm_ss hms(millis_total - day);
-  // Written digit by digit: this runs for every request log line, and snprintf was visible in
-  // profiles.
-  std::string out = "0000-00-00T00:00:00.000Z";
-  auto put = [&out](size_t at, unsigned value, int width) {
-    for (int i = width - 1; i >= 0; --i, value /= 10) out[at + i] = static_cast<char>('0' + value % 10);
-  };
-  put(0, static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
-  put(5, static_cast<unsigned>(ymd.month()), 2);
-  put(8, static_cast<unsigned>(ymd.day()), 2);
-  put(11, static_cast<unsigned>(hms.hours().count()), 2);
-  put(14, static_cast<unsigned>(hms.minutes().count()), 2);
-  put(17, static_cast<unsigned>(hms.seconds().count()), 2);
-  put(20, static_cast<unsigned>(hms.subseconds().count()), 3);
-  return out;
-}
+std::string FormatIso8601Millis(TimePoint t) { return FormatUtcMillis(UnixMillis(t)); }
 
 int64_t UtcDayNumber(TimePoint t) {
   return std::chrono::floor<std::chrono::days>(t).time_since_epoch().count();

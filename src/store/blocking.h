@@ -34,6 +34,14 @@ inline StatusOr<Salt> GetOrCreateDailySaltAndWait(Store& store, int64_t day, Sal
   });
 }
 
+inline StatusOr<VisitPage> ScanVisitsAndWait(Store& store, int64_t from_ms, int64_t to_ms,
+                                             std::string cursor, int limit,
+                                             Deadline deadline = kNoDeadline) {
+  return Wait<VisitPage>([&](Callback<VisitPage> done) {
+    store.ScanVisits(from_ms, to_ms, std::move(cursor), limit, deadline, std::move(done));
+  });
+}
+
 inline Status CheckReadyAndWait(Store& store, Deadline deadline = kNoDeadline) {
   auto promise = std::make_shared<std::promise<Status>>();
   std::future<Status> future = promise->get_future();

@@ -51,6 +51,12 @@ void FaultInjectingStore::ReadPageViews(std::string site, std::string path, Dead
   base_.ReadPageViews(std::move(site), std::move(path), deadline, std::move(done));
 }
 
+void FaultInjectingStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor,
+                                     int limit, Deadline deadline, Callback<VisitPage> done) {
+  if (auto fault = Fault()) return done(*fault);
+  base_.ScanVisits(from_ms, to_ms, std::move(cursor), limit, deadline, std::move(done));
+}
+
 void FaultInjectingStore::PruneExpired(int64_t now_seconds, Deadline deadline,
                                        Callback<int64_t> done) {
   if (auto fault = Fault()) return done(*fault);

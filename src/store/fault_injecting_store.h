@@ -28,6 +28,8 @@ class FaultInjectingStore final : public Store {
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
   void ReadPageViews(std::string site, std::string path, Deadline deadline,
                      Callback<int64_t> done) override;
+  void ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
+                  Deadline deadline, Callback<VisitPage> done) override;
   void PruneExpired(int64_t now_seconds, Deadline deadline, Callback<int64_t> done) override;
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override { return "faulty(" + base_.Describe() + ")"; }

@@ -1,5 +1,7 @@
 #include "store/memory_store.h"
 
+#include <algorithm>
+
 namespace footfall::store {
 
 void MemoryStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> done) {
@@ -110,6 +112,28 @@ void MemoryStore::ReadPageViews(std::string site, std::string path, Deadline,
     if (it != page_views_.end()) views = it->second;
   }
   done(views);
+}
+
+void MemoryStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
+                             Deadline, Callback<VisitPage> done) {
+  if (limit < 1 || limit > kMaxScanLimit) return done(InvalidArgumentError("bad scan limit"));
+  VisitPage page;
+  {
+    std::lock_guard lock(mu_);
+    for (const Visit& visit : visits_) {
+      if (visit.time_ms >= from_ms && visit.time_ms < to_ms && visit.visit_id > cursor) {
+        page.visits.push_back(visit);
+      }
+    }
+  }
+  std::sort(page.visits.begin(), page.visits.end(),
+            [](const Visit& a, const Visit& b) { return a.visit_id < b.visit_id; });
+  if (page.visits.size() > static_cast<size_t>(limit)) {
+    page.visits.resize(static_cast<size_t>(limit));
+    page.next_cursor = page.visits.back().visit_id;
+  }
+  for (Visit& visit : page.visits) visit.browser = visit.os = visit.device = "";
+  done(std::move(page));
 }
 
 void MemoryStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {

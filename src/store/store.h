@@ -74,6 +74,17 @@ struct Stats {
   std::vector<NamedCount> drops;    // name = reason, views = requests dropped
 };
 
+// One page of stored raw visits, for export.
+struct VisitPage {
+  // time_ms is set; browser/os/device are not stored with the raw visit and are left empty
+  // (derive them from user_agent).
+  std::vector<Visit> visits;
+  std::string next_cursor;  // pass to the next ScanVisits call; "" when there is nothing more
+};
+
+// The most visits one ScanVisits call returns.
+inline constexpr int kMaxScanLimit = 10000;
+
 // The result of recording one visit.
 struct RecordedVisit {
   int64_t total = 0;      // the total counter right after this visit was added
@@ -130,6 +141,14 @@ class Store {
   // aggregates; pruning does not lower it). Errors: kUnavailable, kInternal, kUnimplemented.
   virtual void ReadPageViews(std::string site, std::string path, Deadline deadline,
                              Callback<int64_t> done) = 0;
+
+  // Reads stored raw visits (all sites) whose time is in [from_ms, to_ms): at most `limit`
+  // (1..10000) per call, continuing after `cursor` ("" = from the start; otherwise a
+  // next_cursor this engine returned). SQL engines return visits in visit_id (= time) order;
+  // DynamoDB in its scan order. Errors: kInvalidArgument (bad limit or cursor), kUnavailable,
+  // kInternal.
+  virtual void ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
+                          Deadline deadline, Callback<VisitPage> done) = 0;
 
   // Deletes raw visits whose expiration_time is before `now_seconds` (the retention period);
   // aggregates, which hold no visitor identifier, stay. Calls done with how many were deleted.

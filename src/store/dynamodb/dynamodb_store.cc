@@ -466,6 +466,11 @@ void DynamoDbStore::ReadPageViews(std::string, std::string, Deadline, Callback<i
   done(UnimplementedError("page counters are not kept on DynamoDB yet"));
 }
 
+void DynamoDbStore::ScanVisits(int64_t, int64_t, std::string, int, Deadline,
+                               Callback<VisitPage> done) {
+  done(UnimplementedError("exporting visits is not implemented on this engine yet"));
+}
+
 void DynamoDbStore::PruneExpired(int64_t, Deadline, Callback<int64_t> done) {
   done(int64_t{0});  // the table's TTL on expiration_time deletes expired visits
 }

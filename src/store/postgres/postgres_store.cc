@@ -473,6 +473,11 @@ void PostgresStore::ReadPageViews(std::string, std::string, Deadline, Callback<i
   done(UnimplementedError("page counters are not kept on PostgreSQL yet"));
 }
 
+void PostgresStore::ScanVisits(int64_t, int64_t, std::string, int, Deadline,
+                               Callback<VisitPage> done) {
+  done(UnimplementedError("exporting visits is not implemented on this engine yet"));
+}
+
 void PostgresStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {
   writer_->Run([this, now_seconds, done = std::move(done)] {
     // In slices, so a first prune of a large table does not hold one long transaction.

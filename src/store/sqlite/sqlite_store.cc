@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "base/utc_time.h"
 #include "store/stats_rollup.h"
 
 namespace footfall::store::sqlite {
@@ -143,6 +144,45 @@ Status ConfigureConnection(sqlite3* db) {
   // an acknowledged visit survives power loss, not only a process crash.
   RETURN_IF_ERROR(Execute(db, "PRAGMA journal_mode = WAL"));
   return Execute(db, "PRAGMA synchronous = FULL");
+}
+
+// Reads one page of raw visits in [from_ms, to_ms) after `cursor`, in visit_id order.
+StatusOr<VisitPage> ScanVisitPage(sqlite3* db, int64_t from_ms, int64_t to_ms,
+                                  const std::string& cursor, int limit) {
+  constexpr int64_t kLastMs = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+  const std::string from = FormatUtcMillis(std::clamp<int64_t>(from_ms, 0, kLastMs));
+  const std::string to = to_ms > kLastMs ? "~" : FormatUtcMillis(std::max<int64_t>(to_ms, 0));
+  ASSIGN_OR_RETURN(Statement scan,
+                   Prepare(db,
+                           "SELECT visit_id, timestamp, visitor, user_agent, path, referrer, "
+                           "site, expiration_time FROM visits WHERE visit_id > ? AND "
+                           "timestamp >= ? AND timestamp < ? ORDER BY visit_id LIMIT ?"));
+  RETURN_IF_ERROR(BindText(db, scan.get(), 1, cursor));
+  RETURN_IF_ERROR(BindText(db, scan.get(), 2, from));
+  RETURN_IF_ERROR(BindText(db, scan.get(), 3, to));
+  sqlite3_bind_int(scan.get(), 4, limit);
+  VisitPage page;
+  auto text = [&scan](int column) {
+    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(scan.get(), column)));
+  };
+  int rc;
+  while ((rc = sqlite3_step(scan.get())) == SQLITE_ROW) {
+    Visit visit;
+    visit.visit_id = text(0);
+    visit.timestamp = text(1);
+    visit.visitor = text(2);
+    visit.user_agent = text(3);
+    visit.path = text(4);
+    visit.referrer = text(5);
+    visit.site = text(6);
+    visit.expiration_time = sqlite3_column_int64(scan.get(), 7);
+    bool date_only = false;
+    ASSIGN_OR_RETURN(visit.time_ms, ParseUtcTime(visit.timestamp, date_only));
+    page.visits.push_back(std::move(visit));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db, rc, "scanning visits");
+  if (page.visits.size() == static_cast<size_t>(limit)) page.next_cursor = page.visits.back().visit_id;
+  return page;
 }
 
 // Answers a stats query from the aggregate tables (sums in SQL; no raw visit is read).
@@ -395,6 +435,14 @@ void SqliteStore::ReadPageViews(std::string site, std::string path, Deadline,
     if (rc == SQLITE_ROW) return done(static_cast<int64_t>(sqlite3_column_int64(read->get(), 0)));
     if (rc == SQLITE_DONE) return done(int64_t{0});
     done(SqliteError(db, rc, "reading page views"));
+  });
+}
+
+void SqliteStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
+                             Deadline, Callback<VisitPage> done) {
+  if (limit < 1 || limit > kMaxScanLimit) return done(InvalidArgumentError("bad scan limit"));
+  reader_->Post([this, from_ms, to_ms, cursor = std::move(cursor), limit, done = std::move(done)] {
+    done(ScanVisitPage(reader_db_.get(), from_ms, to_ms, cursor, limit));
   });
 }
 
