@@ -290,6 +290,7 @@ TEST_P(ExportConformanceTest, ScanVisitsPagesThroughARangeOfStoredVisits) {
     visit.time_ms = kStartMs + i * 60'000;
     visit.timestamp = FormatUtcMillis(visit.time_ms);
     visit.path = "/p" + std::to_string(i);
+    visit.screen = "1440+";
     ASSERT_TRUE(RecordVisitAndWait(*store_, visit).ok());
   }
   std::vector<Visit> seen;
@@ -317,6 +318,7 @@ TEST_P(ExportConformanceTest, ScanVisitsPagesThroughARangeOfStoredVisits) {
     EXPECT_EQ(seen[i].referrer, expected.referrer);
     EXPECT_EQ(seen[i].site, expected.site);
     EXPECT_EQ(seen[i].expiration_time, expected.expiration_time);
+    EXPECT_EQ(seen[i].screen, "1440+");
   }
   EXPECT_EQ(ScanVisitsAndWait(*store_, 0, kStartMs, "", 0).status().code(),
             StatusCode::kInvalidArgument);

@@ -9,7 +9,9 @@
 //                it the visit is only recorded).
 //
 // Once per page load it sends GET {base}/count?path=<page path>&ref=<origin of document.referrer>
-// without cookies or referrer header, and writes the count with textContent. Browsers that send
+// &screen=<screen width> without cookies or referrer header, and writes the count with
+// textContent. Without data-target it only records the visit, with navigator.sendBeacon
+// (POST {base}/api/event, a text/plain JSON body: no preflight, survives the page closing). Browsers that send
 // Do Not Track (navigator.doNotTrack "1") or Global Privacy Control get GET {base}/api/count
 // instead: they see the count, nothing is recorded. A page being prerendered waits until it is
 // shown. A page restored from the back/forward cache does not run this again, so it is not
@@ -49,9 +51,16 @@
         path = decodeURIComponent(path);
       } catch (error) {}
       // footfall keeps only the referrer's host: send no more than its origin.
-      const ref = document.referrer && new URL(document.referrer).origin;
-      url = base + '/count?path=' + encodeURIComponent(path) +
-            (ref && ref !== 'null' ? '&ref=' + encodeURIComponent(ref) : '');
+      let ref = document.referrer && new URL(document.referrer).origin;
+      if (ref === 'null') ref = '';
+      if (!selector && navigator.sendBeacon) {
+        navigator.sendBeacon(base + '/api/event', JSON.stringify({path, referrer: ref, screen: screen.width}));
+        return;
+      }
+      url = base + '/count?path=' + encodeURIComponent(path) + '&screen=' + screen.width +
+            (ref ? '&ref=' + encodeURIComponent(ref) : '');
+    } else if (!selector) {
+      return;  // nothing to record, nothing to show
     }
     fetch(url, {credentials: 'omit', keepalive: true, cache: 'no-store', referrerPolicy: 'no-referrer'})
         .then((response) => response.ok ? response.json() : Promise.reject(Error('HTTP ' + response.status)))

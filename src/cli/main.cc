@@ -10,6 +10,7 @@
 #include "cli/migrate_command.h"
 #include "cli/prune_command.h"
 #include "cli/serve_command.h"
+#include "cli/transfer_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -26,6 +27,12 @@ int main(int argc, char** argv) {
   CLI::App* migrate = footfall::cli::AddMigrateCommand(app, migrate_config);
   footfall::cli::PruneConfig prune_config;
   CLI::App* prune = footfall::cli::AddPruneCommand(app, prune_config);
+  footfall::cli::StatsConfig stats_config;
+  CLI::App* stats = footfall::cli::AddStatsCommand(app, stats_config);
+  footfall::cli::ExportConfig export_config;
+  CLI::App* export_command = footfall::cli::AddExportCommand(app, export_config);
+  footfall::cli::ImportConfig import_config;
+  CLI::App* import_command = footfall::cli::AddImportCommand(app, import_config);
 
   // Packaged as a Lambda custom runtime, the binary is named `bootstrap` and started without
   // arguments: that means `footfall lambda`.
@@ -54,5 +61,8 @@ int main(int argc, char** argv) {
   if (lambda->parsed()) return footfall::cli::RunLambda(lambda_config);
   if (migrate->parsed()) return footfall::cli::RunMigrate(migrate_config);
   if (prune->parsed()) return footfall::cli::RunPrune(prune_config);
+  if (stats->parsed()) return footfall::cli::RunStats(stats_config);
+  if (export_command->parsed()) return footfall::cli::RunExport(export_config);
+  if (import_command->parsed()) return footfall::cli::RunImport(import_config);
   return 2;
 }

@@ -26,6 +26,7 @@ struct Request {
   std::string request_id;      // for logs; the adapter assigns it
   // When the answer is due (Lambda: the invocation deadline). Store calls give up after it.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::string body{};          // at most the adapter's body limit
 
   // Returns the first header named `name` (case-insensitive), if any.
   std::optional<std::string_view> FindHeader(std::string_view name) const;

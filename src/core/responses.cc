@@ -40,6 +40,15 @@ Response CountResponse(int64_t count) {
   return response;
 }
 
+Response AcceptedResponse() {
+  Response response;
+  response.status = 202;
+  response.AddHeader("Content-Type", "application/json");
+  response.AddHeader("Cache-Control", "no-store");
+  response.body = "{\"status\": \"accepted\"}";
+  return response;
+}
+
 Response ErrorResponse(int status, std::string_view code, std::string_view message) {
   Response response;
   response.status = status;

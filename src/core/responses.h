@@ -17,6 +17,10 @@ inline constexpr std::string_view kCountMessage = "Visitor count updated success
 // 200, application/json, {"count": <count>, "message": "Visitor count updated successfully"}.
 Response CountResponse(int64_t count);
 
+// 202 {"status": "accepted"}: the answer to POST /api/event (the visit is stored, or was not a
+// visit; the answer does not say which).
+Response AcceptedResponse();
+
 // `status`, application/json, {"error": "<code>", "message": "<message>"}. `code` is a stable
 // snake_case identifier clients may branch on; `message` is short text for humans.
 Response ErrorResponse(int status, std::string_view code, std::string_view message);

@@ -5,7 +5,10 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <charconv>
+
 #include "core/badge.h"
+#include "core/event_body.h"
 #include "core/responses.h"
 #include "core/stats_api.h"
 #include "store/stats_rollup.h"
@@ -17,40 +20,36 @@
 namespace footfall::core {
 
 // One row of the route table: the path (or, for prefix rows, its start), the name logs use,
-// and its GET handler. Every route answers GET and OPTIONS.
+// the method it answers besides OPTIONS, and its handler.
 struct Service::Route {
   std::string_view path;
   std::string_view name;  // for logs
-  void (Service::*get)(const Request&, Done);
+  std::string_view method;
+  void (Service::*handle)(const Request&, Done);
   bool prefix = false;
 };
 
 const std::vector<Service::Route>& Service::Routes() {
   static const std::vector<Route> routes = {
-      {"/count", "/count", &Service::HandleRecordVisit},
-      {"/api/count", "/api/count", &Service::HandleReadCount},
-      {"/healthz", "/healthz", &Service::HandleHealth},
-      {"/readyz", "/readyz", &Service::HandleReady},
-      {"/api/stats", "/api/stats", &Service::HandleStats},
-      {"/counter/", "/counter/{path}", &Service::HandleCounter, /*prefix=*/true},
+      {"/count", "/count", "GET", &Service::HandleRecordVisit},
+      {"/api/count", "/api/count", "GET", &Service::HandleReadCount},
+      {"/api/event", "/api/event", "POST", &Service::HandleEvent},
+      {"/healthz", "/healthz", "GET", &Service::HandleHealth},
+      {"/readyz", "/readyz", "GET", &Service::HandleReady},
+      {"/api/stats", "/api/stats", "GET", &Service::HandleStats},
+      {"/counter/", "/counter/{path}", "GET", &Service::HandleCounter, /*prefix=*/true},
   };
   return routes;
 }
 
-namespace {
-
-constexpr std::string_view kAllowedMethods = "GET, OPTIONS";
-
-std::string DefaultSite(const ServiceOptions& options, const CorsPolicy& cors) {
-  if (!options.default_site.empty()) return options.default_site;
-  for (const std::string& origin : cors.origins()) {
+std::string DefaultSite(std::string_view configured, const std::vector<std::string>& allowed_origins) {
+  if (!configured.empty()) return std::string(configured);
+  for (const std::string& origin : allowed_origins) {
     if (origin == "*") continue;
     if (std::optional<Url> url = ParseHttpUrl(origin)) return url->host;
   }
   return "localhost";
 }
-
-}  // namespace
 
 StatusOr<std::unique_ptr<Service>> Service::Create(ServiceOptions options, store::Store& store,
                                                    const Clock& clock, Random& random) {
@@ -68,7 +67,7 @@ Service::Service(ServiceOptions options, CorsPolicy cors, TrustedProxies proxies
     : options_(std::move(options)),
       cors_(std::move(cors)),
       proxies_(std::move(proxies)),
-      default_site_(DefaultSite(options_, cors_)),
+      default_site_(DefaultSite(options_.default_site, cors_.origins())),
       store_(store),
       clock_(clock),
       random_(random) {}
@@ -98,57 +97,111 @@ void Service::Handle(const Request& request, Done done) {
     finish(ErrorResponse(404, "not_found", "No such route."));
     return;
   }
+  const std::string allowed_methods = std::string(route->method) + ", OPTIONS";
   if (request.method == "OPTIONS") {
     Response response;
     response.status = 204;
-    cors_.AddPreflightHeaders(origin, kAllowedMethods, response);
+    cors_.AddPreflightHeaders(origin, allowed_methods, response);
     finish(std::move(response));
     return;
   }
-  if (request.method != "GET") {
-    Response response = ErrorResponse(405, "method_not_allowed", "Use GET or OPTIONS.");
-    response.AddHeader("Allow", std::string(kAllowedMethods));
+  if (request.method != route->method) {
+    Response response = ErrorResponse(405, "method_not_allowed", "Use " + allowed_methods + ".");
+    response.AddHeader("Allow", allowed_methods);
     finish(std::move(response));
     return;
   }
-  (this->*(route->get))(request, std::move(finish));
+  (this->*(route->handle))(request, std::move(finish));
+}
+
+std::optional<std::string> Service::SiteOfCounter(const Request& request, Done& done) {
+  const std::optional<std::string_view> origin = request.FindHeader("Origin");
+  if (origin) {
+    std::optional<std::string> allowed = cors_.AllowOriginFor(*origin);
+    if (allowed) return *allowed == "*" ? default_site_ : ParseHttpUrl(*allowed)->host;
+    // Counting visits that pages of other sites send would let anyone inflate the count.
+  } else if (request.FindHeader("Sec-Fetch-Site").value_or("") != "cross-site") {
+    return default_site_;
+  }
+  // No Origin, yet the browser says another site's page made this request (an <img> or <script>
+  // tag carries no Origin): refused for the same reason.
+  RecordDrop(default_site_, clock_.Now(), "foreign_origin");
+  done(ErrorResponse(403, "origin_not_allowed", "This origin may not record visits."));
+  return std::nullopt;
 }
 
 void Service::HandleRecordVisit(const Request& request, Done done) {
-  const std::optional<std::string_view> origin = request.FindHeader("Origin");
-  std::string site = default_site_;
-  if (origin) {
-    std::optional<std::string> allowed = cors_.AllowOriginFor(*origin);
-    if (!allowed) {
-      // Counting visits that pages of other sites send would let anyone inflate the count.
-      RecordDrop(default_site_, clock_.Now(), "foreign_origin");
-      done(ErrorResponse(403, "origin_not_allowed", "This origin may not record visits."));
-      return;
-    }
-    if (*allowed != "*") site = ParseHttpUrl(*allowed)->host;
-  } else if (request.FindHeader("Sec-Fetch-Site").value_or("") == "cross-site") {
-    // No Origin, yet the browser says another site's page made this request: an <img> or
-    // <script> tag, which carries no Origin. Counting it would let any page inflate the count.
-    RecordDrop(default_site_, clock_.Now(), "foreign_origin");
-    done(ErrorResponse(403, "origin_not_allowed", "This origin may not record visits."));
-    return;
-  }
-
+  std::optional<std::string> site = SiteOfCounter(request, done);
+  if (!site) return;
   StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
   if (!params.ok()) {
-    RecordDrop(site, clock_.Now(), "invalid");
-    done(ErrorResponse(400, "invalid_query", "The query string is malformed."));
-    return;
+    RecordDrop(*site, clock_.Now(), "invalid");
+    return done(ErrorResponse(400, "invalid_query", "The query string is malformed."));
   }
+  VisitInput input;
+  input.site = *std::move(site);
+  if (std::optional<std::string_view> path = FindParameter(*params, "path")) input.path = *path;
+  input.referrer_url = FindParameter(*params, "ref").value_or("");
+  int screen_width = 0;
+  if (std::optional<std::string_view> screen = FindParameter(*params, "screen")) {
+    auto [end, ec] = std::from_chars(screen->data(), screen->data() + screen->size(), screen_width);
+    if (ec != std::errc() || end != screen->data() + screen->size() || screen_width < 0 ||
+        screen_width > 100000) {
+      screen_width = 0;  // a hint only: a bad one is ignored, the visit still counts
+    }
+  }
+  input.screen = ScreenClass(screen_width);
+  RecordVisitFrom(request, std::move(input), std::move(done), [](int64_t total, int batch) {
+    Response response = CountResponse(total);
+    response.store_batch_size = batch;
+    return response;
+  }, [this, &request](Done answer) { HandleReadCount(request, std::move(answer)); });
+}
 
+void Service::HandleEvent(const Request& request, Done done) {
+  std::optional<std::string> site = SiteOfCounter(request, done);
+  if (!site) return;
+  // sendBeacon posts text/plain (no CORS preflight); JSON is accepted as well.
+  const std::string_view content_type = request.FindHeader("Content-Type").value_or("text/plain");
+  const std::string_view media_type = content_type.substr(0, content_type.find(';'));
+  if (!EqualsIgnoreCase(media_type, "text/plain") && !EqualsIgnoreCase(media_type, "application/json")) {
+    RecordDrop(*site, clock_.Now(), "invalid");
+    return done(ErrorResponse(415, "unsupported_media_type",
+                              "Send the event as text/plain or application/json."));
+  }
+  if (request.body.size() > kMaxEventBodyBytes) {
+    RecordDrop(*site, clock_.Now(), "invalid");
+    return done(ErrorResponse(413, "body_too_large", "An event body is at most 2048 bytes."));
+  }
+  StatusOr<EventBody> event = ParseEventBody(request.body);
+  if (!event.ok()) {
+    RecordDrop(*site, clock_.Now(), "invalid");
+    return done(ErrorResponse(400, "invalid_event", event.status().message()));
+  }
+  VisitInput input;
+  input.site = *std::move(site);
+  input.path = std::move(event->path);
+  input.referrer_url = std::move(event->referrer);
+  input.screen = ScreenClass(event->screen_width);
+  auto accepted = [](int64_t, int batch) {
+    Response response = AcceptedResponse();
+    response.store_batch_size = batch;
+    return response;
+  };
+  RecordVisitFrom(request, std::move(input), std::move(done), accepted,
+                  [](Done answer) { answer(AcceptedResponse()); });
+}
+
+void Service::RecordVisitFrom(const Request& request, VisitInput input, Done done,
+                              std::function<Response(int64_t total, int batch)> recorded_answer,
+                              std::function<void(Done)> not_recorded_answer) {
   std::string page = "/";
-  if (std::optional<std::string_view> path_param = FindParameter(*params, "path")) {
-    StatusOr<std::string> normalized = NormalizePagePath(*path_param);
+  if (input.path) {
+    StatusOr<std::string> normalized = NormalizePagePath(*input.path);
     if (!normalized.ok()) {
-      RecordDrop(site, clock_.Now(), "invalid");
-      done(ErrorResponse(400, "invalid_path",
-                         "path must be an absolute page path of valid UTF-8, at most 512 bytes."));
-      return;
+      RecordDrop(input.site, clock_.Now(), "invalid");
+      return done(ErrorResponse(
+          400, "invalid_path", "path must be an absolute page path of valid UTF-8, at most 512 bytes."));
     }
     page = *std::move(normalized);
   } else if (std::optional<std::string_view> referer = request.FindHeader("Referer")) {
@@ -165,13 +218,12 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
 
   StatusOr<std::string> user_agent = SanitizeUserAgent(request.FindHeader("User-Agent").value_or(""));
   if (!user_agent.ok()) {
-    RecordDrop(site, clock_.Now(), "invalid");
-    done(ErrorResponse(400, "invalid_user_agent", "The User-Agent header is not valid UTF-8."));
-    return;
+    RecordDrop(input.site, clock_.Now(), "invalid");
+    return done(ErrorResponse(400, "invalid_user_agent", "The User-Agent header is not valid UTF-8."));
   }
 
   // Crawlers, headless browsers, link previews, uptime monitors and speculative prefetches are
-  // not visits: they get the count like anyone, are counted by reason, and are not recorded.
+  // not visits: they get the usual answer, are counted by reason, and are not recorded.
   // Scripts and HTTP libraries (curl, server-side calls) do count, marked as non-browser.
   const UserAgentInfo agent = ClassifyUserAgent(*user_agent);
   std::string_view drop_reason;
@@ -183,14 +235,13 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
     drop_reason = agent.bot_kind;
   }
   if (!drop_reason.empty()) {
-    RecordDrop(site, clock_.Now(), drop_reason);
-    HandleReadCount(request, std::move(done));
-    return;
+    RecordDrop(input.site, clock_.Now(), drop_reason);
+    return not_recorded_answer(std::move(done));
   }
 
   std::string referrer;
-  if (std::optional<std::string_view> ref = FindParameter(*params, "ref")) {
-    if (std::optional<Url> url = ParseHttpUrl(*ref); url && url->host != site) referrer = url->host;
+  if (std::optional<Url> url = ParseHttpUrl(input.referrer_url); url && url->host != input.site) {
+    referrer = url->host;
   }
 
   const std::string client =
@@ -203,36 +254,33 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
   visit.time_ms = UnixMillis(now);
   visit.browser = std::string(agent.browser);
   visit.os = std::string(agent.os);
-  visit.device = agent.is_bot ? "non_browser" : std::string(DeviceClassName(agent.device));
+  visit.device = std::string(VisitDeviceClass(agent));
+  visit.screen = std::string(input.screen);
   visit.user_agent = *std::move(user_agent);
   visit.path = std::move(page);
   visit.referrer = std::move(referrer);
-  visit.site = std::move(site);
+  visit.site = std::move(input.site);
   visit.expiration_time =
       std::chrono::duration_cast<std::chrono::seconds>(
           (now + std::chrono::days(options_.retention_days)).time_since_epoch())
           .count();
 
   const store::Deadline deadline = request.deadline;
-  WithDailySalt(UtcDayNumber(now), deadline, [this, client, deadline, visit = std::move(visit),
-                                    done = std::move(done)](StatusOr<store::Salt> salt) mutable {
-    if (!salt.ok()) {
-      done(StoreFailureResponse(salt.status()));
-      return;
-    }
-    visit.visitor = VisitorHash(*salt, client, visit.user_agent, visit.site);
-    store_.RecordVisit(std::move(visit), deadline,
-                       [done = std::move(done)](StatusOr<store::RecordedVisit> recorded) {
-                         if (!recorded.ok()) {
-                           done(StoreFailureResponse(recorded.status()));
-                           return;
-                         }
-                         Response response = CountResponse(recorded->total);
-                         response.used_store = true;
-                         response.store_batch_size = recorded->batch_size;
-                         done(std::move(response));
-                       });
-  });
+  WithDailySalt(UtcDayNumber(now), deadline,
+                [this, client, deadline, visit = std::move(visit), done = std::move(done),
+                 recorded_answer = std::move(recorded_answer)](StatusOr<store::Salt> salt) mutable {
+                  if (!salt.ok()) return done(StoreFailureResponse(salt.status()));
+                  visit.visitor = VisitorHash(*salt, client, visit.user_agent, visit.site);
+                  store_.RecordVisit(
+                      std::move(visit), deadline,
+                      [done = std::move(done), recorded_answer = std::move(recorded_answer)](
+                          StatusOr<store::RecordedVisit> recorded) {
+                        if (!recorded.ok()) return done(StoreFailureResponse(recorded.status()));
+                        Response response = recorded_answer(recorded->total, recorded->batch_size);
+                        response.used_store = true;
+                        done(std::move(response));
+                      });
+                });
 }
 
 void Service::HandleReadCount(const Request& request, Done done) {

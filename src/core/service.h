@@ -37,6 +37,10 @@ struct ServiceOptions {
   bool stats_public = false;
 };
 
+// The site of visits without an Origin header: `configured` if set, else the host of the first
+// allowed origin that is not "*", else "localhost".
+std::string DefaultSite(std::string_view configured, const std::vector<std::string>& allowed_origins);
+
 class Service {
  public:
   using Done = std::function<void(Response)>;
@@ -58,12 +62,32 @@ class Service {
   Service(ServiceOptions options, CorsPolicy cors, TrustedProxies proxies, store::Store& store,
           const Clock& clock, Random& random);
 
+  // What a visit-recording request says about the visit, before the checks every one gets.
+  struct VisitInput {
+    std::string site;
+    std::optional<std::string> path;  // as sent; absent: from the Referer header, else "/"
+    std::string referrer_url;         // document.referrer as sent
+    std::string_view screen;          // screen-size class or ""
+  };
+
   void HandleRecordVisit(const Request& request, Done done);
+  void HandleEvent(const Request& request, Done done);
   void HandleReadCount(const Request& request, Done done);
   void HandleHealth(const Request& request, Done done);
   void HandleReady(const Request& request, Done done);
   void HandleStats(const Request& request, Done done);
   void HandleCounter(const Request& request, Done done);
+
+  // The site a visit-recording request counts for; or, for a request from another site's page,
+  // answers 403 through `done`, counts the drop and returns nullopt.
+  std::optional<std::string> SiteOfCounter(const Request& request, Done& done);
+
+  // Validates `input` and the request's headers, then records the visit and answers with
+  // recorded_answer(total, batch size); bots and prefetches are counted as drops and answered by
+  // not_recorded_answer; invalid input gets 400.
+  void RecordVisitFrom(const Request& request, VisitInput input, Done done,
+                       std::function<Response(int64_t total, int batch)> recorded_answer,
+                       std::function<void(Done)> not_recorded_answer);
 
   // Counts a request that was not recorded, by reason (best effort: never delays the answer).
   void RecordDrop(const std::string& site, TimePoint now, std::string_view reason);

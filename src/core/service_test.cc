@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "store/blocking.h"
 #include "store/fault_injecting_store.h"
 #include "store/memory_store.h"
 
@@ -26,8 +27,9 @@ class ServiceTest : public ::testing::Test {
   }
 
   Response Call(std::string method, std::string target, std::vector<Header> headers = {},
-                std::string peer = "203.0.113.9") {
+                std::string peer = "203.0.113.9", std::string body = "") {
     Request request{std::move(method), std::move(target), std::move(headers), std::move(peer), "t"};
+    request.body = std::move(body);
     std::optional<Response> result;
     service_->Handle(request, [&](Response response) { result = std::move(response); });
     EXPECT_TRUE(result.has_value()) << "memory store completes synchronously";
@@ -147,6 +149,40 @@ TEST_F(ServiceTest, VisitorHashIsStableWithinADayAndRotatesDaily) {
   EXPECT_NE(v[1].visitor, v[2].visitor);
 }
 
+TEST_F(ServiceTest, TheSameVisitorIsUnlinkableAcrossUtcMidnight) {
+  // 23:59 and 00:01 UTC are two minutes apart but on two days, under two salts: the visitor is
+  // counted once on each day and the two hashes cannot be joined.
+  const TimePoint before_midnight =
+      std::chrono::floor<std::chrono::days>(kStart) + hours(23) + std::chrono::minutes(59);
+  clock_.Advance(before_midnight - clock_.Now());
+  Call("GET", "/count", {{"User-Agent", "UA"}});
+  clock_.Advance(std::chrono::minutes(1));  // 00:00:00 exactly: already the next day
+  Call("GET", "/count", {{"User-Agent", "UA"}});
+  clock_.Advance(std::chrono::minutes(1));
+  Call("GET", "/count", {{"User-Agent", "UA"}});
+  std::vector<store::Visit> v = memory_.Visits();
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].timestamp, "2026-11-25T23:59:00.000Z");
+  EXPECT_EQ(v[2].timestamp, "2026-11-26T00:01:00.000Z");
+  EXPECT_NE(v[0].visitor, v[1].visitor);
+  EXPECT_EQ(v[1].visitor, v[2].visitor);
+
+  store::StatsQuery query;
+  query.site = "a.example";
+  query.from_ms = UnixMillis(std::chrono::floor<std::chrono::days>(kStart));
+  query.to_ms = query.from_ms + 2 * 86'400'000;
+  StatusOr<store::Stats> answer = store::Wait<store::Stats>([&](store::Callback<store::Stats> done) {
+    memory_.QueryStats(query, store::kNoDeadline, std::move(done));
+  });
+  ASSERT_TRUE(answer.ok());
+  const store::Stats& stats = *answer;
+  EXPECT_EQ(stats.views, 3);
+  EXPECT_EQ(stats.visitor_days, 2);  // one visitor on each day, not one person twice
+  ASSERT_EQ(stats.series.size(), 2u);
+  EXPECT_EQ(stats.series[0].new_visitors, 1);
+  EXPECT_EQ(stats.series[1].new_visitors, 1);
+}
+
 TEST_F(ServiceTest, SaltsOlderThanYesterdayAreDestroyed) {
   Call("GET", "/count");
   clock_.Advance(hours(24));
@@ -227,6 +263,54 @@ TEST_F(ServiceTest, BotsAndPrefetchesGetTheCountButAreNotRecorded) {
   EXPECT_EQ(visits[0].browser, "Firefox");
   EXPECT_EQ(visits[0].device, "desktop");
   EXPECT_EQ(visits[1].device, "non_browser");
+}
+
+TEST_F(ServiceTest, BeaconEventRecordsTheVisitAndAnswers202) {
+  Response accepted = Call("POST", "/api/event",
+                           {{"Origin", "https://b.example"}, {"Content-Type", "text/plain;charset=UTF-8"},
+                            {"User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"}},
+                           "203.0.113.9",
+                           R"({"path":"/cv","referrer":"https://news.example/x","screen":390})");
+  EXPECT_EQ(accepted.status, 202) << accepted.body;
+  EXPECT_EQ(accepted.body, R"({"status": "accepted"})");
+  EXPECT_EQ(*accepted.FindHeader("Access-Control-Allow-Origin"), "https://b.example");
+  std::vector<store::Visit> visits = memory_.Visits();
+  ASSERT_EQ(visits.size(), 1u);
+  EXPECT_EQ(visits[0].path, "/cv");
+  EXPECT_EQ(visits[0].site, "b.example");
+  EXPECT_EQ(visits[0].referrer, "news.example");
+  EXPECT_EQ(visits[0].screen, "<600");
+  EXPECT_EQ(visits[0].device, "mobile");
+
+  // Without a path the Referer gives the page, as for GET /count.
+  EXPECT_EQ(Call("POST", "/api/event", {{"Referer", "https://a.example/about"}}, "203.0.113.9", "{}")
+                .status,
+            202);
+  EXPECT_EQ(memory_.Visits().back().path, "/about");
+}
+
+TEST_F(ServiceTest, BeaconEventRefusesForeignOriginsBadBodiesAndOtherMethods) {
+  EXPECT_EQ(Call("POST", "/api/event", {{"Origin", "https://evil.example"}}, "203.0.113.9", "{}").status,
+            403);
+  EXPECT_EQ(Call("POST", "/api/event", {}, "203.0.113.9", "path=/x").status, 400);
+  EXPECT_EQ(Call("POST", "/api/event", {}, "203.0.113.9", R"({"path":"no-slash"})").status, 400);
+  EXPECT_EQ(Call("POST", "/api/event", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                 "203.0.113.9", "{}")
+                .status,
+            415);
+  EXPECT_EQ(Call("POST", "/api/event", {}, "203.0.113.9", std::string(3000, ' ')).status, 413);
+  Response get = Call("GET", "/api/event");
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(*get.FindHeader("Allow"), "POST, OPTIONS");
+  EXPECT_EQ(Call("POST", "/count").status, 405);
+  Response preflight = Call("OPTIONS", "/api/event", {{"Origin", "https://a.example"}});
+  EXPECT_EQ(*preflight.FindHeader("Access-Control-Allow-Methods"), "POST, OPTIONS");
+  // Bots get the same 202 and are counted as drops, not visits.
+  EXPECT_EQ(Call("POST", "/api/event", {{"User-Agent", "Mozilla/5.0 (compatible; bingbot/2.0)"}},
+                 "203.0.113.9", "{}")
+                .status,
+            202);
+  EXPECT_TRUE(memory_.Visits().empty());
 }
 
 TEST_F(ServiceTest, PublicPageCounterIsReadOnlyAndCacheable) {

@@ -381,6 +381,10 @@ std::string_view DeviceClassName(DeviceClass device) {
   return "unknown";
 }
 
+std::string_view VisitDeviceClass(const UserAgentInfo& info) {
+  return info.is_bot ? "non_browser" : DeviceClassName(info.device);
+}
+
 UserAgentInfo ClassifyUserAgent(std::string_view user_agent) {
   UserAgentInfo info;
   if (TrimBlanks(user_agent).empty()) {

@@ -45,6 +45,10 @@ struct UserAgentInfo {
 // Real user agents are under 300 bytes; anything past this is ignored by ClassifyUserAgent.
 inline constexpr size_t kMaxClassifiedUserAgentBytes = 512;
 
+// The device class a recorded visit stores: DeviceClassName(info.device), except that HTTP
+// libraries and scripts (which are counted) are "non_browser".
+std::string_view VisitDeviceClass(const UserAgentInfo& info);
+
 // Classifies a User-Agent header value by case-insensitive token search (no regex). Never fails:
 // anything unrecognised is browser "Other", os "Other", device kUnknown and not a bot.
 //

@@ -104,6 +104,7 @@ void Session::HandleRequest() {
   core::Request request;
   request.method = method_;
   request.target = std::string(message.target());
+  request.body = message.body();
   request.peer_address = peer_address_;
   request.request_id = request_id_;
   request.headers.reserve(16);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -115,6 +116,31 @@ Status ReadV1Query(const Value& event, std::string& query) {
   return OkStatus();
 }
 
+// The request body: `body`, base64-decoded when isBase64Encoded is true (API Gateway does that
+// for content types it treats as binary).
+Status ReadBody(const Value& event, core::Request& request) {
+  const Value* body = Child(event, "body");
+  if (body == nullptr || body->IsNull()) return OkStatus();
+  if (!body->IsString()) return InvalidArgumentError("body is not a string");
+  request.body = ToString(*body);
+  const Value* encoded = Child(event, "isBase64Encoded");
+  if (encoded == nullptr || !encoded->IsBool() || !encoded->GetBool()) return OkStatus();
+  if (request.body.size() % 4 != 0) return InvalidArgumentError("body is not valid base64");
+  std::string decoded(request.body.size() / 4 * 3, '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                     reinterpret_cast<const unsigned char*>(request.body.data()),
+                                     static_cast<int>(request.body.size()));
+  if (length < 0) return InvalidArgumentError("body is not valid base64");
+  // EVP_DecodeBlock counts padding as data: drop one byte per '='.
+  size_t padding = 0;
+  for (auto it = request.body.rbegin(); it != request.body.rend() && *it == '=' && padding < 2; ++it) {
+    ++padding;
+  }
+  decoded.resize(static_cast<size_t>(length) - padding);
+  request.body = std::move(decoded);
+  return OkStatus();
+}
+
 StatusOr<ApiGatewayRequest> ParseV1(const Value& event) {
   ApiGatewayRequest out{PayloadFormat::kRestV1, {}};
   core::Request& request = out.request;
@@ -127,6 +153,7 @@ StatusOr<ApiGatewayRequest> ParseV1(const Value& event) {
   std::string query;
   RETURN_IF_ERROR(ReadV1Query(event, query));
   request.target = query.empty() ? path : path + "?" + query;
+  RETURN_IF_ERROR(ReadBody(event, request));
   if (const Value* context = Child(event, "requestContext")) {
     if (const Value* identity = Child(*context, "identity")) {
       request.peer_address = StringAt(*identity, "sourceIp");
@@ -162,6 +189,7 @@ StatusOr<ApiGatewayRequest> ParseV2(const Value& event) {
   if (const Value* headers = Child(event, "headers"); headers != nullptr) {
     RETURN_IF_ERROR(AddHeaders(*headers, request));
   }
+  RETURN_IF_ERROR(ReadBody(event, request));
   request.peer_address = StringAt(*http, "sourceIp");
   request.request_id = StringAt(*context, "requestId");
   return out;

@@ -53,6 +53,24 @@ TEST(ApiGatewayEventTest, V1QueryValuesAreReEncoded) {
   EXPECT_EQ(ParseApiGatewayEvent(event)->request.target, "/count?path=/a%20b%26c");
 }
 
+TEST(ApiGatewayEventTest, Base64BodiesAreDecoded) {
+  ApiGatewayRequest parsed =
+      *ParseApiGatewayEvent(ReadEvent("apigw_http_v2_post_count_base64_body.json"));
+  EXPECT_EQ(parsed.request.method, "POST");
+  EXPECT_EQ(parsed.request.body,
+            "path=%2Fblog%2Fpost&ref=https%3A%2F%2Fsearch.example%2F");
+  const std::string plain = R"({"httpMethod":"POST","path":"/api/event","headers":{},
+    "body":"{\"path\":\"/a\"}","isBase64Encoded":false})";
+  EXPECT_EQ(ParseApiGatewayEvent(plain)->request.body, R"({"path":"/a"})");
+  for (const char* body : {"YQ==", "YWI=", "YWJj"}) {
+    const std::string event = std::string(R"({"httpMethod":"POST","path":"/e","body":")") + body +
+                              R"(","isBase64Encoded":true})";
+    EXPECT_EQ(ParseApiGatewayEvent(event)->request.body.size(), std::string_view(body).find('=') == std::string_view::npos ? 3u : (std::string_view(body) == "YQ==" ? 1u : 2u)) << body;
+  }
+  EXPECT_FALSE(ParseApiGatewayEvent(R"({"httpMethod":"POST","path":"/e","body":"!!!","isBase64Encoded":true})").ok());
+  EXPECT_FALSE(ParseApiGatewayEvent(R"({"httpMethod":"POST","path":"/e","body":5})").ok());
+}
+
 TEST(ApiGatewayEventTest, RejectsMalformedEvents) {
   EXPECT_EQ(ParseApiGatewayEvent(ReadEvent("invalid_json.txt")).status().code(),
             StatusCode::kInvalidArgument);

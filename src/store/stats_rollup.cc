@@ -21,6 +21,7 @@ Rollup RollUp(const std::vector<const Visit*>& visits, const MarkSeen& mark_seen
     count("browser", visit->browser);
     count("os", visit->os);
     count("device", visit->device);
+    count("screen", visit->screen);
   }
   return rollup;
 }
@@ -75,6 +76,7 @@ Stats BuildStats(const StatsQuery& query, StatsRows rows) {
   take("browser", stats.browsers);
   take("os", stats.systems);
   take("device", stats.devices);
+  take("screen", stats.screens);
   stats.drops = std::move(rows.drops);
   SortAndTrim(stats.drops, 100);
   return stats;

@@ -36,6 +36,7 @@ struct Visit {
   std::string browser;      // family, e.g. "Firefox"
   std::string os;           // family, e.g. "Android"
   std::string device;       // "desktop", "mobile", "tablet", "unknown"
+  std::string screen;       // screen-size class, e.g. "1024-1439", or "" (unknown)
 };
 
 // How a statistics range is bucketed.
@@ -70,14 +71,14 @@ struct Stats {
   int64_t visitor_days = 0;
   int64_t peak_daily_visitors = 0;
   std::vector<SeriesPoint> series;  // every bucket of the range, zeros included
-  std::vector<NamedCount> paths, referrers, browsers, systems, devices;  // by views, top N
+  std::vector<NamedCount> paths, referrers, browsers, systems, devices, screens;  // top N by views
   std::vector<NamedCount> drops;    // name = reason, views = requests dropped
 };
 
 // One page of stored raw visits, for export.
 struct VisitPage {
-  // time_ms is set; browser/os/device are not stored with the raw visit and are left empty
-  // (derive them from user_agent).
+  // time_ms and screen are set; browser/os/device are not stored with the raw visit and are
+  // left empty (derive them from user_agent).
   std::vector<Visit> visits;
   std::string next_cursor;  // pass to the next ScanVisits call; "" when there is nothing more
 };

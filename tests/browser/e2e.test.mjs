@@ -157,6 +157,31 @@ for (const snippet of ['counter.min.js', 'counter.js']) {
       }
     });
 
+    it('without data-target it records the visit with sendBeacon (POST /api/event, no preflight)', async () => {
+      const total = await readTotal(footfall.base);
+      const rows = readVisits(dbPath).length;
+      pageSite.pages.set('/beacon.html', `<!doctype html><title>beacon</title>
+        <script src="/${snippet}" data-footfall="${footfall.base}"></script>`);
+      const { context, page, seen } = await openPage(chromium.browser);
+      try {
+        await page.goto(pageSite.origin + '/beacon.html');
+        await waitFor(async () => (await readTotal(footfall.base)) === total + 1,
+                      { what: 'the beacon to be recorded' });
+        assert.deepEqual(newRows(rows).map(({ path, site }) => ({ path, site })),
+                         [{ path: '/beacon.html', site: '127.0.0.1' }]);
+        await waitFor(() => seen.requests.length === 1 && seen.requests[0].headers, { what: 'the beacon request' });
+        const [{ url, headers }] = seen.requests;
+        assert.equal(url.pathname, '/api/event');
+        assert.match(headers['content-type'], /^text\/plain/);
+        assert.equal(footfall.requests('/api/event', 202).length >= 1, true);
+        assert.equal(footfall.requests('/api/event', 204).length, 0, 'no CORS preflight');
+        assert.deepEqual(seen.errors, []);
+      } finally {
+        await context.close();
+        pageSite.pages.delete('/beacon.html');
+      }
+    });
+
     it('on an origin footfall does not allow, the browser refuses the answer and nothing is recorded', async () => {
       const total = await readTotal(footfall.base);
       const rows = readVisits(dbPath).length;

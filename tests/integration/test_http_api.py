@@ -5,6 +5,7 @@ what is stored and logged, health endpoints, keep-alive, restart persistence and
 Run: FOOTFALL_BIN=build/footfall python3 tests/integration/test_http_api.py
 """
 
+import json
 import os
 import sys
 import tempfile
@@ -186,6 +187,42 @@ class CountingTest(ServerTestCase):
             self.assertNotEqual(v["path"], "/count", v)
             self.assertNotIn("?", v["path"], v)
         self.assertConsistent()
+
+
+class BeaconEventTest(ServerTestCase):
+    """POST /api/event: what navigator.sendBeacon sends (text/plain JSON, no preflight)."""
+
+    def test_beacon_records_one_visit_and_answers_202(self):
+        before_ids = self.visit_ids()
+        before = api_count(self.port)
+        body = json.dumps({"path": "/beacon", "referrer": "https://news.example/a", "screen": 1280})
+        r = request(self.port, "POST", "/api/event", body=body.encode(),
+                    headers={"Origin": ALLOWED_ORIGINS[1], "Content-Type": "text/plain;charset=UTF-8"})
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.json(), {"status": "accepted"})
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), ALLOWED_ORIGINS[1], r)
+        self.assertEqual(api_count(self.port), before + 1)
+        [visit] = self.new_visits(before_ids)
+        self.assertEqual(visit["path"], "/beacon")
+        self.assertEqual(visit["referrer"], "news.example")
+        self.assertEqual(visit["site"], "b.example")
+        self.assertConsistent()
+
+    def test_bad_events_get_the_documented_error_and_nothing_is_written(self):
+        cases = [
+            ({"Origin": DISALLOWED_ORIGIN}, b"{}", 403, "origin_not_allowed"),
+            ({}, b"not json", 400, "invalid_event"),
+            ({}, b'{"path": 5}', 400, "invalid_event"),
+            ({}, b'{"path": "relative"}', 400, "invalid_path"),
+            ({"Content-Type": "multipart/form-data; boundary=x"}, b"{}", 415, "unsupported_media_type"),
+            ({}, b"{" + b" " * 4000 + b"}", 413, "body_too_large"),
+        ]
+        for headers, body, status, code in cases:
+            with self.subTest(code=code, status=status):
+                before = self.state()
+                r = request(self.port, "POST", "/api/event", headers=headers, body=body)
+                self.assertJsonError(r, status, code, f"POST /api/event {body[:20]!r}")
+                self.assertNothingWritten(before, f"POST /api/event {code}")
 
 
 class CorsTest(ServerTestCase):

@@ -14,7 +14,7 @@
 namespace footfall::store::sqlite {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS visits (
@@ -77,7 +77,6 @@ CREATE TABLE IF NOT EXISTS seen_visitors (
   visitor TEXT NOT NULL,
   PRIMARY KEY (day, site, path, visitor)
 ) WITHOUT ROWID;
-PRAGMA user_version = 2;
 )sql";
 
 Status BindText(sqlite3* db, sqlite3_stmt* statement, int index, const std::string& text) {
@@ -155,7 +154,7 @@ StatusOr<VisitPage> ScanVisitPage(sqlite3* db, int64_t from_ms, int64_t to_ms,
   ASSIGN_OR_RETURN(Statement scan,
                    Prepare(db,
                            "SELECT visit_id, timestamp, visitor, user_agent, path, referrer, "
-                           "site, expiration_time FROM visits WHERE visit_id > ? AND "
+                           "site, expiration_time, screen FROM visits WHERE visit_id > ? AND "
                            "timestamp >= ? AND timestamp < ? ORDER BY visit_id LIMIT ?"));
   RETURN_IF_ERROR(BindText(db, scan.get(), 1, cursor));
   RETURN_IF_ERROR(BindText(db, scan.get(), 2, from));
@@ -176,6 +175,7 @@ StatusOr<VisitPage> ScanVisitPage(sqlite3* db, int64_t from_ms, int64_t to_ms,
     visit.referrer = text(5);
     visit.site = text(6);
     visit.expiration_time = sqlite3_column_int64(scan.get(), 7);
+    visit.screen = text(8);
     bool date_only = false;
     ASSIGN_OR_RETURN(visit.time_ms, ParseUtcTime(visit.timestamp, date_only));
     page.visits.push_back(std::move(visit));
@@ -306,16 +306,27 @@ Status SqliteStore::Start() {
     }
   }
   RETURN_IF_ERROR(Execute(db, "BEGIN IMMEDIATE"));
-  if (Status status = Execute(db, kSchema); !status.ok()) {
+  Status migrated = Execute(db, kSchema);
+  if (migrated.ok()) {
+    // Version 3: the visit's screen-size class, so that an export keeps it.
+    ASSIGN_OR_RETURN(Statement has_screen,
+                     Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'screen'"));
+    if (sqlite3_step(has_screen.get()) != SQLITE_ROW) {
+      migrated = Execute(db, "ALTER TABLE visits ADD COLUMN screen TEXT NOT NULL DEFAULT ''");
+    }
+  }
+  if (migrated.ok()) migrated = Execute(db, "PRAGMA user_version = 3");
+  if (!migrated.ok()) {
     Execute(db, "ROLLBACK").IgnoreError();
-    return status;
+    return migrated;
   }
   RETURN_IF_ERROR(Execute(db, "COMMIT"));
 
   ASSIGN_OR_RETURN(insert_visit_,
                    Prepare(db,
                            "INSERT INTO visits (visit_id, timestamp, visitor, user_agent, path, "
-                           "referrer, site, expiration_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+                           "referrer, site, expiration_time, screen) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   ASSIGN_OR_RETURN(add_to_total_,
                    Prepare(db,
                            "UPDATE counters SET count = count + ? WHERE name = 'total' "
@@ -557,6 +568,7 @@ StatusOr<int64_t> SqliteStore::TryCommit(std::vector<PendingVisit>& batch) {
       RETURN_IF_ERROR(BindText(db, insert, 6, v.referrer));
       RETURN_IF_ERROR(BindText(db, insert, 7, v.site));
       sqlite3_bind_int64(insert, 8, v.expiration_time);
+      RETURN_IF_ERROR(BindText(db, insert, 9, v.screen));
       RETURN_IF_ERROR(StepToDone(db, insert, "inserting a visit"));
     }
     RETURN_IF_ERROR(AddToAggregates(batch));
