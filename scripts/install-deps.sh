@@ -17,6 +17,7 @@ packages=(
   libgtest-dev libgmock-dev                      # unit tests
   python3 curl openssl                           # integration tests, README examples, test certificates
   chromium fonts-dejavu-core                     # browser end-to-end test (tests/browser)
+  prometheus                                     # promtool: metrics exposition and alert-rule tests
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)                    # make bench: load generator and reference
