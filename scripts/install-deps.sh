@@ -18,6 +18,7 @@ packages=(
   python3 curl openssl                           # integration tests, README examples, test certificates
   chromium fonts-dejavu-core                     # browser end-to-end test (tests/browser)
   prometheus                                     # promtool: metrics exposition and alert-rule tests
+  python3-yaml                                   # YAML in the deploy checks (tests/deploy)
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)                    # make bench: load generator and reference
