@@ -17,6 +17,9 @@ packages=(
   libgtest-dev libgmock-dev                      # unit tests
   python3 curl openssl                           # integration tests, README examples, test certificates
   chromium fonts-dejavu-core                     # browser end-to-end test (tests/browser)
+  prometheus                                     # promtool: metrics exposition and alert-rule tests
+  python3-yaml                                   # YAML in the deploy checks (tests/deploy)
+  systemd                                        # systemd-analyze: checks deploy/systemd/footfall.service
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)                    # make bench: load generator and reference
