@@ -519,11 +519,7 @@ Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
     sqlite3_bind_int64(add, 5, delta.new_visitors);
     RETURN_IF_ERROR(StepToDone(db, add, "adding to hourly stats"));
   }
-  std::map<std::pair<std::string, std::string>, int64_t> page_views;
-  for (const auto& [key, delta] : rollup.hours) {
-    page_views[{std::get<0>(key), std::get<2>(key)}] += delta.views;
-  }
-  for (const auto& [key, views] : page_views) {
+  for (const auto& [key, views] : rollup.page_views) {
     sqlite3_stmt* add = add_page_views_.get();
     RETURN_IF_ERROR(BindText(db, add, 1, key.first));
     RETURN_IF_ERROR(BindText(db, add, 2, key.second));
