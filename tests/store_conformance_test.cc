@@ -185,7 +185,7 @@ TEST_P(StoreConformanceTest, PruneDeletesOnlyExpiredVisitsAndKeepsTheCount) {
 }
 
 // Aggregates: unique visitors per day, per-path views, dimensions, drops. (Engines that keep
-// aggregates; PostgreSQL and DynamoDB join when theirs land.)
+// aggregates; DynamoDB joins when its land.)
 using StatsConformanceTest = StoreConformanceTest;
 
 StatusOr<Stats> QueryStatsAndWait(Store& store, StatsQuery query) {
@@ -359,9 +359,11 @@ std::string EngineName(const ::testing::TestParamInfo<Engine>& info) { return in
 INSTANTIATE_TEST_SUITE_P(Engines, StoreConformanceTest, ::testing::Values(kMemory, kSqlite, kPostgres, kDynamoDb,
                                            kDynamoDbSharded),
                          EngineName);
-INSTANTIATE_TEST_SUITE_P(Engines, StatsConformanceTest, ::testing::Values(kMemory, kSqlite),
+INSTANTIATE_TEST_SUITE_P(Engines, StatsConformanceTest,
+                         ::testing::Values(kMemory, kSqlite, kPostgres),
                          EngineName);
-INSTANTIATE_TEST_SUITE_P(Engines, ExportConformanceTest, ::testing::Values(kMemory, kSqlite),
+INSTANTIATE_TEST_SUITE_P(Engines, ExportConformanceTest,
+                         ::testing::Values(kMemory, kSqlite, kPostgres),
                          EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, DurableStoreConformanceTest,
                          ::testing::Values(kSqlite, kPostgres, kDynamoDb, kDynamoDbSharded),

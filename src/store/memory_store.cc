@@ -17,8 +17,8 @@ void MemoryStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> don
                                                   const std::string& visitor) {
       return seen_.emplace(day, site, path, visitor).second;
     });
+    for (const auto& [key, views] : rollup.page_views) page_views_[key] += views;
     for (const auto& [key, delta] : rollup.hours) {
-      page_views_[{std::get<0>(key), std::get<2>(key)}] += delta.views;
       hours_[key].views += delta.views;
       hours_[key].new_visitors += delta.new_visitors;
     }

@@ -12,6 +12,7 @@ Rollup RollUp(const std::vector<const Visit*>& visits, const MarkSeen& mark_seen
     for (const std::string& path : {std::string(), visit->path}) {
       HourDelta& delta = rollup.hours[{visit->site, hour, path}];
       ++delta.views;
+      ++rollup.page_views[{visit->site, path}];
       if (mark_seen(day, visit->site, path, visit->visitor)) ++delta.new_visitors;
     }
     auto count = [&](const char* kind, const std::string& value) {

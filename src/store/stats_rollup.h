@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -30,9 +31,13 @@ struct HourDelta {
 // Per (site, day, kind, value), kind one of "referrer", "browser", "os", "device".
 using DimensionKey = std::tuple<std::string, int64_t, std::string, std::string>;
 
+// Per (site, path) — path "" is the whole site.
+using PageKey = std::pair<std::string, std::string>;
+
 struct Rollup {
   std::map<HourKey, HourDelta> hours;
   std::map<DimensionKey, int64_t> dimensions;
+  std::map<PageKey, int64_t> page_views;  // the hours' views summed over the hours
 };
 
 // Returns true if `visitor` had not been seen on (`day`, `site`, `path`) before, and remembers it.

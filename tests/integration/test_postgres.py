@@ -2,7 +2,9 @@
 """`footfall serve --store postgres://…` against a real PostgreSQL 15 (tests/integration/pg.py):
 two instances on one database count exactly and hash visitors alike; PostgreSQL stopped mid-load
 gives quick 503s with Retry-After and not-ready, the server recovers by itself, and every 200 is
-stored; bad connection strings fail at start with one line; concurrent starts migrate once.
+stored; bad connection strings fail at start with one line; concurrent starts migrate once; a
+version 1 database upgrades keeping its visits and counter. The aggregates always agree with the
+visit rows.
 
 Run: FOOTFALL_BIN=build/footfall python3 tests/integration/test_postgres.py
 """
@@ -141,6 +143,14 @@ class PostgresTest(unittest.TestCase):
         counter, rows = row.split("|")
         return int(counter), int(rows)
 
+    def aggregated(self, uri):
+        """(site-wide views in page_views, in hourly_stats), summed over their shards."""
+        row = self.pg.query(uri, "SELECT (SELECT COALESCE(sum(views), 0) FROM page_views "
+                                 "WHERE path = ''), (SELECT COALESCE(sum(views), 0) FROM "
+                                 "hourly_stats WHERE path = '')")
+        pages, hours = row.split("|")
+        return int(pages), int(hours)
+
     # -- a) several instances, one database
     def test_two_instances_on_one_database_count_exactly(self):
         uri = self.pg.create_database("two_instances")
@@ -173,6 +183,13 @@ class PostgresTest(unittest.TestCase):
         self.assertEqual(self.pg.query(uri, "SELECT count(*) FROM daily_salts"), days)
         shards_used = int(self.pg.query(uri, "SELECT count(*) FROM counter_shards WHERE count > 0"))
         self.assertGreater(shards_used, 1, "every batch went to the same counter shard")
+        # The aggregates were written with the visits, sharded the same way: nothing lost, no
+        # visitor counted twice as new on one day.
+        self.assertEqual(self.aggregated(uri), (sent, sent))
+        self.assertEqual(self.pg.query(uri, "SELECT sum(new_visitors) FROM hourly_stats "
+                                            "WHERE path = ''"), days)
+        self.assertGreater(int(self.pg.query(uri, "SELECT count(DISTINCT shard) FROM page_views")),
+                           1, "every batch went to the same page_views shard")
         report(f"2 instances, {clients} clients: {sent} visits in {elapsed:.1f}s "
                f"({sent / elapsed:.0f} req/s), all 200, stored {sent}; "
                f"{shards_used} of 16 counter shards used")
@@ -229,6 +246,8 @@ class PostgresTest(unittest.TestCase):
         oks = statuses[200] + 1  # + the first request
         counter, rows = self.stored(uri)
         self.assertEqual(counter, rows, "counter and visit rows disagree")
+        self.assertEqual(self.aggregated(uri), (counter, counter),
+                         "aggregates and visit rows disagree")
         self.assertGreaterEqual(counter, oks, "a visit answered 200 is not stored")
         self.assertLessEqual(counter, len(responses) + 1, "more stored than requested")
         self.assertEqual(served, counter)
@@ -432,7 +451,7 @@ class PostgresTest(unittest.TestCase):
         for proc, (_, err) in zip(procs, outputs):
             self.assertEqual(proc.returncode, 0, err)
         self.assertEqual(self.pg.query(uri, "SELECT max(version), count(*) FROM footfall_schema"),
-                         "1|1")
+                         "2|2")
         self.assertEqual(self.pg.query(uri, "SELECT count(*), sum(count) FROM counter_shards"),
                          "16|0")
 
@@ -465,8 +484,47 @@ class PostgresTest(unittest.TestCase):
             for server in servers:
                 server.cleanup()
         self.assertEqual(self.pg.query(uri, "SELECT max(version), count(*) FROM footfall_schema"),
-                         "1|1")
+                         "2|2")
         self.assertEqual(self.stored(uri), (3, 3))
+
+    # -- e) upgrades
+    def test_version_1_database_migrates_to_version_2_keeping_visits_and_counter(self):
+        # A database as footfall with schema version 1 (no aggregates) left it.
+        uri = self.pg.create_database("upgrade_v1")
+        self.pg.query(uri, """
+            CREATE TABLE footfall_schema (version integer NOT NULL);
+            INSERT INTO footfall_schema (version) VALUES (1);
+            CREATE TABLE visits (
+              visit_id text PRIMARY KEY, timestamp timestamptz NOT NULL, visitor text NOT NULL,
+              user_agent text NOT NULL, path text NOT NULL, referrer text NOT NULL,
+              site text NOT NULL, expiration_time bigint NOT NULL);
+            CREATE INDEX visits_expiration_time ON visits (expiration_time);
+            CREATE TABLE counter_shards (shard integer PRIMARY KEY, count bigint NOT NULL);
+            CREATE TABLE daily_salts (day integer PRIMARY KEY, salt bytea NOT NULL);
+            INSERT INTO counter_shards SELECT g, CASE WHEN g = 3 THEN 2 ELSE 0 END
+              FROM generate_series(0, 15) AS g;
+            INSERT INTO visits VALUES
+              ('019ab8f0-0000-7000-8000-000000000001', '2026-11-25T10:00:00.000Z', 'v1', 'ua',
+               '/old', '', 'old.example', 4102444800),
+              ('019ab8f0-0000-7000-8000-000000000002', '2026-11-25T10:01:00.000Z', 'v2', 'ua',
+               '/old', '', 'old.example', 4102444800);""")
+        done, _ = self.run_footfall("migrate", "--store", uri)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(self.pg.query(uri, "SELECT max(version), count(*) FROM footfall_schema"),
+                         "2|2")
+        self.assertEqual(self.stored(uri), (2, 2))
+        self.assertEqual(self.aggregated(uri), (0, 0), "v1 visits are not counted again")
+        with FootfallServer(store=uri, extra_args=["--stats-token", "s3cret"]) as srv:
+            self.assertEqual(api_count(srv.port), 2)
+            self.assertEqual(request(srv.port, "GET", "/count").status, 200)
+            self.assertEqual(api_count(srv.port), 3)
+            site = self.pg.query(uri, "SELECT site FROM visits WHERE site <> 'old.example'")
+            stats = request(srv.port, "GET", f"/api/stats?site={site}",
+                            headers={"Authorization": "Bearer s3cret"})
+            self.assertEqual(stats.status, 200, stats.body[:300])
+            self.assertEqual((stats.json()["views"], stats.json()["visitor_days"]), (1, 1))
+        self.assertEqual(self.stored(uri), (3, 3))
+        self.assertEqual(self.aggregated(uri), (1, 1))
 
 
 if __name__ == "__main__":

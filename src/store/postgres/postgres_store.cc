@@ -1,6 +1,8 @@
 #include "store/postgres/postgres_store.h"
 
+#include "base/utc_time.h"
 #include "store/open_store.h"
+#include "store/stats_rollup.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -9,8 +11,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <map>
 #include <random>
+#include <set>
 #include <string_view>
+#include <tuple>
 #include <unordered_set>
 #include <vector>
 
@@ -18,6 +24,11 @@ namespace footfall::store::postgres {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+// The longest wait for PostgreSQL's answer to a statement — or to a whole batch transaction —
+// before the connection is dropped: past the server's statement_timeout (5 s), within a
+// request's budget (10 s).
+constexpr std::chrono::milliseconds kAnswerTimeout{6000};
 
 // Any fixed number: the key of the advisory lock migrations run under.
 constexpr int64_t kMigrationLockKey = 7'304'521'001;
@@ -47,13 +58,62 @@ CREATE TABLE daily_salts (
   salt bytea NOT NULL
 );
 )sql",
+    // 2: aggregates kept at write time, in the visits' transaction (as SQLite's schema v2). They
+    // hold no visitor identifier and outlive the raw visits. path '' is the whole site. `shard`:
+    // each transaction adds to its own random shard's rows, so instances do not queue on the
+    // site-wide rows; readers sum the shards.
+    R"sql(
+CREATE TABLE hourly_stats (
+  site         text NOT NULL,
+  hour         bigint NOT NULL,  -- Unix hours
+  path         text NOT NULL,
+  shard        integer NOT NULL,
+  views        bigint NOT NULL,
+  new_visitors bigint NOT NULL,  -- visitors first seen that UTC day, in this hour
+  PRIMARY KEY (site, hour, path, shard)
+);
+CREATE TABLE page_views (
+  site  text NOT NULL,
+  path  text NOT NULL,           -- '' = whole site
+  shard integer NOT NULL,
+  views bigint NOT NULL,         -- ever recorded, for the public per-page counter
+  PRIMARY KEY (site, path, shard)
+);
+CREATE TABLE daily_dimensions (
+  site  text NOT NULL,
+  day   bigint NOT NULL,
+  kind  text NOT NULL,           -- referrer, browser, os, device
+  value text NOT NULL,
+  shard integer NOT NULL,
+  views bigint NOT NULL,
+  PRIMARY KEY (site, day, kind, value, shard)
+);
+CREATE TABLE daily_drops (
+  site   text NOT NULL,
+  day    bigint NOT NULL,
+  reason text NOT NULL,
+  shard  integer NOT NULL,
+  count  bigint NOT NULL,
+  PRIMARY KEY (site, day, reason, shard)
+);
+-- Which (day, site, path, visitor hash) was already counted as unique. Needed only while that
+-- day's salt lives: PruneExpired deletes the rows of days before yesterday.
+CREATE TABLE seen_visitors (
+  day     bigint NOT NULL,
+  site    text NOT NULL,
+  path    text NOT NULL,
+  visitor text NOT NULL,
+  PRIMARY KEY (day, site, path, visitor)
+);
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations));
 
-// Recording a batch is one statement (one round trip, one implicit transaction): insert the
-// visits that are new, add their number to one counter shard, and return which were inserted and
-// the total after.
-constexpr const char* kRecordBatch = R"sql(
+// Recording a batch is one transaction of two statements. The first inserts the visits that are
+// new and marks their candidate "seen" keys ($2: rows of key number n, the visit it comes from and
+// the key), returning which visits were inserted and which key numbers were new. Keys are inserted
+// in sorted order so that concurrent batches take their locks in the same order.
+constexpr const char* kStoreVisits = R"sql(
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
     visit_id text, timestamp timestamptz, visitor text, user_agent text, path text,
@@ -65,14 +125,95 @@ WITH input AS (
   FROM input
   ON CONFLICT (visit_id) DO NOTHING
   RETURNING visit_id
-), bumped AS (
-  UPDATE counter_shards SET count = count + (SELECT count(*) FROM inserted)
-  WHERE shard = $2::integer
-  RETURNING count
+), candidates AS (
+  SELECT * FROM jsonb_to_recordset($2::jsonb) AS k(
+    n integer, visit_id text, day bigint, site text, path text, visitor text)
+), seen AS (
+  INSERT INTO seen_visitors (day, site, path, visitor)
+  SELECT DISTINCT day, site, path, visitor FROM candidates
+  WHERE visit_id IN (SELECT visit_id FROM inserted)
+  ORDER BY day, site, path, visitor
+  ON CONFLICT DO NOTHING
+  RETURNING day, site, path, visitor
 )
 SELECT (SELECT string_agg(visit_id, ',') FROM inserted),
-       (SELECT count FROM bumped) +
-       (SELECT COALESCE(sum(count), 0) FROM counter_shards WHERE shard <> $2::integer)
+       (SELECT string_agg(DISTINCT candidates.n::text, ',')
+        FROM candidates JOIN seen USING (day, site, path, visitor))
+)sql";
+
+// The second adds the batch's rollup to shard $4 of the aggregates and $5 visits to counter shard
+// $4, and returns the total after. The rows come from ordered maps, so every batch locks rows in
+// the same order (no deadlock between instances that drew the same shard).
+constexpr const char* kAddToAggregates = R"sql(
+WITH hours AS (
+  INSERT INTO hourly_stats AS h (site, hour, path, shard, views, new_visitors)
+  SELECT site, hour, path, $4::integer, views, new_visitors
+  FROM jsonb_to_recordset($1::jsonb) AS r(
+    site text, hour bigint, path text, views bigint, new_visitors bigint)
+  ON CONFLICT (site, hour, path, shard) DO UPDATE
+  SET views = h.views + excluded.views, new_visitors = h.new_visitors + excluded.new_visitors
+), pages AS (
+  INSERT INTO page_views AS p (site, path, shard, views)
+  SELECT site, path, $4::integer, views
+  FROM jsonb_to_recordset($2::jsonb) AS r(site text, path text, views bigint)
+  ON CONFLICT (site, path, shard) DO UPDATE SET views = p.views + excluded.views
+), dimensions AS (
+  INSERT INTO daily_dimensions AS d (site, day, kind, value, shard, views)
+  SELECT site, day, kind, value, $4::integer, views
+  FROM jsonb_to_recordset($3::jsonb) AS r(
+    site text, day bigint, kind text, value text, views bigint)
+  ON CONFLICT (site, day, kind, value, shard) DO UPDATE SET views = d.views + excluded.views
+), bumped AS (
+  UPDATE counter_shards SET count = count + $5::bigint
+  WHERE shard = $4::integer
+  RETURNING count
+)
+SELECT (SELECT count FROM bumped) +
+       (SELECT COALESCE(sum(count), 0) FROM counter_shards WHERE shard <> $4::integer)
+)sql";
+
+constexpr const char* kAddDrops = R"sql(
+INSERT INTO daily_drops AS d (site, day, reason, shard, count)
+SELECT site, day, reason, $2::integer, count
+FROM jsonb_to_recordset($1::jsonb) AS r(site text, day bigint, reason text, count bigint)
+ON CONFLICT (site, day, reason, shard) DO UPDATE SET count = d.count + excluded.count
+)sql";
+
+constexpr const char* kReadSeries = R"sql(
+SELECT hour, sum(views)::bigint, sum(new_visitors)::bigint FROM hourly_stats
+WHERE site = $1 AND path = $2 AND hour >= $3::bigint AND hour < $4::bigint
+GROUP BY hour
+)sql";
+
+// Ties by byte order, as SQLite and BuildStats order them, whatever the database's collation.
+constexpr const char* kReadTopPaths = R"sql(
+SELECT path, sum(views)::bigint AS v, sum(new_visitors)::bigint FROM hourly_stats
+WHERE site = $1 AND hour >= $2::bigint AND hour < $3::bigint AND path <> ''
+GROUP BY path ORDER BY v DESC, path COLLATE "C" LIMIT $4::integer
+)sql";
+
+constexpr const char* kReadDimensions = R"sql(
+SELECT kind, value, sum(views)::bigint FROM daily_dimensions
+WHERE site = $1 AND day >= $2::bigint AND day <= $3::bigint
+GROUP BY kind, value
+)sql";
+
+constexpr const char* kReadDrops = R"sql(
+SELECT reason, sum(count)::bigint FROM daily_drops
+WHERE site = $1 AND day >= $2::bigint AND day <= $3::bigint
+GROUP BY reason
+)sql";
+
+constexpr const char* kReadPageViews =
+    "SELECT COALESCE(sum(views), 0)::bigint FROM page_views WHERE site = $1 AND path = $2";
+
+// timestamp is timestamptz: compared as one, and printed back as the UTC text it was stored from.
+constexpr const char* kScanVisits = R"sql(
+SELECT visit_id, to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), visitor,
+       user_agent, path, referrer, site, expiration_time
+FROM visits
+WHERE visit_id > $1 AND timestamp >= $2::timestamptz AND timestamp < $3::timestamptz
+ORDER BY visit_id LIMIT $4::integer
 )sql";
 
 constexpr const char* kGetOrCreateSalt = R"sql(
@@ -167,6 +308,39 @@ std::optional<Salt> FromHex(std::string_view hex) {
   return salt;
 }
 
+// Invalid UTF-8 (a stray byte in a path) is replaced rather than failing the whole batch.
+std::string Dump(const nlohmann::json& rows) {
+  return rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string Text(const PGresult* result, int row, int column) {
+  return std::string(PQgetvalue(result, row, column),
+                     static_cast<size_t>(PQgetlength(result, row, column)));
+}
+
+int64_t Integer(const PGresult* result, int row, int column) {
+  return PQgetisnull(result, row, column) ? 0 : std::atoll(PQgetvalue(result, row, column));
+}
+
+// The parts of "a,b,c" (none for NULL or "").
+std::vector<std::string_view> CommaList(const PGresult* result, int row, int column) {
+  std::vector<std::string_view> parts;
+  const std::string_view list =
+      PQgetisnull(result, row, column) ? "" : PQgetvalue(result, row, column);
+  for (size_t start = 0; start < list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    parts.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return parts;
+}
+
+// Used on the writer thread only.
+int RandomShard(int shards) {
+  thread_local std::mt19937 random_shard{std::random_device{}()};
+  return std::uniform_int_distribution<int>(0, shards - 1)(random_shard);
+}
+
 }  // namespace
 
 // A libpq connection that reconnects itself, at most once per reconnect_interval while the
@@ -179,6 +353,15 @@ class PostgresStore::Session {
   ~Session() { Close(); }
 
   StatusOr<PGconn*> Get() {
+    if (in_transaction_) {
+      // Never reconnect inside a transaction: the next statements would run outside it.
+      if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK &&
+          (PQtransactionStatus(conn_) == PQTRANS_INTRANS ||
+           PQtransactionStatus(conn_) == PQTRANS_INERROR)) {
+        return conn_;
+      }
+      return UnavailableError("the connection to PostgreSQL was lost during a transaction");
+    }
     if (conn_ != nullptr) {
       // An idle connection has nothing to read (footfall uses no LISTEN): anything readable is
       // a "terminating connection" message or EOF from a restarted server, a proxy's idle
@@ -212,14 +395,43 @@ class PostgresStore::Session {
     return conn_;
   }
 
-  // Runs one statement with text parameters. Errors: as PostgresError.
+  // Starts a transaction: until Commit or Rollback, statements run on this connection or fail.
+  // Errors: as Exec.
+  Status Begin() {
+    // A connection left inside a transaction (a failed ROLLBACK) is not reused.
+    if (conn_ != nullptr && PQtransactionStatus(conn_) != PQTRANS_IDLE) Close();
+    RETURN_IF_ERROR(Exec("BEGIN", {}, "beginning a transaction").status());
+    in_transaction_ = true;
+    return OkStatus();
+  }
+
+  // Commits the transaction, waiting at most `timeout`. Errors: as Exec; kInternal if
+  // PostgreSQL rolled it back instead.
+  Status Commit(std::chrono::milliseconds timeout) {
+    StatusOr<Result> result = Exec("COMMIT", {}, "committing", timeout);
+    in_transaction_ = false;
+    RETURN_IF_ERROR(result.status());
+    if (std::string_view(PQcmdStatus(result->get())) != "COMMIT") {
+      return InternalError("PostgreSQL rolled the transaction back");
+    }
+    return OkStatus();
+  }
+
+  // Ends a failed transaction. (On a lost connection the server has rolled it back already.)
+  void Rollback() {
+    if (in_transaction_ && conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) {
+      Exec("ROLLBACK", {}, "rolling back").status().IgnoreError();
+    }
+    in_transaction_ = false;
+  }
+
   // Runs one statement with text parameters, waiting at most `timeout` for the answer (the
   // server's statement_timeout cannot help when the server itself stops answering). On a
   // client-side timeout the connection is dropped: its state is unknown. Errors: as
   // PostgresError, kDeadlineExceeded on timeout.
   StatusOr<Result> Exec(const char* sql, const std::vector<std::string>& params,
                         std::string_view what,
-                        std::chrono::milliseconds timeout = std::chrono::milliseconds(6000)) {
+                        std::chrono::milliseconds timeout = kAnswerTimeout) {
     ASSIGN_OR_RETURN(PGconn * conn, Get());
     std::vector<const char*> values;
     for (const std::string& param : params) values.push_back(param.c_str());
@@ -265,6 +477,7 @@ class PostgresStore::Session {
   const std::string uri_;
   const std::chrono::milliseconds reconnect_interval_;
   PGconn* conn_ = nullptr;
+  bool in_transaction_ = false;  // between Begin and Commit/Rollback
   SteadyClock::time_point last_attempt_{};
   std::string last_error_;
 };
@@ -395,43 +608,111 @@ void PostgresStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> d
   writer_->Enqueue(std::move(visit), std::move(done));
 }
 
+struct PostgresStore::Committed {
+  std::unordered_set<std::string> inserted;  // visit_ids stored by this batch
+  int64_t total = 0;                         // the counter after it
+};
+
 void PostgresStore::CommitBatch(std::vector<PendingVisit>& batch) {
+  StatusOr<Committed> result = TryCommit(batch, RandomShard(options_.counter_shards));
+  if (!result.ok()) {
+    for (PendingVisit& pending : batch) pending.done(result.status());
+    return;
+  }
+  std::vector<PendingVisit> committed;
+  for (PendingVisit& pending : batch) {
+    if (result->inserted.erase(pending.visit.visit_id) == 1) {
+      committed.push_back(std::move(pending));
+    } else {
+      pending.done(AlreadyExistsError("visit_id already stored"));
+    }
+  }
+  if (!committed.empty()) CompleteCommittedBatch(committed, result->total);
+}
+
+StatusOr<PostgresStore::Committed> PostgresStore::TryCommit(
+    const std::vector<PendingVisit>& batch, int shard) {
+  using SeenKey = std::tuple<int64_t, std::string, std::string, std::string>;
   nlohmann::json rows = nlohmann::json::array();
+  nlohmann::json candidates = nlohmann::json::array();
+  std::vector<SeenKey> keys;  // by key number
+  std::map<SeenKey, size_t> key_numbers;
   for (const PendingVisit& pending : batch) {
     const Visit& v = pending.visit;
     rows.push_back({{"visit_id", v.visit_id},     {"timestamp", v.timestamp},
                     {"visitor", v.visitor},       {"user_agent", v.user_agent},
                     {"path", v.path},             {"referrer", v.referrer},
                     {"site", v.site},             {"expiration_time", v.expiration_time}});
+    // The keys RollUp will ask about for this visit, asked of RollUp itself.
+    RollUp({&v}, [&](int64_t day, const std::string& site, const std::string& path,
+                     const std::string& visitor) {
+      auto [it, added] = key_numbers.emplace(SeenKey{day, site, path, visitor}, keys.size());
+      if (added) keys.push_back(it->first);
+      candidates.push_back({{"n", it->second}, {"visit_id", v.visit_id}, {"day", day},
+                            {"site", site}, {"path", path}, {"visitor", visitor}});
+      return false;
+    });
   }
-  thread_local std::mt19937 random_shard{std::random_device{}()};
-  const int shard = std::uniform_int_distribution<int>(0, options_.counter_shards - 1)(random_shard);
-  StatusOr<Result> result = writer_session_->Exec(
-      kRecordBatch,
-      {rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), std::to_string(shard)},
-      "recording visits");
-  if (!result.ok()) {
-    for (PendingVisit& pending : batch) pending.done(result.status());
-    return;
-  }
-  PGresult* row = result->get();
-  std::unordered_set<std::string_view> inserted;
-  const std::string_view ids = PQgetisnull(row, 0, 0) ? "" : PQgetvalue(row, 0, 0);
-  for (size_t start = 0; start < ids.size();) {
-    const size_t comma = std::min(ids.find(',', start), ids.size());
-    inserted.insert(ids.substr(start, comma - start));
-    start = comma + 1;
-  }
-  const int64_t total = PQgetisnull(row, 0, 1) ? 0 : std::atoll(PQgetvalue(row, 0, 1));
-  std::vector<PendingVisit> committed;
-  for (PendingVisit& pending : batch) {
-    if (inserted.count(pending.visit.visit_id) != 0) {
-      committed.push_back(std::move(pending));
-    } else {
-      pending.done(AlreadyExistsError("visit_id already stored"));
+  Session& session = *writer_session_;
+  // The transaction as a whole, not each statement, must end within kAnswerTimeout.
+  const auto deadline = SteadyClock::now() + kAnswerTimeout;
+  auto time_left = [deadline] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                          SteadyClock::now()));
+  };
+  RETURN_IF_ERROR(session.Begin());
+  auto work = [&]() -> StatusOr<Committed> {
+    ASSIGN_OR_RETURN(Result stored, session.Exec(kStoreVisits, {Dump(rows), Dump(candidates)},
+                                                 "recording visits", time_left()));
+    Committed committed;
+    for (std::string_view id : CommaList(stored.get(), 0, 0)) committed.inserted.emplace(id);
+    std::set<SeenKey> unseen;
+    for (std::string_view number : CommaList(stored.get(), 0, 1)) {
+      const size_t n = static_cast<size_t>(std::atoll(std::string(number).c_str()));
+      if (n >= keys.size()) return InternalError("PostgreSQL returned an unknown visitor key");
+      unseen.insert(keys[n]);
     }
-  }
-  if (!committed.empty()) CompleteCommittedBatch(committed, total);
+    // Only the first of two visits with one visit_id in a batch is stored (CommitBatch agrees).
+    std::vector<const Visit*> visits;
+    std::unordered_set<std::string_view> not_taken(committed.inserted.begin(),
+                                                   committed.inserted.end());
+    for (const PendingVisit& pending : batch) {
+      if (not_taken.erase(pending.visit.visit_id) == 1) visits.push_back(&pending.visit);
+    }
+    // A key is new for the first visit that asks about it, as when each ask is an INSERT.
+    const Rollup rollup = RollUp(visits, [&](int64_t day, const std::string& site,
+                                             const std::string& path, const std::string& visitor) {
+      return unseen.erase(SeenKey{day, site, path, visitor}) == 1;
+    });
+    nlohmann::json hours = nlohmann::json::array();
+    for (const auto& [key, delta] : rollup.hours) {
+      hours.push_back({{"site", std::get<0>(key)}, {"hour", std::get<1>(key)},
+                       {"path", std::get<2>(key)}, {"views", delta.views},
+                       {"new_visitors", delta.new_visitors}});
+    }
+    nlohmann::json pages = nlohmann::json::array();
+    for (const auto& [key, views] : rollup.page_views) {
+      pages.push_back({{"site", key.first}, {"path", key.second}, {"views", views}});
+    }
+    nlohmann::json dimensions = nlohmann::json::array();
+    for (const auto& [key, views] : rollup.dimensions) {
+      dimensions.push_back({{"site", std::get<0>(key)}, {"day", std::get<1>(key)},
+                            {"kind", std::get<2>(key)}, {"value", std::get<3>(key)},
+                            {"views", views}});
+    }
+    ASSIGN_OR_RETURN(Result added,
+                     session.Exec(kAddToAggregates,
+                                  {Dump(hours), Dump(pages), Dump(dimensions),
+                                   std::to_string(shard), std::to_string(visits.size())},
+                                  "adding to the aggregates", time_left()));
+    committed.total = Integer(added.get(), 0, 0);
+    RETURN_IF_ERROR(session.Commit(time_left()));
+    return committed;
+  };
+  StatusOr<Committed> committed = work();
+  if (!committed.ok()) session.Rollback();
+  return committed;
 }
 
 void PostgresStore::ReadTotal(Deadline, Callback<int64_t> done) {
@@ -461,21 +742,129 @@ void PostgresStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
   });
 }
 
-void PostgresStore::RecordDrop(std::string, int64_t, std::string, Deadline, StatusCallback done) {
-  done(UnimplementedError("drop counts are not kept on PostgreSQL yet"));
+void PostgresStore::RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline,
+                               StatusCallback done) {
+  // Coalesced in memory and written by one writer job, as on SQLite: a flood of bots costs one
+  // statement per writer turn, not one each.
+  if (pending_drops_.Add(std::move(site), time_ms, std::move(reason))) {
+    writer_->Run([this] { FlushDrops(); });
+  }
+  done(OkStatus());
 }
 
-void PostgresStore::QueryStats(StatsQuery, Deadline, Callback<Stats> done) {
-  done(UnimplementedError("statistics are not kept on PostgreSQL yet"));
+void PostgresStore::FlushDrops() {
+  const std::map<PendingDrops::Key, int64_t> drops = pending_drops_.Take();
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& [key, count] : drops) {
+    rows.push_back({{"site", std::get<0>(key)}, {"day", std::get<1>(key)},
+                    {"reason", std::get<2>(key)}, {"count", count}});
+  }
+  // On failure the counts are lost, as on SQLite: no client waits for them.
+  writer_session_
+      ->Exec(kAddDrops, {Dump(rows), std::to_string(RandomShard(options_.counter_shards))},
+             "counting drops")
+      .status()
+      .IgnoreError();
 }
 
-void PostgresStore::ReadPageViews(std::string, std::string, Deadline, Callback<int64_t> done) {
-  done(UnimplementedError("page counters are not kept on PostgreSQL yet"));
+StatusOr<Stats> PostgresStore::ReadStats(const StatsQuery& query) {
+  Session& session = *reader_session_;
+  const int64_t first = FirstHour(query), end = EndHour(query);
+  const std::string first_day = std::to_string(DayOfHour(first));
+  const std::string last_day = std::to_string(DayOfHour(end - 1));
+  StatsRows rows;
+  ASSIGN_OR_RETURN(Result series,
+                   session.Exec(kReadSeries,
+                                {query.site, query.path, std::to_string(first),
+                                 std::to_string(end)},
+                                "reading the series"));
+  for (int i = 0; i < PQntuples(series.get()); ++i) {
+    const int64_t hour = Integer(series.get(), i, 0);
+    const int64_t views = Integer(series.get(), i, 1);
+    const int64_t visitors = Integer(series.get(), i, 2);
+    const int64_t bucket = query.interval == Interval::kHour ? hour : DayOfHour(hour);
+    rows.buckets[bucket].views += views;
+    rows.buckets[bucket].new_visitors += visitors;
+    rows.daily_new[DayOfHour(hour)] += visitors;
+  }
+  ASSIGN_OR_RETURN(Result paths,
+                   session.Exec(kReadTopPaths,
+                                {query.site, std::to_string(first), std::to_string(end),
+                                 std::to_string(query.top)},
+                                "reading top paths"));
+  for (int i = 0; i < PQntuples(paths.get()); ++i) {
+    rows.paths.push_back(
+        {Text(paths.get(), i, 0), Integer(paths.get(), i, 1), Integer(paths.get(), i, 2)});
+  }
+  ASSIGN_OR_RETURN(Result dimensions,
+                   session.Exec(kReadDimensions, {query.site, first_day, last_day},
+                                "reading dimensions"));
+  for (int i = 0; i < PQntuples(dimensions.get()); ++i) {
+    rows.dimensions[Text(dimensions.get(), i, 0)].push_back(
+        {Text(dimensions.get(), i, 1), Integer(dimensions.get(), i, 2), 0});
+  }
+  ASSIGN_OR_RETURN(Result drops, session.Exec(kReadDrops, {query.site, first_day, last_day},
+                                              "reading drops"));
+  for (int i = 0; i < PQntuples(drops.get()); ++i) {
+    rows.drops.push_back({Text(drops.get(), i, 0), Integer(drops.get(), i, 1), 0});
+  }
+  return BuildStats(query, std::move(rows));
 }
 
-void PostgresStore::ScanVisits(int64_t, int64_t, std::string, int, Deadline,
-                               Callback<VisitPage> done) {
-  done(UnimplementedError("exporting visits is not implemented on this engine yet"));
+StatusOr<VisitPage> PostgresStore::ReadVisitPage(int64_t from_ms, int64_t to_ms,
+                                                 const std::string& cursor, int limit) {
+  Session& session = *reader_session_;
+  constexpr int64_t kLastMs = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+  const std::string from = FormatUtcMillis(std::clamp<int64_t>(from_ms, 0, kLastMs));
+  const std::string to =
+      to_ms > kLastMs ? "infinity" : FormatUtcMillis(std::max<int64_t>(to_ms, 0));
+  ASSIGN_OR_RETURN(Result scan, session.Exec(kScanVisits,
+                                             {cursor, from, to, std::to_string(limit)},
+                                             "scanning visits"));
+  VisitPage page;
+  for (int i = 0; i < PQntuples(scan.get()); ++i) {
+    Visit visit;
+    visit.visit_id = Text(scan.get(), i, 0);
+    visit.timestamp = Text(scan.get(), i, 1);
+    visit.visitor = Text(scan.get(), i, 2);
+    visit.user_agent = Text(scan.get(), i, 3);
+    visit.path = Text(scan.get(), i, 4);
+    visit.referrer = Text(scan.get(), i, 5);
+    visit.site = Text(scan.get(), i, 6);
+    visit.expiration_time = Integer(scan.get(), i, 7);
+    bool date_only = false;
+    ASSIGN_OR_RETURN(visit.time_ms, ParseUtcTime(visit.timestamp, date_only));
+    page.visits.push_back(std::move(visit));
+  }
+  if (page.visits.size() == static_cast<size_t>(limit)) {
+    page.next_cursor = page.visits.back().visit_id;
+  }
+  return page;
+}
+
+void PostgresStore::QueryStats(StatsQuery query, Deadline, Callback<Stats> done) {
+  if (Status valid = ValidateStatsQuery(query); !valid.ok()) return done(valid);
+  reader_->Post([this, query = std::move(query), done = std::move(done)] {
+    done(ReadStats(query));
+  });
+}
+
+void PostgresStore::ReadPageViews(std::string site, std::string path, Deadline,
+                                  Callback<int64_t> done) {
+  reader_->Post([this, site = std::move(site), path = std::move(path), done = std::move(done)] {
+    StatusOr<Result> result =
+        reader_session_->Exec(kReadPageViews, {site, path}, "reading page views");
+    if (!result.ok()) return done(result.status());
+    done(Integer(result->get(), 0, 0));
+  });
+}
+
+void PostgresStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
+                               Deadline, Callback<VisitPage> done) {
+  if (limit < 1 || limit > kMaxScanLimit) return done(InvalidArgumentError("bad scan limit"));
+  reader_->Post([this, from_ms, to_ms, cursor = std::move(cursor), limit, done = std::move(done)] {
+    done(ReadVisitPage(from_ms, to_ms, cursor, limit));
+  });
 }
 
 void PostgresStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {
@@ -490,7 +879,18 @@ void PostgresStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t
       if (!result.ok()) return done(result.status());
       const int64_t slice = std::atoll(PQcmdTuples(result->get()));
       deleted += slice;
-      if (slice < 10000) return done(deleted);
+      if (slice < 10000) break;
+    }
+    // Visitor hashes of days whose salt is gone (a salt lives until the day after next begins)
+    // dedupe nothing any more; they are not counted as pruned visits.
+    const int64_t today = now_seconds >= 0 ? now_seconds / 86'400 : (now_seconds - 86'399) / 86'400;
+    while (true) {
+      StatusOr<Result> result = writer_session_->Exec(
+          "DELETE FROM seen_visitors WHERE ctid IN (SELECT ctid FROM seen_visitors WHERE "
+          "day < $1::bigint LIMIT 10000)",
+          {std::to_string(today - 1)}, "forgetting old visitor hashes");
+      if (!result.ok()) return done(result.status());
+      if (std::atoll(PQcmdTuples(result->get())) < 10000) return done(deleted);
     }
   });
 }

@@ -1,9 +1,17 @@
-// PostgresStore: visits and the counter in PostgreSQL, for several stateless footfall servers
-// sharing one database. Same semantics as SQLite: group commit (one transaction per batch, a
-// success only after COMMIT), the counter changes in the same transaction as the visit rows.
+// PostgresStore: visits, the counter and the statistics in PostgreSQL, for several stateless
+// footfall servers sharing one database. Same semantics as SQLite: group commit (one transaction
+// per batch, a success only after COMMIT); the counter and the aggregates (hourly stats, page
+// views, daily dimensions, "seen" visitors) change in the same transaction as the visit rows, and
+// only for visits actually inserted (a duplicate visit_id adds nothing).
 //
-// The counter is sharded into rows counter_shards(shard, count): each batch adds to one random
-// shard, so instances rarely wait on the same row lock; the total is the sum of all rows.
+// No row is a lock hotspot across instances: each batch picks one random shard in
+// [0, counter_shards) and adds to counter_shards(shard) and to aggregate rows keyed by that shard
+// (`shard` is the last primary-key column of hourly_stats, page_views, daily_dimensions and
+// daily_drops); reads sum over the shards. So the site-wide rows (path '') that every visit
+// touches exist once per shard, and two batches wait for each other only when they drew the same
+// shard. A key has at most counter_shards rows per hour or day; a quiet one has one. Drops are
+// coalesced in memory, as on SQLite, and written by the writer thread in one statement per turn
+// (a crash loses drop counts not written yet; no client was promised them).
 // Connections: one for the writer thread (group commit) and one for the reader thread — two per
 // instance, whatever the load. When PostgreSQL is down, calls fail fast with kUnavailable (a
 // reconnect is tried at most every `reconnect_interval`), and the store recovers by itself.
@@ -15,8 +23,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/group_commit.h"
+#include "store/pending_drops.h"
 #include "store/store.h"
 #include "store/worker_thread.h"
 
@@ -25,7 +35,8 @@ namespace footfall::store::postgres {
 struct PostgresOptions {
   // libpq connection URI, e.g. postgres://user@host:5432/db?sslmode=disable. Required.
   std::string uri;
-  // Counter rows; more rows, less lock waiting between instances. Default 16.
+  // Counter rows, and shards of every aggregate row; more, less lock waiting between instances.
+  // Default 16.
   int counter_shards = 16;
   // Most visits in one transaction. Default 1024.
   size_t max_batch = 1024;
@@ -50,7 +61,6 @@ class PostgresStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
-  // Aggregates are not kept by this engine yet: both fail with kUnimplemented.
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
@@ -67,12 +77,25 @@ class PostgresStore final : public Store {
 
  private:
   class Session;  // a connection that reconnects itself
+  struct Committed;
   explicit PostgresStore(PostgresOptions options);
+  // Commits `batch` in one transaction and completes its callbacks (on the writer thread).
   void CommitBatch(std::vector<PendingVisit>& batch);
+  // Stores the batch's new visits and their aggregates in one transaction on `shard`.
+  StatusOr<Committed> TryCommit(const std::vector<PendingVisit>& batch, int shard);
+  // Writes the coalesced drop counts (a writer job).
+  void FlushDrops();
+  // Answers a stats query from the aggregates, summing the shards (on the reader thread).
+  StatusOr<Stats> ReadStats(const StatsQuery& query);
+  // Reads one page of raw visits in [from_ms, to_ms) after `cursor`, in visit_id order (on the
+  // reader thread).
+  StatusOr<VisitPage> ReadVisitPage(int64_t from_ms, int64_t to_ms, const std::string& cursor,
+                                    int limit);
 
   const PostgresOptions options_;
   std::unique_ptr<Session> writer_session_;  // used on the writer thread only
   std::unique_ptr<Session> reader_session_;  // used on the reader thread only
+  PendingDrops pending_drops_;
   std::unique_ptr<GroupCommitter> writer_;
   std::unique_ptr<WorkerThread> reader_;
 };

@@ -390,24 +390,14 @@ void SqliteStore::RecordDrop(std::string site, int64_t time_ms, std::string reas
   // Drops are coalesced in memory and written by one writer job: a flood of bots costs one
   // transaction per writer turn, not one fsync each. (A crash may lose drop counts not yet
   // written; no client was promised them.)
-  bool schedule = false;
-  {
-    std::lock_guard lock(drops_mu_);
-    ++pending_drops_[{std::move(site), DayOfHour(HourOf(time_ms)), std::move(reason)}];
-    schedule = !drop_flush_scheduled_;
-    drop_flush_scheduled_ = true;
+  if (pending_drops_.Add(std::move(site), time_ms, std::move(reason))) {
+    writer_->Run([this] { FlushDrops(); });
   }
-  if (schedule) writer_->Run([this] { FlushDrops(); });
   done(OkStatus());
 }
 
 void SqliteStore::FlushDrops() {
-  std::map<std::tuple<std::string, int64_t, std::string>, int64_t> drops;
-  {
-    std::lock_guard lock(drops_mu_);
-    drops.swap(pending_drops_);
-    drop_flush_scheduled_ = false;
-  }
+  const std::map<PendingDrops::Key, int64_t> drops = pending_drops_.Take();
   sqlite3* db = writer_db_.get();
   if (!StepToDone(db, begin_.get(), "beginning a transaction").ok()) return;
   Status status;
@@ -530,11 +520,7 @@ Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
     sqlite3_bind_int64(add, 5, delta.new_visitors);
     RETURN_IF_ERROR(StepToDone(db, add, "adding to hourly stats"));
   }
-  std::map<std::pair<std::string, std::string>, int64_t> page_views;
-  for (const auto& [key, delta] : rollup.hours) {
-    page_views[{std::get<0>(key), std::get<2>(key)}] += delta.views;
-  }
-  for (const auto& [key, views] : page_views) {
+  for (const auto& [key, views] : rollup.page_views) {
     sqlite3_stmt* add = add_page_views_.get();
     RETURN_IF_ERROR(BindText(db, add, 1, key.first));
     RETURN_IF_ERROR(BindText(db, add, 2, key.second));

@@ -10,13 +10,11 @@
 
 #include <cstddef>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <tuple>
 #include <string>
 
 #include "store/group_commit.h"
+#include "store/pending_drops.h"
 #include "store/sqlite/sqlite_handle.h"
 #include "store/store.h"
 #include "store/worker_thread.h"
@@ -80,9 +78,7 @@ class SqliteStore final : public Store {
   Statement mark_seen_, add_hour_, add_page_views_, add_dimension_, add_drop_;
   Statement begin_, commit_, rollback_;
 
-  std::mutex drops_mu_;
-  std::map<std::tuple<std::string, int64_t, std::string>, int64_t> pending_drops_;  // drops_mu_
-  bool drop_flush_scheduled_ = false;                                              // drops_mu_
+  PendingDrops pending_drops_;
 
   std::unique_ptr<GroupCommitter> writer_;
   // Used only on the reader thread.
