@@ -109,7 +109,7 @@ postgres_ticks() {
 # STARTED_PID and STARTED_BASE once it answers /healthz.
 start_footfall() {
   local name=$1 store=$2 logf="$TMP/$1.stderr" line addr deadline=$((SECONDS + 15))
-  "$BIN" serve --listen "$HOST:0" --store "$store" < /dev/null > "$TMP/$name.stdout" 2> "$logf" &
+  "$BIN" serve --listen "$HOST:0" --store "$store" --rate-limit-visitor 0 --rate-limit-global 0 < /dev/null > "$TMP/$name.stdout" 2> "$logf" &
   STARTED_PID=$!
   while :; do
     line=$(grep -m1 '"msg": *"listening"' "$logf" 2>/dev/null || true)

@@ -221,7 +221,8 @@ binary, port, db, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.arg
 # SIGTERM from run.sh's cleanup -> SystemExit -> `finally` stops footfall.
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-argv = [binary, "serve", "--listen", f"127.0.0.1:{port}", "--store", f"sqlite:{db}"]
+argv = [binary, "serve", "--listen", f"127.0.0.1:{port}", "--store", f"sqlite:{db}",
+        "--rate-limit-visitor", "0", "--rate-limit-global", "0"]  # wrk is one client
 
 with open(log_path, "ab") as log:
     t0 = time.perf_counter_ns()
@@ -274,7 +275,7 @@ log "footfall SIGTERM -> exit: ${STOP_MS[*]} ms, exit status ${STOP_RC[*]}"
 # {"msg":"listening","listen":"127.0.0.1:PORT",...}.
 start_footfall() {
   local logf="$TMP/$1.stderr" out="$TMP/$1.stdout" line addr deadline=$((SECONDS + 10))
-  "$BIN" serve --listen "$HOST:0" --store "sqlite:$TMP/bench.db" < /dev/null > "$out" 2> "$logf" &
+  "$BIN" serve --listen "$HOST:0" --store "sqlite:$TMP/bench.db" --rate-limit-visitor 0 --rate-limit-global 0 < /dev/null > "$out" 2> "$logf" &
   FOOTFALL_PID=$!
   while :; do
     line=$(grep -m1 '"msg": *"listening"' "$logf" 2>/dev/null || true)

@@ -100,6 +100,8 @@ int RunLambda(const LambdaConfig& config) {
   service_options.allowed_origins = SplitList(config.allowed_origins);
   service_options.default_site = config.default_site;
   service_options.retention_days = config.retention_days;
+  // API Gateway throttles (and a limiter per Lambda instance would not see the others).
+  service_options.rate_limit = {.visitor_per_minute = 0, .global_per_second = 0};
   StatusOr<std::unique_ptr<core::Service>> service =
       core::Service::Create(service_options, **store, clock, random);
   if (!service.ok()) return init_failure(service.status().message());

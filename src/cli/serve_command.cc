@@ -6,12 +6,14 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/clock.h"
 #include "base/log_writer.h"
 #include "base/random.h"
 #include "cli/option_values.h"
+#include "cli/serve_metrics.h"
 #include "core/service.h"
 #include "http/server.h"
 #include "store/blocking.h"
@@ -66,6 +68,30 @@ CLI::App* AddServeCommand(CLI::App& app, ServeConfig& config) {
                     "Serve GET /api/stats without a token (true/false)")
       ->envname("FOOTFALL_STATS_PUBLIC")
       ->capture_default_str();
+  serve->add_option("--metrics-listen", config.metrics_listen,
+                    "Serve GET /metrics (Prometheus) on this separate host:port, without a token "
+                    "(default: on the main listener, behind the stats token)")
+      ->envname("FOOTFALL_METRICS_LISTEN");
+  serve->add_option("--metrics-public", config.metrics_public,
+                    "Serve GET /metrics on the main listener without a token (true/false)")
+      ->envname("FOOTFALL_METRICS_PUBLIC")
+      ->capture_default_str();
+  serve->add_option("--rate-limit-visitor", config.rate_limit_visitor,
+                    "Requests per minute one visitor (client address) may make; over it: 429 "
+                    "(0: no limit)")
+      ->envname("FOOTFALL_RATE_LIMIT_VISITOR")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  serve->add_option("--rate-limit-global", config.rate_limit_global,
+                    "Requests per second from everyone together; over it: 429 (0: no limit)")
+      ->envname("FOOTFALL_RATE_LIMIT_GLOBAL")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  serve->add_option("--rate-limit-max-visitors", config.rate_limit_max_visitors,
+                    "Most visitors the rate limiter remembers (least recently seen forgotten first)")
+      ->envname("FOOTFALL_RATE_LIMIT_MAX_VISITORS")
+      ->check(CLI::Range(16, 100000000))
+      ->capture_default_str();
   serve->add_option("--log-requests", config.log_requests,
                     "Write one JSON line per request to stderr (true/false)")
       ->envname("FOOTFALL_LOG_REQUESTS")
@@ -89,6 +115,23 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
 
+  std::optional<HostPort> metrics_listen;
+  if (!config.metrics_listen.empty()) {
+    StatusOr<HostPort> parsed = ParseHostPort(config.metrics_listen);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "footfall: --metrics-listen: %s\n", parsed.status().message().c_str());
+      return 2;
+    }
+    metrics_listen = *parsed;
+  }
+  StatusOr<std::unique_ptr<ServeMetrics>> metrics = ServeMetrics::Create(**store);
+  if (!metrics.ok()) {
+    std::fprintf(stderr, "footfall: metrics: %s\n", metrics.status().ToString().c_str());
+    return 1;
+  }
+  store::Store& measured_store = (*metrics)->store();
+  const auto metrics_text = [&metrics] { return (*metrics)->Render(); };
+
   SystemClock clock;
   OsRandom random;
   core::ServiceOptions service_options;
@@ -98,18 +141,31 @@ int RunServe(const ServeConfig& config) {
   service_options.retention_days = config.retention_days;
   service_options.stats_token = config.stats_token;
   service_options.stats_public = config.stats_public;
+  service_options.metrics_public = config.metrics_public;
+  service_options.rate_limit = {.visitor_per_minute = config.rate_limit_visitor,
+                                .global_per_second = config.rate_limit_global,
+                                .max_visitors = config.rate_limit_max_visitors};
+  if (!metrics_listen) service_options.metrics_text = metrics_text;
+  service_options.on_drop = [&metrics](std::string_view reason) { (*metrics)->CountDrop(reason); };
+  service_options.on_visit = [&metrics] { (*metrics)->CountVisit(); };
   StatusOr<std::unique_ptr<core::Service>> service =
-      core::Service::Create(service_options, **store, clock, random);
+      core::Service::Create(service_options, measured_store, clock, random);
   if (!service.ok()) {
     std::fprintf(stderr, "footfall: %s\n", service.status().message().c_str());
     return 2;
   }
+
+  (*metrics)->registry()
+      .AddGaugeCallback("footfall_rate_limiter_buckets", "Visitor buckets the rate limiter holds.",
+                        [&service] { return static_cast<double>((*service)->rate_limiter_size()); })
+      .IgnoreError();  // registered once per process
 
   http::HttpServerOptions server_options;
   server_options.host = listen->host;
   server_options.port = listen->port;
   server_options.threads = config.threads;
   server_options.limits.max_connections = config.max_connections;
+  server_options.metrics = (*metrics)->http();
   StatusOr<std::unique_ptr<http::HttpServer>> server = http::HttpServer::Create(
       server_options, **service, clock, config.log_requests ? &log : nullptr);
   if (!server.ok()) {
@@ -117,10 +173,38 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
 
+  // The separate metrics listener: a second, small server whose service answers only /metrics.
+  std::unique_ptr<core::Service> metrics_service;
+  std::unique_ptr<http::HttpServer> metrics_server;
+  std::thread metrics_thread;
+  if (metrics_listen) {
+    core::ServiceOptions only_metrics;
+    only_metrics.metrics_text = metrics_text;
+    only_metrics.metrics_public = true;
+    only_metrics.metrics_only = true;
+    metrics_service = *core::Service::Create(only_metrics, measured_store, clock, random);
+    http::HttpServerOptions metrics_options;
+    metrics_options.host = metrics_listen->host;
+    metrics_options.port = metrics_listen->port;
+    metrics_options.threads = 1;
+    metrics_options.limits.max_connections = 64;
+    metrics_options.handle_signals = false;
+    StatusOr<std::unique_ptr<http::HttpServer>> created =
+        http::HttpServer::Create(metrics_options, *metrics_service, clock, nullptr);
+    if (!created.ok()) {
+      std::fprintf(stderr, "footfall: --metrics-listen: %s\n", created.status().message().c_str());
+      return 1;
+    }
+    metrics_server = *std::move(created);
+    metrics_thread = std::thread([&metrics_server] { metrics_server->Run(); });
+  }
+
   nlohmann::ordered_json started = {{"level", "info"},
                             {"msg", "listening"},
                             {"listen", (*server)->listen_address()},
                             {"store", (*store)->Describe()},
+                            {"metrics", metrics_server ? metrics_server->listen_address() + "/metrics"
+                                                       : std::string("/metrics (stats token)")},
                             {"allowed_origins", (*service)->cors().origins()},
                             {"default_site", (*service)->default_site()}};
   log.Write(started.dump());
@@ -129,18 +213,27 @@ int RunServe(const ServeConfig& config) {
   }
   log.Flush();
 
-  // Retention that runs: prune expired raw visits now and every hour while serving.
+  // Maintenance while serving: retention that runs (prune expired raw visits now and every
+  // hour), and a readiness probe every 5 s that keeps footfall_store_ready current.
   std::mutex prune_mu;
   std::condition_variable prune_wake;
   bool prune_stop = false;
   std::thread pruner([&] {
     std::unique_lock lock(prune_mu);
+    auto next_prune = std::chrono::steady_clock::now();
     do {
       lock.unlock();
+      store::CheckReadyAndWait(measured_store, std::chrono::steady_clock::now() + std::chrono::seconds(4))
+          .IgnoreError();  // the outcome is in the metrics
+      if (std::chrono::steady_clock::now() < next_prune) {
+        lock.lock();
+        continue;
+      }
+      next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
       const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                               clock.Now().time_since_epoch()).count();
       StatusOr<int64_t> deleted = store::Wait<int64_t>([&](store::Callback<int64_t> done) {
-        (*store)->PruneExpired(now, store::kNoDeadline, std::move(done));
+        measured_store.PruneExpired(now, store::kNoDeadline, std::move(done));
       });
       nlohmann::ordered_json line = {{"level", deleted.ok() ? "info" : "warn"}, {"msg", "prune"}};
       if (deleted.ok()) {
@@ -150,7 +243,7 @@ int RunServe(const ServeConfig& config) {
       }
       if (!deleted.ok() || *deleted > 0) log.Write(line.dump());
       lock.lock();
-    } while (!prune_wake.wait_for(lock, std::chrono::hours(1), [&] { return prune_stop; }));
+    } while (!prune_wake.wait_for(lock, std::chrono::seconds(5), [&] { return prune_stop; }));
   });
 
   (*server)->Run();  // returns when every session has closed
@@ -160,6 +253,12 @@ int RunServe(const ServeConfig& config) {
   }
   prune_wake.notify_one();
   pruner.join();
+  if (metrics_server) {
+    metrics_server->Stop();
+    metrics_thread.join();
+    metrics_server.reset();
+    metrics_service.reset();
+  }
   service->reset();
   store->reset();    // commits whatever was still queued
   // Destroyed last: its signal handlers keep a second SIGTERM from killing the final commit.

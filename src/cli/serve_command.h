@@ -20,6 +20,11 @@ struct ServeConfig {
   bool log_requests = true;
   std::string stats_token;      // FOOTFALL_STATS_TOKEN
   bool stats_public = false;
+  std::string metrics_listen;   // "" = /metrics on the main listener (behind the stats token)
+  bool metrics_public = false;
+  double rate_limit_visitor = 120;   // requests per minute per visitor; 0 = off
+  double rate_limit_global = 5000;   // requests per second overall; 0 = off
+  size_t rate_limit_max_visitors = 100000;
 };
 
 // Adds the `serve` subcommand to `app`; `config` receives the parsed values.

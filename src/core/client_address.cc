@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/http_message.h"
+
 namespace footfall::core {
 namespace {
 
@@ -83,18 +85,48 @@ bool TrustedProxies::Contains(std::string_view address) const {
   return false;
 }
 
+namespace {
+
+// The address in one for= value of a Forwarded element: "192.0.2.1", "\"192.0.2.1:4711\"",
+// "\"[2001:db8::1]:4711\"". "" when the element has no for= parameter.
+std::string_view ForwardedFor(std::string_view element) {
+  while (!element.empty()) {
+    const size_t semicolon = element.find(';');
+    std::string_view pair = Trim(element.substr(0, semicolon));
+    element = semicolon == std::string_view::npos ? std::string_view() : element.substr(semicolon + 1);
+    if (pair.size() < 4 || !EqualsIgnoreCase(pair.substr(0, 4), "for=")) continue;
+    std::string_view value = pair.substr(4);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (!value.empty() && value.front() == '[') {
+      const size_t close = value.find(']');
+      return close == std::string_view::npos ? value : value.substr(1, close - 1);
+    }
+    if (value.find(':') == value.rfind(':')) value = value.substr(0, value.find(':'));  // v4:port
+    return value;
+  }
+  return {};
+}
+
+}  // namespace
+
 std::string TrustedProxies::ResolveClient(std::string_view peer,
-                                          std::optional<std::string_view> forwarded_for) const {
-  if (networks_.empty() || !forwarded_for || !Contains(peer)) return std::string(peer);
+                                          std::optional<std::string_view> forwarded_for,
+                                          std::optional<std::string_view> forwarded) const {
+  if (networks_.empty() || (!forwarded_for && !forwarded) || !Contains(peer)) {
+    return std::string(peer);
+  }
   // Walk from the right: each hop appended the address it saw; the first one we do not trust is
   // the client. Entries left of it could be forged by the client itself.
-  std::string_view rest = *forwarded_for;
+  std::string_view rest = forwarded ? *forwarded : *forwarded_for;
   while (!rest.empty()) {
     const size_t comma = rest.rfind(',');
     std::string_view hop =
         Trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
     if (hop.empty()) continue;
+    if (forwarded) hop = ForwardedFor(hop);
     if (!ParseIp(hop)) return std::string(peer);  // garbage: fall back to what we saw ourselves
     if (!Contains(hop)) return std::string(hop);
   }

@@ -1,5 +1,6 @@
 // Which address a request came from: the socket peer, or — only when the peer is a configured
-// trusted proxy — the right-most untrusted address of X-Forwarded-For. The result is used only as
+// trusted proxy — the right-most untrusted address of Forwarded (RFC 7239, its for= values) or,
+// without it, of X-Forwarded-For. The result is used only as
 // input to the visitor hash; it is never stored or logged. Immutable; thread-safe.
 #pragma once
 
@@ -31,10 +32,11 @@ class TrustedProxies {
   // True if `address` (textual IP) lies in a trusted network.
   bool Contains(std::string_view address) const;
 
-  // The client address for a request from `peer` with an optional X-Forwarded-For value.
-  // Without trusted proxies this is always `peer`.
-  std::string ResolveClient(std::string_view peer,
-                            std::optional<std::string_view> forwarded_for) const;
+  // The client address for a request from `peer` with optional X-Forwarded-For and Forwarded
+  // values (Forwarded wins when both are present). Without trusted proxies this is always `peer`;
+  // an unparsable hop (garbage, "unknown", an obfuscated identifier) also gives `peer`.
+  std::string ResolveClient(std::string_view peer, std::optional<std::string_view> forwarded_for,
+                            std::optional<std::string_view> forwarded = std::nullopt) const;
 
   bool empty() const { return networks_.empty(); }
 

@@ -3,6 +3,8 @@
 #include <chrono>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <charconv>
@@ -37,6 +39,7 @@ const std::vector<Service::Route>& Service::Routes() {
       {"/healthz", "/healthz", "GET", &Service::HandleHealth},
       {"/readyz", "/readyz", "GET", &Service::HandleReady},
       {"/api/stats", "/api/stats", "GET", &Service::HandleStats},
+      {"/metrics", "/metrics", "GET", &Service::HandleMetrics},
       {"/counter/", "/counter/{path}", "GET", &Service::HandleCounter, /*prefix=*/true},
   };
   return routes;
@@ -70,7 +73,10 @@ Service::Service(ServiceOptions options, CorsPolicy cors, TrustedProxies proxies
       default_site_(DefaultSite(options_.default_site, cors_.origins())),
       store_(store),
       clock_(clock),
-      random_(random) {}
+      random_(random),
+      limiter_(options_.rate_limit) {
+  random_.Fill(limiter_key_);
+}
 
 void Service::Handle(const Request& request, Done done) {
   const std::optional<std::string_view> origin = request.FindHeader("Origin");
@@ -84,7 +90,7 @@ void Service::Handle(const Request& request, Done done) {
   // Every answer carries the same CORS handling, errors included, so browsers can read them.
   std::optional<std::string> origin_copy(origin);
   std::string route_name(route ? route->name : "unknown");
-  auto finish = [this, origin_copy = std::move(origin_copy), route_name,
+  Done finish = [this, origin_copy = std::move(origin_copy), route_name,
                  done = std::move(done)](Response response) {
     cors_.AddResponseHeaders(origin_copy, response);
     // Every answer is JSON or empty: browsers must not guess another type.
@@ -93,7 +99,8 @@ void Service::Handle(const Request& request, Done done) {
     done(std::move(response));
   };
 
-  if (route == nullptr) {
+  if (route == nullptr || (route->handle == &Service::HandleMetrics && !options_.metrics_text) ||
+      (options_.metrics_only && route->handle != &Service::HandleMetrics)) {
     finish(ErrorResponse(404, "not_found", "No such route."));
     return;
   }
@@ -111,6 +118,10 @@ void Service::Handle(const Request& request, Done done) {
     finish(std::move(response));
     return;
   }
+  const bool operational = route->handle == &Service::HandleHealth ||
+                           route->handle == &Service::HandleReady ||
+                           route->handle == &Service::HandleMetrics;
+  if (!operational && !WithinRateLimit(request, finish)) return;
   (this->*(route->handle))(request, std::move(finish));
 }
 
@@ -245,7 +256,8 @@ void Service::RecordVisitFrom(const Request& request, VisitInput input, Done don
   }
 
   const std::string client =
-      proxies_.ResolveClient(request.peer_address, request.FindHeader("X-Forwarded-For"));
+      proxies_.ResolveClient(request.peer_address, request.FindHeader("X-Forwarded-For"),
+                             request.FindHeader("Forwarded"));
   const TimePoint now = clock_.Now();
 
   store::Visit visit;
@@ -273,9 +285,10 @@ void Service::RecordVisitFrom(const Request& request, VisitInput input, Done don
                   visit.visitor = VisitorHash(*salt, client, visit.user_agent, visit.site);
                   store_.RecordVisit(
                       std::move(visit), deadline,
-                      [done = std::move(done), recorded_answer = std::move(recorded_answer)](
+                      [this, done = std::move(done), recorded_answer = std::move(recorded_answer)](
                           StatusOr<store::RecordedVisit> recorded) {
                         if (!recorded.ok()) return done(StoreFailureResponse(recorded.status()));
+                        if (options_.on_visit) options_.on_visit();
                         Response response = recorded_answer(recorded->total, recorded->batch_size);
                         response.used_store = true;
                         done(std::move(response));
@@ -351,7 +364,34 @@ void Service::HandleReady(const Request& request, Done done) {
   });
 }
 
+bool Service::WithinRateLimit(const Request& request, Done& done) {
+  const std::string client =
+      proxies_.ResolveClient(request.peer_address, request.FindHeader("X-Forwarded-For"),
+                             request.FindHeader("Forwarded"));
+  // A keyed hash, so the limiter holds no address and nobody can aim keys at one shard.
+  uint8_t digest[32];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), limiter_key_.data(), static_cast<int>(limiter_key_.size()),
+       reinterpret_cast<const uint8_t*>(client.data()), client.size(), digest, &length);
+  uint64_t key = 0;
+  for (int i = 0; i < 8; ++i) key = (key << 8) | digest[i];
+  const TimePoint now = clock_.Now();
+  const std::optional<int> retry_after = limiter_.Acquire(key, now);
+  if (!retry_after) return true;
+  std::string site = default_site_;
+  if (std::optional<std::string_view> origin = request.FindHeader("Origin")) {
+    std::optional<std::string> allowed = cors_.AllowOriginFor(*origin);
+    if (allowed && *allowed != "*") site = ParseHttpUrl(*allowed)->host;
+  }
+  RecordDrop(site, now, "rate_limited");
+  Response response = ErrorResponse(429, "rate_limited", "Too many requests; retry later.");
+  response.AddHeader("Retry-After", std::to_string(*retry_after));
+  done(std::move(response));
+  return false;
+}
+
 void Service::RecordDrop(const std::string& site, TimePoint now, std::string_view reason) {
+  if (options_.on_drop) options_.on_drop(reason);
   store_.RecordDrop(site, UnixMillis(now), std::string(reason), store::kNoDeadline, [](Status) {});
 }
 
@@ -368,21 +408,36 @@ bool SecretsEqual(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-void Service::HandleStats(const Request& request, Done done) {
-  if (!options_.stats_public) {
-    if (options_.stats_token.empty()) {
-      return done(ErrorResponse(403, "stats_disabled",
-                                "Statistics are off: set a stats token (FOOTFALL_STATS_TOKEN)."));
-    }
-    const std::string_view authorization = request.FindHeader("Authorization").value_or("");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (!authorization.starts_with(kBearer) ||
-        !SecretsEqual(authorization.substr(kBearer.size()), options_.stats_token)) {
-      Response response = ErrorResponse(401, "unauthorized", "A valid bearer token is required.");
-      response.AddHeader("WWW-Authenticate", "Bearer realm=\"footfall\"");
-      return done(std::move(response));
-    }
+bool Service::AuthorizeStats(const Request& request, bool is_public, Done& done) {
+  if (is_public) return true;
+  if (options_.stats_token.empty()) {
+    done(ErrorResponse(403, "stats_disabled",
+                       "Statistics are off: set a stats token (FOOTFALL_STATS_TOKEN)."));
+    return false;
   }
+  const std::string_view authorization = request.FindHeader("Authorization").value_or("");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!authorization.starts_with(kBearer) ||
+      !SecretsEqual(authorization.substr(kBearer.size()), options_.stats_token)) {
+    Response response = ErrorResponse(401, "unauthorized", "A valid bearer token is required.");
+    response.AddHeader("WWW-Authenticate", "Bearer realm=\"footfall\"");
+    done(std::move(response));
+    return false;
+  }
+  return true;
+}
+
+void Service::HandleMetrics(const Request& request, Done done) {
+  if (!AuthorizeStats(request, options_.stats_public || options_.metrics_public, done)) return;
+  Response response;
+  response.AddHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  response.AddHeader("Cache-Control", "no-store");
+  response.body = options_.metrics_text();
+  done(std::move(response));
+}
+
+void Service::HandleStats(const Request& request, Done done) {
+  if (!AuthorizeStats(request, options_.stats_public, done)) return;
   StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
   if (!params.ok()) return done(ErrorResponse(400, "invalid_query", "The query string is malformed."));
   StatusOr<store::StatsQuery> query = ParseStatsQuery(*params, clock_.Now(), default_site_);

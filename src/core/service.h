@@ -4,6 +4,7 @@
 // Thread-safe: Handle() may be called concurrently from any number of threads.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "core/client_address.h"
 #include "core/cors.h"
 #include "core/http_message.h"
+#include "core/rate_limiter.h"
 #include "store/store.h"
 
 namespace footfall::core {
@@ -35,6 +37,20 @@ struct ServiceOptions {
   std::string stats_token;
   // Serve /api/stats without a token. Default false.
   bool stats_public = false;
+  // The body of GET /metrics (Prometheus text exposition). Null (default): no /metrics route.
+  std::function<std::string()> metrics_text;
+  // Serve /metrics without the stats token (for a listener only Prometheus can reach). Default
+  // false: /metrics needs the same bearer token as /api/stats (or stats_public).
+  bool metrics_public = false;
+  // Only /metrics (and OPTIONS): for the separate metrics listener. Default false.
+  bool metrics_only = false;
+  // Throttling of every route but /healthz, /readyz and /metrics: over the limit, 429 with
+  // Retry-After, counted as a drop with reason rate_limited. Defaults: see RateLimitOptions.
+  RateLimitOptions rate_limit;
+  // Told of every request that was not recorded (with its reason) and of every recorded visit,
+  // e.g. to count them in metrics. Optional; must be thread-safe and quick.
+  std::function<void(std::string_view reason)> on_drop;
+  std::function<void()> on_visit;
 };
 
 // The site of visits without an Origin header: `configured` if set, else the host of the first
@@ -55,6 +71,8 @@ class Service {
   void Handle(const Request& request, Done done);
 
   const CorsPolicy& cors() const { return cors_; }
+  // Visitor buckets the rate limiter holds (for metrics).
+  size_t rate_limiter_size() const { return limiter_.size(); }
   const std::string& default_site() const { return default_site_; }
 
  private:
@@ -77,6 +95,9 @@ class Service {
   void HandleReady(const Request& request, Done done);
   void HandleStats(const Request& request, Done done);
   void HandleCounter(const Request& request, Done done);
+  void HandleMetrics(const Request& request, Done done);
+  // Answers 401/403 through `done` and returns false unless the request may read statistics.
+  bool AuthorizeStats(const Request& request, bool is_public, Done& done);
 
   // The site a visit-recording request counts for; or, for a request from another site's page,
   // answers 403 through `done`, counts the drop and returns nullopt.
@@ -99,6 +120,10 @@ class Service {
 
   static const std::vector<Route>& Routes();
 
+  // Answers 429 through `done` (and counts the drop) when the request's client is over its
+  // limit or everyone together is; returns false then.
+  bool WithinRateLimit(const Request& request, Done& done);
+
   const ServiceOptions options_;
   const CorsPolicy cors_;
   const TrustedProxies proxies_;
@@ -106,6 +131,9 @@ class Service {
   store::Store& store_;
   const Clock& clock_;
   Random& random_;
+
+  RateLimiter limiter_;
+  std::array<uint8_t, 32> limiter_key_{};  // random: visitor keys are keyed hashes of addresses
 
   std::mutex salt_mu_;
   int64_t salt_day_ = -1;  // guarded by salt_mu_

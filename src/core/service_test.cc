@@ -313,6 +313,29 @@ TEST_F(ServiceTest, BeaconEventRefusesForeignOriginsBadBodiesAndOtherMethods) {
   EXPECT_TRUE(memory_.Visits().empty());
 }
 
+TEST_F(ServiceTest, RateLimitedRequestsGet429AndAreCountedNotRecorded) {
+  ServiceOptions options;
+  options.allowed_origins = {"https://a.example"};
+  options.stats_public = true;
+  options.rate_limit = {.visitor_per_minute = 3, .global_per_second = 0, .max_visitors = 100};
+  service_ = *Service::Create(options, faulty_, clock_, random_);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Call("GET", "/count").status, 200);
+  Response limited = Call("GET", "/count");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(*limited.FindHeader("Retry-After"), "20");  // 3 per minute: one every 20 s
+  EXPECT_NE(limited.body.find("rate_limited"), std::string::npos);
+  EXPECT_EQ(memory_.Visits().size(), 3u);
+  // Another client is not affected; health checks never are.
+  EXPECT_EQ(Call("GET", "/count", {}, "198.51.100.4").status, 200);
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/readyz").status, 200);
+  clock_.Advance(std::chrono::seconds(20));
+  EXPECT_EQ(Call("GET", "/count").status, 200);
+  // The drop is visible in the stats.
+  Response stats = Call("GET", "/api/stats", {}, "192.0.2.200");
+  EXPECT_NE(stats.body.find(R"({"name":"rate_limited","views":1})"), std::string::npos) << stats.body;
+}
+
 TEST_F(ServiceTest, PublicPageCounterIsReadOnlyAndCacheable) {
   Call("GET", "/count?path=/blog");
   Call("GET", "/count?path=/blog");

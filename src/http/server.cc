@@ -21,7 +21,7 @@ struct HttpServer::Impl {
   Impl(HttpServerOptions opts, core::Service& service, const Clock& clock, LogWriter* log)
       : options(std::move(opts)),
         session_context{service, options.limits, clock, log, stopping,
-                        [this] { return NextRequestId(); }, registry} {
+                        [this] { return NextRequestId(); }, registry, options.metrics} {
     uint8_t prefix[4];
     OsRandom().Fill(prefix);
     static constexpr char kHex[] = "0123456789abcdef";

@@ -15,6 +15,7 @@
 #include "base/log_writer.h"
 #include "base/status.h"
 #include "core/service.h"
+#include "http/http_metrics.h"
 #include "http/limits.h"
 
 namespace footfall::http {
@@ -31,6 +32,8 @@ struct HttpServerOptions {
   // Stop on SIGINT/SIGTERM. Default true. The handlers are installed by Create() and stay until
   // the server is destroyed, so signals during Run() or after it are never fatal.
   bool handle_signals = true;
+  // Where requests and connections are counted; null (default): nowhere. Must outlive the server.
+  HttpMetrics* metrics = nullptr;
 };
 
 class HttpServer {

@@ -44,9 +44,13 @@ Session::Session(asio::ip::tcp::socket socket, const SessionContext& context)
   if (!error) peer_address_ = endpoint.address().to_string();
   // Bounds how much a pipelining client can make us hold.
   buffer_.max_size(context_.limits.max_header_bytes + context_.limits.max_body_bytes + 4096);
+  if (context_.metrics != nullptr) context_.metrics->ConnectionOpened();
 }
 
-Session::~Session() { context_.registry.Remove(this); }
+Session::~Session() {
+  context_.registry.Remove(this);
+  if (context_.metrics != nullptr) context_.metrics->ConnectionClosed();
+}
 
 void Session::Start() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
@@ -82,6 +86,7 @@ void Session::OnRead(beast::error_code error) {
   }
   started_ = std::chrono::steady_clock::now();
   request_id_ = context_.next_request_id();
+  if (context_.metrics != nullptr) context_.metrics->RequestStarted();
   if (error) {
     // A request refused for its size still has a parsed method and route worth logging.
     method_ = parser_->is_header_done() ? std::string(parser_->get().method_string()) : "OTHER";
@@ -159,9 +164,12 @@ void Session::WriteResponse(core::Response response) {
   wire_ += "\r\n\r\n";
   wire_ += response.body;
 
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started_);
+  if (context_.metrics != nullptr) {
+    context_.metrics->RequestFinished(response.route, response.status, latency.count() / 1e6);
+  }
   if (context_.request_log != nullptr) {
-    const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started_);
     context_.request_log->Write(core::FormatRequestLogLine(context_.clock.Now(), request_id_,
                                                            method_, response, latency.count()));
   }

@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/log_writer.h"
 #include "core/service.h"
+#include "http/http_metrics.h"
 #include "http/limits.h"
 
 namespace footfall::http {
@@ -35,6 +36,7 @@ struct SessionContext {
   std::atomic<bool>& stopping;          // set when the server is shutting down
   std::function<std::string()> next_request_id;
   SessionRegistry& registry;            // sessions remove themselves when destroyed
+  HttpMetrics* metrics;                 // null: no metrics
 };
 
 class Session : public std::enable_shared_from_this<Session> {

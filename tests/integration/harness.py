@@ -142,7 +142,10 @@ class FootfallServer:
                  extra_args=(), start_deadline_s=START_DEADLINE_S, store=None, env=None):
         self._tmp = None
         self.store = store
-        self.extra_env = dict(env or {})
+        # Load tests send thousands of requests from one address: footfall's rate limiter is off
+        # unless a test turns it on (test_rate_limit.py does).
+        self.extra_env = {"FOOTFALL_RATE_LIMIT_VISITOR": "0", "FOOTFALL_RATE_LIMIT_GLOBAL": "0",
+                          **dict(env or {})}
         if db_path is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="footfall-it-")
             db_path = os.path.join(self._tmp.name, "footfall.db")

@@ -15,6 +15,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import footfall_bin, run_tests  # noqa: E402
+from pg import PostgresServer  # noqa: E402
 
 DAY0 = 1_795_564_800_000  # 2026-11-25T00:00:00Z
 RANGE = ["--from", "2026-11-20", "--to", "2026-11-27"]
@@ -71,6 +72,25 @@ class SqliteEngine:
 
     def close(self):
         pass
+
+
+class PostgresEngine:
+    name = "postgres"
+
+    def __init__(self, tmp):
+        self.server = PostgresServer()
+        self.server.start()
+        self.n = 0
+
+    def fresh(self):
+        self.n += 1
+        return self.server.create_database(f"transfer{self.n}")
+
+    def env(self):
+        return {}
+
+    def close(self):
+        self.server.cleanup()
 
 
 class TransferTest(unittest.TestCase):
@@ -177,6 +197,10 @@ class TransferTest(unittest.TestCase):
         self.assertEqual({r["name"] for r in stats["referrers"]}, {"news.example", "Hacker News"})
         self.assertEqual({b["name"] for b in stats["browsers"]}, {"Firefox", "Safari"})
         self.assertEqual({d["name"] for d in stats["devices"]}, {"desktop", "mobile"})
+
+
+class PostgresTransferTest(TransferTest):
+    engine_class = PostgresEngine
 
 
 if __name__ == "__main__":

@@ -1,0 +1,125 @@
+#include "store/instrumented_store.h"
+
+#include <chrono>
+
+namespace footfall::store {
+namespace {
+
+constexpr const char* kOperationNames[] = {
+    "record_visit", "read_total", "daily_salt", "record_drop", "query_stats",
+    "read_page_views", "scan_visits", "prune", "check_ready"};
+static_assert(std::size(kOperationNames) == InstrumentedStore::kOperations);
+
+}  // namespace
+
+StatusOr<std::unique_ptr<InstrumentedStore>> InstrumentedStore::Create(Store& base,
+                                                                       metrics::Registry& registry) {
+  std::unique_ptr<InstrumentedStore> store(new InstrumentedStore(base));
+  ASSIGN_OR_RETURN(metrics::Family<metrics::Counter>* operations,
+                   registry.AddCounter("footfall_store_operations_total",
+                                       "Store calls completed, by operation and result (ok, error).",
+                                       {"operation", "result"}));
+  ASSIGN_OR_RETURN(metrics::Family<metrics::Histogram>* durations,
+                   registry.AddHistogram("footfall_store_duration_seconds",
+                                         "Time from a store call to its completion, in seconds.",
+                                         metrics::LatencyBuckets(), {"operation"}));
+  ASSIGN_OR_RETURN(metrics::Family<metrics::Histogram>* batches,
+                   registry.AddHistogram("footfall_group_commit_batch_size",
+                                         "Visits committed in the same transaction as each recorded visit.",
+                                         metrics::ExponentialBuckets(1, 2, 12)));
+  ASSIGN_OR_RETURN(metrics::Family<metrics::Gauge>* ready,
+                   registry.AddGauge("footfall_store_ready",
+                                     "1 when the last store call reached the store, 0 after it was unavailable."));
+  for (int op = 0; op < kOperations; ++op) {
+    const metrics::Label operation{"operation", kOperationNames[op]};
+    store->operations_[op].ok = &operations->WithLabels(operation, {"result", "ok"});
+    store->operations_[op].error = &operations->WithLabels(operation, {"result", "error"});
+    store->operations_[op].duration = &durations->WithLabels(operation);
+  }
+  store->batch_size_ = &batches->WithLabels();
+  store->ready_ = &ready->WithLabels();
+  store->ready_->Set(1);
+  return store;
+}
+
+void InstrumentedStore::Record(Operation operation, std::chrono::steady_clock::time_point started,
+                               const Status& status) {
+  const OperationMetrics& m = operations_[operation];
+  m.duration->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (status.ok() || status.code() == StatusCode::kAlreadyExists) {
+    m.ok->Increment();
+    ready_->Set(1);
+  } else {
+    m.error->Increment();
+    const StatusCode code = status.code();
+    if (code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded) ready_->Set(0);
+  }
+}
+
+template <typename T>
+Callback<T> InstrumentedStore::Measured(Operation operation, Callback<T> done) {
+  return [this, operation, started = std::chrono::steady_clock::now(),
+          done = std::move(done)](StatusOr<T> result) {
+    Record(operation, started, result.status());
+    done(std::move(result));
+  };
+}
+
+StatusCallback InstrumentedStore::Measured(Operation operation, StatusCallback done) {
+  return [this, operation, started = std::chrono::steady_clock::now(),
+          done = std::move(done)](Status status) {
+    Record(operation, started, status);
+    done(std::move(status));
+  };
+}
+
+void InstrumentedStore::RecordVisit(Visit visit, Deadline deadline, Callback<RecordedVisit> done) {
+  base_.RecordVisit(std::move(visit), deadline,
+                    Measured<RecordedVisit>(kRecordVisit, [this, done = std::move(done)](
+                                                              StatusOr<RecordedVisit> recorded) {
+                      if (recorded.ok()) batch_size_->Observe(recorded->batch_size);
+                      done(std::move(recorded));
+                    }));
+}
+
+void InstrumentedStore::ReadTotal(Deadline deadline, Callback<int64_t> done) {
+  base_.ReadTotal(deadline, Measured<int64_t>(kReadTotal, std::move(done)));
+}
+
+void InstrumentedStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
+                                             Callback<Salt> done) {
+  base_.GetOrCreateDailySalt(day, candidate, deadline, Measured<Salt>(kDailySalt, std::move(done)));
+}
+
+void InstrumentedStore::RecordDrop(std::string site, int64_t time_ms, std::string reason,
+                                   Deadline deadline, StatusCallback done) {
+  base_.RecordDrop(std::move(site), time_ms, std::move(reason), deadline,
+                   Measured(kRecordDrop, std::move(done)));
+}
+
+void InstrumentedStore::QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) {
+  base_.QueryStats(std::move(query), deadline, Measured<Stats>(kQueryStats, std::move(done)));
+}
+
+void InstrumentedStore::ReadPageViews(std::string site, std::string path, Deadline deadline,
+                                      Callback<int64_t> done) {
+  base_.ReadPageViews(std::move(site), std::move(path), deadline,
+                      Measured<int64_t>(kReadPageViews, std::move(done)));
+}
+
+void InstrumentedStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
+                                   Deadline deadline, Callback<VisitPage> done) {
+  base_.ScanVisits(from_ms, to_ms, std::move(cursor), limit, deadline,
+                   Measured<VisitPage>(kScanVisits, std::move(done)));
+}
+
+void InstrumentedStore::PruneExpired(int64_t now_seconds, Deadline deadline,
+                                     Callback<int64_t> done) {
+  base_.PruneExpired(now_seconds, deadline, Measured<int64_t>(kPrune, std::move(done)));
+}
+
+void InstrumentedStore::CheckReady(Deadline deadline, StatusCallback done) {
+  base_.CheckReady(deadline, Measured(kCheckReady, std::move(done)));
+}
+
+}  // namespace footfall::store
