@@ -10,6 +10,8 @@
 #include <random>
 #include <thread>
 
+#include "base/utc_time.h"
+
 namespace footfall::store::dynamodb {
 
 using json = nlohmann::json;
@@ -59,6 +61,54 @@ std::optional<int64_t> NumberAttribute(const json& item, const char* name) {
   } catch (...) {  // std::stoll throws; a malformed number is "missing"
     return std::nullopt;
   }
+}
+
+// Reads an {"S": "text"} attribute. Missing → nullopt.
+std::optional<std::string> StringAttribute(const json& item, const char* name) {
+  auto it = item.find(name);
+  if (it == item.end() || !it->is_object()) return std::nullopt;
+  auto s = it->find("S");
+  if (s == it->end() || !s->is_string()) return std::nullopt;
+  return s->get<std::string>();
+}
+
+// Export cursors are the visit_id to continue after, tagged so that a stray string is refused.
+constexpr std::string_view kCursorTag = "scan:";
+
+std::string EncodeCursor(const std::string& visit_id) {
+  const std::string text = std::string(kCursorTag) + visit_id;
+  return Base64Encode(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+}
+
+std::optional<std::string> DecodeCursor(const std::string& cursor) {
+  std::optional<std::string> text = Base64Decode(cursor);
+  if (!text || !text->starts_with(kCursorTag) || text->size() == kCursorTag.size()) {
+    return std::nullopt;
+  }
+  return text->substr(kCursorTag.size());
+}
+
+// A stored visit item back as a Visit (time_ms from its timestamp). Errors: kInternal.
+StatusOr<Visit> VisitFromItem(const json& item) {
+  Visit visit;
+  auto take = [&item](const char* name, std::string& out) {
+    std::optional<std::string> value = StringAttribute(item, name);
+    if (value) out = std::move(*value);
+    return value.has_value();
+  };
+  std::optional<int64_t> expiration = NumberAttribute(item, "expiration_time");
+  if (!take("visit_id", visit.visit_id) || !take("timestamp", visit.timestamp) ||
+      !take("visitor", visit.visitor) || !take("user_agent", visit.user_agent) ||
+      !take("path", visit.path) || !take("referrer", visit.referrer) ||
+      !take("site", visit.site) || !expiration) {
+    return InternalError("a stored visit lacks an attribute");
+  }
+  visit.expiration_time = *expiration;
+  bool date_only = false;
+  StatusOr<int64_t> time_ms = ParseUtcTime(visit.timestamp, date_only);
+  if (!time_ms.ok()) return InternalError("a stored visit has a malformed timestamp");
+  visit.time_ms = *time_ms;
+  return visit;
 }
 
 // DynamoDB error types that mean "rejected, not applied, try again later".
@@ -247,6 +297,52 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
            [self = shared_from_this(), days = std::move(days), deadline,
             then = std::move(then)](CallResult) mutable {
              self->DeleteSalts(std::move(days), deadline, std::move(then));
+           });
+  }
+
+  // One ScanVisits call in progress: pages are read until the page is full or the table ends.
+  struct VisitScan {
+    json request;
+    int limit = 0;
+    Clock::time_point return_early_after;
+    VisitPage page;
+    Callback<VisitPage> done;
+  };
+
+  void ScanPage(std::shared_ptr<VisitScan> scan, Deadline deadline) {
+    const int remaining = scan->limit - static_cast<int>(scan->page.visits.size());
+    // DynamoDB's Limit counts items examined, not matched, and the table holds more than visits:
+    // examining at least 100 keeps small pages from taking a request per item. Rows past the
+    // caller's limit are cut, and the cursor then names the last row kept.
+    scan->request["Limit"] = std::max(remaining, 100);
+    Invoke("Scan", scan->request, true, deadline,
+           [self = shared_from_this(), scan, deadline](CallResult result) mutable {
+             if (!result.status.ok()) return scan->done(result.status);
+             std::vector<Visit>& visits = scan->page.visits;
+             const json& items = result.body["Items"];
+             if (items.is_array()) {
+               for (size_t i = 0; i < items.size(); ++i) {
+                 if (visits.size() == static_cast<size_t>(scan->limit)) {
+                   scan->page.next_cursor = EncodeCursor(visits.back().visit_id);
+                   return scan->done(std::move(scan->page));
+                 }
+                 StatusOr<Visit> visit = VisitFromItem(items[i]);
+                 if (!visit.ok()) return scan->done(visit.status());
+                 visits.push_back(std::move(*visit));
+               }
+             }
+             const json& last = result.body["LastEvaluatedKey"];
+             if (!last.is_object()) return scan->done(std::move(scan->page));
+             const std::string last_id = StringAttribute(last, "visit_id").value_or("");
+             if (last_id.empty()) return scan->done(InternalError("Scan returned a bad key"));
+             if (visits.size() == static_cast<size_t>(scan->limit) ||
+                 (!visits.empty() && Clock::now() > scan->return_early_after)) {
+               scan->page.next_cursor = EncodeCursor(last_id);
+               return scan->done(std::move(scan->page));
+             }
+             // An empty or short page with more to come: read on.
+             scan->request["ExclusiveStartKey"] = self->Key(last_id);
+             self->ScanPage(std::move(scan), deadline);
            });
   }
 
@@ -466,9 +562,33 @@ void DynamoDbStore::ReadPageViews(std::string, std::string, Deadline, Callback<i
   done(UnimplementedError("page counters are not kept on DynamoDB yet"));
 }
 
-void DynamoDbStore::ScanVisits(int64_t, int64_t, std::string, int, Deadline,
-                               Callback<VisitPage> done) {
-  done(UnimplementedError("exporting visits is not implemented on this engine yet"));
+void DynamoDbStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
+                               Deadline deadline, Callback<VisitPage> done) {
+  if (limit < 1 || limit > kMaxScanLimit) return done(InvalidArgumentError("bad scan limit"));
+  std::string start_after;
+  if (!cursor.empty()) {
+    std::optional<std::string> decoded = DecodeCursor(cursor);
+    if (!decoded) return done(InvalidArgumentError("bad scan cursor"));
+    start_after = std::move(*decoded);
+  }
+  // Timestamps compare as text (fixed-width ISO 8601), as in the SQL engines.
+  constexpr int64_t kLastMs = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+  const std::string from = FormatUtcMillis(std::clamp<int64_t>(from_ms, 0, kLastMs));
+  const std::string to = to_ms > kLastMs ? "~" : FormatUtcMillis(std::max<int64_t>(to_ms, 0));
+  const Clock::time_point now = Clock::now();
+  deadline = impl_->Effective(deadline);
+  auto scan = std::make_shared<Impl::VisitScan>();
+  scan->limit = limit;
+  // Past half the budget, a scan that has rows returns them rather than risk the deadline.
+  scan->return_early_after = now + (deadline - now) / 2;
+  scan->done = std::move(done);
+  scan->request = {{"TableName", impl_->options.table},
+                   // Only visit items have a timestamp: counters, salts and aggregates drop out.
+                   {"FilterExpression", "#ts >= :from AND #ts < :to"},
+                   {"ExpressionAttributeNames", {{"#ts", "timestamp"}}},
+                   {"ExpressionAttributeValues", {{":from", S(from)}, {":to", S(to)}}}};
+  if (!start_after.empty()) scan->request["ExclusiveStartKey"] = impl_->Key(start_after);
+  impl_->ScanPage(std::move(scan), deadline);
 }
 
 void DynamoDbStore::PruneExpired(int64_t, Deadline, Callback<int64_t> done) {

@@ -61,6 +61,10 @@ class DynamoDbStore final : public Store {
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
   void ReadPageViews(std::string site, std::string path, Deadline deadline,
                      Callback<int64_t> done) override;
+  // A Scan of the whole table filtered to visit items in the range, in DynamoDB's scan order
+  // (unspecified). Reads continue over empty pages until the page is full, the table ends or half
+  // the deadline has passed with rows in hand. The cursor is the base64 of a tagged visit_id;
+  // any other cursor is kInvalidArgument. Cost: every item of the table is read once per export.
   void ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
                   Deadline deadline, Callback<VisitPage> done) override;
   void PruneExpired(int64_t now_seconds, Deadline deadline, Callback<int64_t> done) override;
