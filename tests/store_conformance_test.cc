@@ -362,7 +362,8 @@ std::string EngineName(const ::testing::TestParamInfo<Engine>& info) { return in
 INSTANTIATE_TEST_SUITE_P(Engines, StoreConformanceTest, ::testing::Values(kMemory, kSqlite, kPostgres, kDynamoDb,
                                            kDynamoDbSharded),
                          EngineName);
-INSTANTIATE_TEST_SUITE_P(Engines, StatsConformanceTest, ::testing::Values(kMemory, kSqlite),
+INSTANTIATE_TEST_SUITE_P(Engines, StatsConformanceTest,
+                         ::testing::Values(kMemory, kSqlite, kDynamoDb, kDynamoDbSharded),
                          EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, ExportConformanceTest,
                          ::testing::Values(kMemory, kSqlite, kDynamoDb, kDynamoDbSharded),
