@@ -744,7 +744,8 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
     if (--join->pending > 0) return;
     if (join->put.ok() && join->shard_total.ok()) {
       // A failed read of the other shards only makes the displayed number low, never the count.
-      const int64_t total = *join->shard_total + (join->other_shards.ok() ? *join->other_shards : 0);
+      const int64_t others = join->other_shards.ok() ? *join->other_shards : 0;
+      const int64_t total = *join->shard_total + others;
       // Only a visit this call stored reaches the aggregates (a duplicate fails above), once.
       self->AddToAggregates(join->visit, join->shard, deadline,
                             [join, total] { join->done(RecordedVisit{total, 1}); });
@@ -917,7 +918,17 @@ void DynamoDbStore::QueryStats(StatsQuery query, Deadline deadline, Callback<Sta
           {":high", S(high)}}}};
     impl.QueryAll(std::move(request), deadline, [join](StatusOr<std::vector<json>> items) {
       if (!items.ok()) {
-        if (join->error.ok()) join->error = items.status();
+        // A table made before aggregates (or by the seed's Terraform): DynamoDB answers a
+        // ValidationException, moto a ResourceNotFoundException.
+        const bool no_index = items.status().message().find("index") != std::string::npos &&
+                              (items.status().code() == StatusCode::kInternal ||
+                               items.status().code() == StatusCode::kFailedPrecondition);
+        if (join->error.ok()) {
+          join->error = no_index ? FailedPreconditionError(
+                                       "the table has no aggregates index (footfall migrate adds "
+                                       "it): " + items.status().message())
+                                 : items.status();
+        }
       } else {
         for (json& item : *items) join->items.push_back(std::move(item));
       }
