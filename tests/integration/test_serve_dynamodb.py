@@ -97,11 +97,13 @@ class ServeOnDynamoDbTest(unittest.TestCase):
             self.assertEqual(request(srv.port, "GET", "/readyz").status, 200)
 
         items = self.items()
-        visits = [i for i in items if not i["visit_id"]["S"].startswith(("total", "salt#"))]
+        # Visit items are the ones with a timestamp (the rest: counters, salts, aggregates).
+        visits = [i for i in items if "timestamp" in i]
         total = next(i for i in items if i["visit_id"]["S"] == "total")
         self.assertEqual(int(total["count"]["N"]), len(visits))
         self.assertIn("/blog/post", {v["path"]["S"] for v in visits})
         self.assertTrue(any(i["visit_id"]["S"].startswith("salt#") for i in items))
+        self.assertTrue(any(i["visit_id"]["S"].startswith("agg#") for i in items))
         for v in visits:
             self.assertNotIn("127.0.0.1", str(v))
 

@@ -319,8 +319,12 @@ class LambdaRuntimeTestCase(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, "footfall migrate failed: %r" % proc.stderr)
         desc = self.ddb.describe_table(TableName=table)["Table"]
         self.assertEqual(desc["KeySchema"], [{"AttributeName": "visit_id", "KeyType": "HASH"}])
-        self.assertEqual(desc["AttributeDefinitions"],
-                         [{"AttributeName": "visit_id", "AttributeType": "S"}])
+        self.assertEqual(sorted(a["AttributeName"] for a in desc["AttributeDefinitions"]),
+                         ["agg_pk", "agg_sk", "visit_id"])
+        self.assertEqual([(i["IndexName"], i["KeySchema"]) for i in
+                          desc["GlobalSecondaryIndexes"]],
+                         [("aggregates", [{"AttributeName": "agg_pk", "KeyType": "HASH"},
+                                          {"AttributeName": "agg_sk", "KeyType": "RANGE"}])])
         self.assertEqual(desc["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
         ttl = self.ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
         self.assertEqual((ttl.get("AttributeName"), ttl.get("TimeToLiveStatus")),
@@ -342,7 +346,7 @@ class LambdaRuntimeTestCase(unittest.TestCase):
                 total = int(item["count"]["N"])
             elif key.startswith("salt#"):
                 salts.append(item)
-            else:
+            elif "timestamp" in item:  # not a shard, page-view, seen or aggregate item
                 visits.append(item)
         return visits, total, salts
 

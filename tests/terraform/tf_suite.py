@@ -467,10 +467,14 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
     t = ddb.describe_table(TableName=table)["Table"]
     c.equal(out["table_name"], table, "output table_name")
     c.equal(t["KeySchema"], [{"AttributeName": "visit_id", "KeyType": "HASH"}], "table key schema")
-    c.equal(t["AttributeDefinitions"], [{"AttributeName": "visit_id", "AttributeType": "S"}],
-            "table attributes")
+    c.equal(sorted((a["AttributeName"], a["AttributeType"]) for a in t["AttributeDefinitions"]),
+            [("agg_pk", "S"), ("agg_sk", "S"), ("visit_id", "S")], "table attributes")
     c.equal(t.get("BillingModeSummary", {}).get("BillingMode"), "PAY_PER_REQUEST", "billing mode")
-    c.equal(t.get("GlobalSecondaryIndexes", []), [], "no GSI")
+    c.equal([(i["IndexName"], i["KeySchema"], i["Projection"])
+             for i in t.get("GlobalSecondaryIndexes", [])],
+            [("aggregates", [{"AttributeName": "agg_pk", "KeyType": "HASH"},
+                             {"AttributeName": "agg_sk", "KeyType": "RANGE"}],
+              {"ProjectionType": "ALL"})], "only the aggregates GSI")
     c.equal(t.get("LocalSecondaryIndexes", []), [], "no LSI")
     c.equal(t.get("SSEDescription", {}).get("Status"), "ENABLED", "server-side encryption")
     c.equal(t.get("DeletionProtectionEnabled"), False, "deletion protection (off in examples/local)")
@@ -534,8 +538,12 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
     if isinstance(doc, str):
         doc = json.loads(doc)
     statements = {s["Sid"]: s for s in doc["Statement"]}
-    c.equal(sorted(statements), ["OwnLogGroup", "VisitsTable", "XRay"], "policy statements")
-    if set(statements) == {"OwnLogGroup", "VisitsTable", "XRay"}:
+    c.equal(sorted(statements), ["AggregatesIndex", "OwnLogGroup", "VisitsTable", "XRay"],
+            "policy statements")
+    if set(statements) == {"AggregatesIndex", "OwnLogGroup", "VisitsTable", "XRay"}:
+        c.equal(statements["AggregatesIndex"]["Action"], ["dynamodb:Query"], "index action")
+        c.equal(statements["AggregatesIndex"]["Resource"], out["table_arn"] + "/index/aggregates",
+                "Query on the aggregates index only")
         c.equal(sorted(statements["VisitsTable"]["Action"]),
                 ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
                  "dynamodb:PutItem", "dynamodb:UpdateItem"], "DynamoDB actions")

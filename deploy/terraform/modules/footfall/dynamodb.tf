@@ -1,7 +1,8 @@
-# The visits table. The store only addresses items by key (GetItem/BatchGetItem on the counter
-# items, PutItem of a visit record, UpdateItem ADD on a counter, DeleteItem of an expired daily
-# salt), so it has a hash key and no index: a GSI would copy every visit record and double the
-# write cost for a query nothing makes.
+# The visits table. The store addresses visits, counters, salts, page views and "seen" marks by
+# key (GetItem/BatchGetItem, PutItem, UpdateItem ADD, DeleteItem). Statistics need every path and
+# value of a range of days, hence one index: sparse, since only the aggregate items (hourly,
+# dimension and drop counters) carry agg_pk/agg_sk, so visit records are not copied into it.
+# Item design: src/store/dynamodb/dynamodb_store.h.
 
 resource "aws_dynamodb_table" "visits" {
   name                        = local.table_name
@@ -14,7 +15,25 @@ resource "aws_dynamodb_table" "visits" {
     type = "S"
   }
 
-  # Visit records carry expiration_time (epoch seconds); the counter items carry none and stay.
+  attribute {
+    name = "agg_pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "agg_sk"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "aggregates"
+    hash_key        = "agg_pk"
+    range_key       = "agg_sk"
+    projection_type = "ALL"
+  }
+
+  # Visit records and "seen" marks carry expiration_time (epoch seconds); counters and aggregates
+  # carry none and stay.
   ttl {
     attribute_name = "expiration_time"
     enabled        = true

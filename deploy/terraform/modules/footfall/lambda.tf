@@ -38,6 +38,12 @@ locals {
         Resource = aws_dynamodb_table.visits.arn
       },
       {
+        Sid      = "AggregatesIndex"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = "${aws_dynamodb_table.visits.arn}/index/aggregates"
+      },
+      {
         Sid      = "OwnLogGroup"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]

@@ -83,18 +83,19 @@ variables {
 run "defaults_rest_api" {
   command = apply
 
-  # Table: key design, on-demand, TTL, PITR, SSE, deletion protection on, no index.
+  # Table: key design, on-demand, TTL, PITR, SSE, deletion protection on, only the aggregates
+  # index (the store's key design, src/store/dynamodb/dynamodb_store.h).
   assert {
     condition = (
       aws_dynamodb_table.visits.name == "footfall-test-visits" &&
       aws_dynamodb_table.visits.hash_key == "visit_id" &&
       aws_dynamodb_table.visits.range_key == null &&
       aws_dynamodb_table.visits.billing_mode == "PAY_PER_REQUEST" &&
-      length(aws_dynamodb_table.visits.attribute) == 1 &&
-      length(aws_dynamodb_table.visits.global_secondary_index) == 0 &&
+      length(aws_dynamodb_table.visits.attribute) == 3 &&
+      [for i in aws_dynamodb_table.visits.global_secondary_index : [i.name, i.hash_key, i.range_key, i.projection_type]] == [["aggregates", "agg_pk", "agg_sk", "ALL"]] &&
       aws_dynamodb_table.visits.deletion_protection_enabled
     )
-    error_message = "table must be visit_id-keyed, on-demand, index-free and deletion-protected by default"
+    error_message = "table must be visit_id-keyed, on-demand, with only the aggregates index and deletion-protected by default"
   }
   assert {
     condition = (
@@ -144,8 +145,8 @@ run "defaults_rest_api" {
     error_message = "the function's log group must be /aws/lambda/<name> with a retention"
   }
 
-  # Least privilege: the store's five DynamoDB actions on this table, logs on its own group,
-  # X-Ray put actions on "*" and nothing else.
+  # Least privilege: the store's five DynamoDB actions on this table, Query on its aggregates
+  # index, logs on its own group, X-Ray put actions on "*" and nothing else.
   assert {
     condition = jsondecode(aws_iam_role_policy.lambda.policy).Statement == [
       {
@@ -153,6 +154,12 @@ run "defaults_rest_api" {
         Effect   = "Allow"
         Action   = ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits"
+      },
+      {
+        Sid      = "AggregatesIndex"
+        Effect   = "Allow"
+        Action   = ["dynamodb:Query"]
+        Resource = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits/index/aggregates"
       },
       {
         Sid      = "OwnLogGroup"
