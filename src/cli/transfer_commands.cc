@@ -24,9 +24,8 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-// Visits read per ScanVisits call, and writes in flight while importing.
+// Visits read per ScanVisits call.
 constexpr int kExportPage = 1000;
-constexpr int kImportWindow = 256;
 constexpr auto kProgressEvery = std::chrono::seconds(2);
 
 std::unique_ptr<store::Store> OpenOrReport(const std::string& uri) {
@@ -160,6 +159,11 @@ CLI::App* AddImportCommand(CLI::App& app, ImportConfig& config) {
   command->add_option("--site", config.site,
                       "Site of GoatCounter visits (its export has none), e.g. me.example")
       ->envname("FOOTFALL_DEFAULT_SITE");
+  command->add_option("--parallel", config.parallel,
+                      "Visits written at once (group commit batches them on SQL stores; lower it "
+                      "for a DynamoDB table with little capacity)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   command->add_option("--retention-days", config.retention_days,
                       "Days a GoatCounter visit is kept after it happened")
       ->envname("FOOTFALL_RETENTION_DAYS")
@@ -173,12 +177,12 @@ namespace {
 // Records visits with a bounded number in flight and counts the outcomes.
 class ImportWriter {
  public:
-  explicit ImportWriter(store::Store& store) : store_(store) {}
+  ImportWriter(store::Store& store, int window) : store_(store), window_(window) {}
 
   // Waits for room, then starts recording `visit`. Returns false once any write has failed.
   bool Record(store::Visit visit) {
     std::unique_lock lock(mu_);
-    changed_.wait(lock, [&] { return in_flight_ < kImportWindow || !error_.ok(); });
+    changed_.wait(lock, [&] { return in_flight_ < window_ || !error_.ok(); });
     if (!error_.ok()) return false;
     ++in_flight_;
     lock.unlock();
@@ -212,6 +216,7 @@ class ImportWriter {
 
  private:
   store::Store& store_;
+  const int window_;
   std::mutex mu_;
   std::condition_variable changed_;
   int in_flight_ = 0;      // guarded by mu_
@@ -265,7 +270,7 @@ int RunImport(const ImportConfig& config) {
 
   std::unique_ptr<store::Store> store = OpenOrReport(config.store);
   if (!store) return 1;
-  ImportWriter writer(*store);
+  ImportWriter writer(*store, config.parallel);
   std::map<std::string, int64_t> skipped;  // reason -> rows
   Status read_error;
   int64_t record_line = 0;

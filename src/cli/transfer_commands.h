@@ -22,6 +22,7 @@ struct ImportConfig {
   std::string format = "auto";   // auto, jsonl, csv, goatcounter
   std::string site;              // for GoatCounter rows (they carry none)
   int retention_days = 90;       // for GoatCounter rows
+  int parallel = 64;             // visits being written at once
 };
 
 struct StatsConfig {

@@ -173,7 +173,8 @@ for (const snippet of ['counter.min.js', 'counter.js']) {
         const [{ url, headers }] = seen.requests;
         assert.equal(url.pathname, '/api/event');
         assert.match(headers['content-type'], /^text\/plain/);
-        assert.equal(footfall.requests('/api/event', 202).length >= 1, true);
+        await waitFor(() => footfall.requests('/api/event', 202).length >= 1,
+                      { what: 'footfall to log its 202' });
         assert.equal(footfall.requests('/api/event', 204).length, 0, 'no CORS preflight');
         assert.deepEqual(seen.errors, []);
       } finally {

@@ -148,6 +148,7 @@ StatusOr<Visit> VisitFromItem(const json& item) {
     return InternalError("a stored visit lacks an attribute");
   }
   visit.expiration_time = *expiration;
+  take("screen", visit.screen);  // absent on visits recorded before it was kept
   bool date_only = false;
   StatusOr<int64_t> time_ms = ParseUtcTime(visit.timestamp, date_only);
   if (!time_ms.ok()) return InternalError("a stored visit has a malformed timestamp");
@@ -398,18 +399,20 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
       const auto& [day, site, path, visitor] = key;
       json item = {{"visit_id", S("seen#" + std::to_string(day) + "#" + Field(site) +
                                   Field(path) + Field(visitor))},
+                   // Which visit saw it first: a retry of our own put that already landed
+                   // succeeds again, while another visit's put is refused.
+                   {"first_visit", S(visit->visit_id)},
                    // Needed only while the day's salt lives (48 h); TTL removes it after.
                    {"expiration_time", N((day + 2) * 86400)}};
       json put = {{"TableName", options.table},
                   {"Item", std::move(item)},
-                  {"ConditionExpression", "attribute_not_exists(visit_id)"}};
+                  {"ConditionExpression", "attribute_not_exists(visit_id) OR first_visit = :me"},
+                  {"ExpressionAttributeValues", {{":me", S(visit->visit_id)}}}};
       Invoke("PutItem", std::move(put), true, deadline,
              [marks, key, on_marked](CallResult result) {
-               // Refused by the condition: seen before, unless our own unknown attempt landed.
-               // Any other failure counts the visitor as seen (undercount, never overcount).
-               marks->first_seen[key] =
-                   result.status.ok() || (result.status.code() == StatusCode::kAlreadyExists &&
-                                          result.earlier_attempt_unknown);
+               // Refused by the condition: another visit saw this visitor first. Any other
+               // failure counts the visitor as seen (undercount, never overcount).
+               marks->first_seen[key] = result.status.ok();
                if (--marks->pending == 0) (*on_marked)();
              });
     }
@@ -765,6 +768,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
                {"visitor", S(visit.visitor)},       {"user_agent", S(visit.user_agent)},
                {"path", S(visit.path)},             {"referrer", S(visit.referrer)},
                {"site", S(visit.site)},             {"expiration_time", N(visit.expiration_time)}};
+  if (!visit.screen.empty()) item["screen"] = S(visit.screen);
   json put = {{"TableName", impl.options.table},
               {"Item", std::move(item)},
               {"ConditionExpression", "attribute_not_exists(visit_id)"}};
