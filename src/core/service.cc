@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "core/badge.h"
+#include "core/dashboard.h"
 #include "core/event_body.h"
 #include "core/responses.h"
 #include "core/stats_api.h"
@@ -40,6 +41,7 @@ const std::vector<Service::Route>& Service::Routes() {
       {"/readyz", "/readyz", "GET", &Service::HandleReady},
       {"/api/stats", "/api/stats", "GET", &Service::HandleStats},
       {"/metrics", "/metrics", "GET", &Service::HandleMetrics},
+      {"/dashboard", "/dashboard", "GET", &Service::HandleDashboard},
       {"/counter/", "/counter/{path}", "GET", &Service::HandleCounter, /*prefix=*/true},
   };
   return routes;
@@ -93,7 +95,7 @@ void Service::Handle(const Request& request, Done done) {
   Done finish = [this, origin_copy = std::move(origin_copy), route_name,
                  done = std::move(done)](Response response) {
     cors_.AddResponseHeaders(origin_copy, response);
-    // Every answer is JSON or empty: browsers must not guess another type.
+    // Every answer declares its type: browsers must not guess another.
     response.AddHeader("X-Content-Type-Options", "nosniff");
     response.route = route_name;
     done(std::move(response));
@@ -399,6 +401,27 @@ namespace {
 
 // Compares secrets in time independent of where they differ (and of their lengths): both are
 // hashed first, then compared with CRYPTO_memcmp.
+bool SecretsEqual(std::string_view a, std::string_view b);
+
+// The secret an Authorization header presents: a Bearer token, or the password of Basic
+// credentials (any user name). "" when there is none.
+std::string PresentedToken(std::string_view authorization) {
+  constexpr std::string_view kBearer = "Bearer ", kBasic = "Basic ";
+  if (authorization.starts_with(kBearer)) return std::string(authorization.substr(kBearer.size()));
+  if (!authorization.starts_with(kBasic)) return "";
+  const std::string_view encoded = authorization.substr(kBasic.size());
+  if (encoded.empty() || encoded.size() % 4 != 0 || encoded.size() > 1024) return "";
+  std::string decoded(encoded.size() / 4 * 3, '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                     reinterpret_cast<const unsigned char*>(encoded.data()),
+                                     static_cast<int>(encoded.size()));
+  if (length < 0) return "";
+  size_t padding = encoded.ends_with("==") ? 2 : encoded.ends_with("=") ? 1 : 0;
+  decoded.resize(static_cast<size_t>(length) - padding);
+  const size_t colon = decoded.find(':');
+  return colon == std::string::npos ? "" : decoded.substr(colon + 1);
+}
+
 bool SecretsEqual(std::string_view a, std::string_view b) {
   unsigned char digest_a[SHA256_DIGEST_LENGTH], digest_b[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), digest_a);
@@ -415,16 +438,40 @@ bool Service::AuthorizeStats(const Request& request, bool is_public, Done& done)
                        "Statistics are off: set a stats token (FOOTFALL_STATS_TOKEN)."));
     return false;
   }
-  const std::string_view authorization = request.FindHeader("Authorization").value_or("");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!authorization.starts_with(kBearer) ||
-      !SecretsEqual(authorization.substr(kBearer.size()), options_.stats_token)) {
+  if (!SecretsEqual(PresentedToken(request.FindHeader("Authorization").value_or("")),
+                    options_.stats_token)) {
     Response response = ErrorResponse(401, "unauthorized", "A valid bearer token is required.");
+    // Browsers prompt for Basic (the dashboard); programs send Bearer.
     response.AddHeader("WWW-Authenticate", "Bearer realm=\"footfall\"");
+    response.AddHeader("WWW-Authenticate", "Basic realm=\"footfall\", charset=\"UTF-8\"");
     done(std::move(response));
     return false;
   }
   return true;
+}
+
+void Service::HandleDashboard(const Request& request, Done done) {
+  if (!AuthorizeStats(request, options_.stats_public, done)) return;
+  StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
+  if (!params.ok()) return done(ErrorResponse(400, "invalid_query", "The query string is malformed."));
+  StatusOr<store::StatsQuery> query = ParseStatsQuery(*params, clock_.Now(), default_site_);
+  if (query.ok()) {
+    if (Status valid = store::ValidateStatsQuery(*query); !valid.ok()) query = valid;
+  }
+  if (!query.ok()) return done(ErrorResponse(400, "invalid_stats_query", query.status().message()));
+  store_.QueryStats(*query, request.deadline,
+                    [query = *query, done = std::move(done)](StatusOr<store::Stats> stats) {
+                      if (!stats.ok()) return done(StoreFailureResponse(stats.status()));
+                      Response response;
+                      response.used_store = true;
+                      response.AddHeader("Content-Type", "text/html; charset=utf-8");
+                      response.AddHeader("Cache-Control", "no-store");
+                      response.AddHeader("Content-Security-Policy", DashboardContentSecurityPolicy());
+                      response.AddHeader("X-Frame-Options", "DENY");
+                      response.AddHeader("Referrer-Policy", "no-referrer");
+                      response.body = RenderDashboard(query, *stats);
+                      done(std::move(response));
+                    });
 }
 
 void Service::HandleMetrics(const Request& request, Done done) {

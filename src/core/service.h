@@ -96,6 +96,7 @@ class Service {
   void HandleStats(const Request& request, Done done);
   void HandleCounter(const Request& request, Done done);
   void HandleMetrics(const Request& request, Done done);
+  void HandleDashboard(const Request& request, Done done);
   // Answers 401/403 through `done` and returns false unless the request may read statistics.
   bool AuthorizeStats(const Request& request, bool is_public, Done& done);
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/dashboard.h"
 #include "store/blocking.h"
 #include "store/fault_injecting_store.h"
 #include "store/memory_store.h"
@@ -334,6 +335,31 @@ TEST_F(ServiceTest, RateLimitedRequestsGet429AndAreCountedNotRecorded) {
   // The drop is visible in the stats.
   Response stats = Call("GET", "/api/stats", {}, "192.0.2.200");
   EXPECT_NE(stats.body.find(R"({"name":"rate_limited","views":1})"), std::string::npos) << stats.body;
+}
+
+TEST_F(ServiceTest, DashboardIsHtmlBehindTheTokenWithAStrictPolicy) {
+  ServiceOptions options;
+  options.allowed_origins = {"https://a.example"};
+  options.stats_token = "s3cret";
+  service_ = *Service::Create(options, faulty_, clock_, random_);
+  Call("GET", "/count?path=/%3Cb%3Ebold", {{"User-Agent", "UA"}});
+  Response challenge = Call("GET", "/dashboard");
+  EXPECT_EQ(challenge.status, 401);
+  bool basic = false;
+  for (const Header& header : challenge.headers) {
+    if (header.name == "WWW-Authenticate" && header.value.starts_with("Basic ")) basic = true;
+  }
+  EXPECT_TRUE(basic) << "browsers get a Basic challenge";
+  // Basic credentials: any user, the token as password ("me:s3cret").
+  EXPECT_EQ(Call("GET", "/dashboard", {{"Authorization", "Basic bWU6bm9wZQ=="}}).status, 401);
+  Response page = Call("GET", "/dashboard", {{"Authorization", "Basic bWU6czNjcmV0"}});
+  EXPECT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(*page.FindHeader("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(*page.FindHeader("Content-Security-Policy"), DashboardContentSecurityPolicy());
+  EXPECT_EQ(*page.FindHeader("X-Frame-Options"), "DENY");
+  EXPECT_EQ(*page.FindHeader("X-Content-Type-Options"), "nosniff");
+  EXPECT_NE(page.body.find("/&lt;b&gt;bold"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/dashboard?interval=week", {{"Authorization", "Bearer s3cret"}}).status, 400);
 }
 
 TEST_F(ServiceTest, PublicPageCounterIsReadOnlyAndCacheable) {

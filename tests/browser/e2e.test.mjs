@@ -16,6 +16,7 @@ import {
 } from './harness.mjs';
 
 const DEMO = '/demo/index.html';
+const DASHBOARD_TOKEN = 'dashboard-token';
 // Asserting that something did NOT happen (a second visit after a bfcache restore) needs the
 // browser a moment in which it could have happened; everything else polls a condition.
 const SETTLE_MS = 500;
@@ -36,7 +37,8 @@ before(async () => {
   fs.mkdirSync(artifacts, { recursive: true });
   pageSite = await startStaticServer();
   refusedSite = await startStaticServer();
-  footfall = await startFootfall({ dbPath, allowedOrigins: [pageSite.origin] });
+  footfall = await startFootfall({ dbPath, allowedOrigins: [pageSite.origin],
+                                  extraArgs: ['--stats-token', DASHBOARD_TOKEN] });
   pageSite.footfall = refusedSite.footfall = footfall.base;
   chromium = await launchChromium();
 });
@@ -414,5 +416,58 @@ describe('web/demo/index.html', () => {
     const size = fs.statSync(path.join(WEB_ROOT, 'counter.min.js')).size;
     console.log(`# counter.min.js: ${size} bytes`);
     assert.ok(size < 2048, `${size} bytes`);
+  });
+});
+
+describe('/dashboard', () => {
+  for (const [device, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
+    it(`renders its charts and tables under a strict policy (${device}; screenshot is not blank)`, async () => {
+      const context = await chromium.browser.newContext({
+        viewport, httpCredentials: { username: 'owner', password: DASHBOARD_TOKEN },
+      });
+      const page = await context.newPage();
+      const problems = [];
+      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+      page.on('pageerror', (e) => problems.push(e.message));
+      try {
+        const response = await page.goto(footfall.base + '/dashboard');
+        assert.equal(response.status(), 200);
+        assert.match((await response.allHeaders())['content-security-policy'], /default-src 'none'/);
+        assert.equal(await page.title(), 'footfall: 127.0.0.1');
+        // Earlier tests recorded visits: the tile shows them, the chart has a bar per day.
+        const views = (await page.locator('.tile b').first().innerText()).replace(/,/g, '');
+        assert.equal(Number(views), readVisits(dbPath).length);
+        const bars = await page.locator('svg.chart rect.bar').count();
+        assert.ok(bars >= 30 && bars <= 31, `${bars} daily bars for the last 30 days`);
+        const box = await page.locator('svg.chart').boundingBox();
+        assert.ok(box.width > viewport.width * 0.6 && box.height > 50, `chart box ${JSON.stringify(box)}`);
+        assert.ok(await page.getByText('/demo/index.html', { exact: true }).first().isVisible());
+        // Readable on a phone: nothing wider than the screen.
+        assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+                  'no horizontal scrolling');
+        const file = path.join(artifacts, `dashboard-${device}.png`);
+        await page.screenshot({ path: file, fullPage: true });
+        const stats = pictureStats(decodePng(fs.readFileSync(file)));
+        console.log(`# screenshot ${file}: ${JSON.stringify(stats)}`);
+        assert.ok(stats.colours >= 32, `only ${stats.colours} colours: blank?`);
+        assert.ok(stats.darkShare > 0.003 && stats.darkShare < 0.6, `dark share ${stats.darkShare}`);
+        // The bars are drawn (not just present): the chart area has the bar colour in it.
+        const chart = pictureStats(decodePng(await page.locator('svg.chart').screenshot()));
+        assert.ok(chart.colours >= 4, `chart ${JSON.stringify(chart)}`);
+        assert.deepEqual(problems, [], 'no CSP violation or error');
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  it('asks for credentials and refuses wrong ones', async () => {
+    const context = await chromium.browser.newContext({ httpCredentials: { username: 'x', password: 'wrong' } });
+    try {
+      const response = await (await context.newPage()).goto(footfall.base + '/dashboard');
+      assert.equal(response.status(), 401);
+    } finally {
+      await context.close();
+    }
   });
 });

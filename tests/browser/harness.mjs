@@ -113,13 +113,13 @@ export function footfallBin() {
 // Starts `footfall serve` on 127.0.0.1 port 0 with a SQLite store at `dbPath`. Resolves once it
 // has printed its "listening" line. The result has `base` (http://127.0.0.1:PORT), `logs` (every
 // JSON line it printed, parsed, in order) and `stop()` (SIGTERM; resolves with the exit status).
-export async function startFootfall({ dbPath, allowedOrigins }) {
+export async function startFootfall({ dbPath, allowedOrigins, extraArgs = [] }) {
   // Only the command line configures the server: drop FOOTFALL_* (FOOTFALL_BIN among them).
   const env = Object.fromEntries(Object.entries(process.env).filter(
       ([k]) => !k.startsWith('FOOTFALL_') && k !== 'ALLOWED_ORIGIN'));
   const child = spawn(footfallBin(), [
     'serve', '--listen', '127.0.0.1:0', '--store', `sqlite:${dbPath}`,
-    '--allowed-origins', allowedOrigins.join(','),
+    '--allowed-origins', allowedOrigins.join(','), ...extraArgs,
   ], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   track(child, 'footfall', false);
   const logs = [];
