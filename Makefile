@@ -34,6 +34,8 @@ bench: build lambda-zip
 	bash bench/run.sh $(BUILD_DIR)/footfall
 	bash bench/postgres_bench.sh $(BUILD_DIR)/footfall
 	python3 bench/lambda_bench.py $(BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip
+	mkdir -p $(BUILD_DIR)/bench-data
+	$(BUILD_DIR)/bench/stats_bench $(BUILD_DIR)/bench-data
 
 # Builds the fuzz targets with clang + libFuzzer + ASan/UBSan and runs each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60

@@ -256,7 +256,22 @@ TEST_P(StatsConformanceTest, CountsViewsDailyUniquesPathsDimensionsAndDrops) {
   EXPECT_EQ(page_views(""), 5);  // the whole site, ever (the old visit included)
   EXPECT_EQ(page_views("/never"), 0);
 
+  // Ranges that start and end inside a day count only their hours, in top pages too.
+  query.from_ms = kTenFifteenMs + 30 * 60'000;            // 10:45 on day 1: from hour 10
+  query.to_ms = kTenFifteenMs + 86'400'000 - 3'600'000;   // 09:15 on day 2: up to hour 10
+  Stats partial = *QueryStatsAndWait(*store_, query);
+  EXPECT_EQ(partial.views, 3);  // v1 twice at 10:xx, v2 at 11:15; not day 2's 10:15
+  ASSERT_EQ(partial.paths.size(), 2u);
+  EXPECT_EQ(partial.paths[0].name, "/a");
+  EXPECT_EQ(partial.paths[0].views, 2);
+  EXPECT_EQ(partial.paths[1].views, 1);
+  query.to_ms = kTenFifteenMs + 86'400'000;               // 10:15 on day 2: hour 10 included
+  partial = *QueryStatsAndWait(*store_, query);
+  EXPECT_EQ(partial.views, 4);
+  EXPECT_EQ(partial.paths[0].views, 3);
+
   query.interval = Interval::kHour;
+  query.from_ms = kDayStartMs;
   query.to_ms = kDayStartMs + 86'400'000;
   query.path = "/a";
   Stats hourly = *QueryStatsAndWait(*store_, query);

@@ -77,6 +77,16 @@ CREATE TABLE IF NOT EXISTS seen_visitors (
   visitor TEXT NOT NULL,
   PRIMARY KEY (day, site, path, visitor)
 ) WITHOUT ROWID;
+-- Version 3: hourly_stats summed per day, so top pages over weeks read one row per page and
+-- day instead of one per page and hour (a 30-day query reads ~24x fewer rows).
+CREATE TABLE IF NOT EXISTS daily_path_stats (
+  site         TEXT NOT NULL,
+  day          INTEGER NOT NULL,
+  path         TEXT NOT NULL,
+  views        INTEGER NOT NULL,
+  new_visitors INTEGER NOT NULL,
+  PRIMARY KEY (site, day, path)
+) WITHOUT ROWID;
 )sql";
 
 Status BindText(sqlite3* db, sqlite3_stmt* statement, int index, const std::string& text) {
@@ -214,15 +224,29 @@ StatusOr<Stats> RunStatsQuery(sqlite3* db, const StatsQuery& query) {
     if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading the series");
   }
   {
+    // Whole days of the range from the daily rows, the hours of a partial first or last day
+    // from the hourly rows.
+    const int64_t whole_first = (first + 23) / 24, whole_end = std::max(whole_first, end / 24);
     ASSIGN_OR_RETURN(Statement paths,
                      Prepare(db,
-                             "SELECT path, SUM(views) AS v, SUM(new_visitors) FROM hourly_stats "
-                             "WHERE site = ? AND hour >= ? AND hour < ? AND path <> '' "
-                             "GROUP BY path ORDER BY v DESC, path LIMIT ?"));
+                             "SELECT path, SUM(v) AS total, SUM(n) FROM ("
+                             " SELECT path, views AS v, new_visitors AS n FROM daily_path_stats"
+                             " WHERE site = ?1 AND day >= ?2 AND day < ?3 AND path <> ''"
+                             " UNION ALL"
+                             " SELECT path, views, new_visitors FROM hourly_stats"
+                             " WHERE site = ?1 AND hour >= ?4 AND hour < ?5 AND path <> ''"
+                             " UNION ALL"
+                             " SELECT path, views, new_visitors FROM hourly_stats"
+                             " WHERE site = ?1 AND hour >= ?6 AND hour < ?7 AND path <> '')"
+                             " GROUP BY path ORDER BY total DESC, path LIMIT ?8"));
     RETURN_IF_ERROR(BindText(db, paths.get(), 1, query.site));
-    sqlite3_bind_int64(paths.get(), 2, first);
-    sqlite3_bind_int64(paths.get(), 3, end);
-    sqlite3_bind_int(paths.get(), 4, query.top);
+    sqlite3_bind_int64(paths.get(), 2, whole_first);
+    sqlite3_bind_int64(paths.get(), 3, whole_end);
+    sqlite3_bind_int64(paths.get(), 4, first);
+    sqlite3_bind_int64(paths.get(), 5, std::min(end, whole_first * 24));
+    sqlite3_bind_int64(paths.get(), 6, std::max(whole_end * 24, whole_first * 24));
+    sqlite3_bind_int64(paths.get(), 7, end);
+    sqlite3_bind_int(paths.get(), 8, query.top);
     int rc;
     while ((rc = sqlite3_step(paths.get())) == SQLITE_ROW) {
       rows.paths.push_back({reinterpret_cast<const char*>(sqlite3_column_text(paths.get(), 0)),
@@ -312,7 +336,11 @@ Status SqliteStore::Start() {
     ASSIGN_OR_RETURN(Statement has_screen,
                      Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'screen'"));
     if (sqlite3_step(has_screen.get()) != SQLITE_ROW) {
-      migrated = Execute(db, "ALTER TABLE visits ADD COLUMN screen TEXT NOT NULL DEFAULT ''");
+      migrated = Execute(db,
+                         "ALTER TABLE visits ADD COLUMN screen TEXT NOT NULL DEFAULT ''; "
+                         "INSERT INTO daily_path_stats (site, day, path, views, new_visitors) "
+                         "SELECT site, hour / 24, path, SUM(views), SUM(new_visitors) "
+                         "FROM hourly_stats GROUP BY site, hour / 24, path");
     }
   }
   if (migrated.ok()) migrated = Execute(db, "PRAGMA user_version = 3");
@@ -334,6 +362,11 @@ Status SqliteStore::Start() {
   ASSIGN_OR_RETURN(mark_seen_, Prepare(db,
                                        "INSERT OR IGNORE INTO seen_visitors (day, site, path, "
                                        "visitor) VALUES (?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(add_day_, Prepare(db,
+                                     "INSERT INTO daily_path_stats (site, day, path, views, "
+                                     "new_visitors) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+                                     "SET views = views + excluded.views, new_visitors = "
+                                     "new_visitors + excluded.new_visitors"));
   ASSIGN_OR_RETURN(add_hour_, Prepare(db,
                                       "INSERT INTO hourly_stats (site, hour, path, views, "
                                       "new_visitors) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
@@ -519,6 +552,21 @@ Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
     sqlite3_bind_int64(add, 4, delta.views);
     sqlite3_bind_int64(add, 5, delta.new_visitors);
     RETURN_IF_ERROR(StepToDone(db, add, "adding to hourly stats"));
+  }
+  std::map<std::tuple<std::string, int64_t, std::string>, HourDelta> days;
+  for (const auto& [key, delta] : rollup.hours) {
+    HourDelta& day = days[{std::get<0>(key), DayOfHour(std::get<1>(key)), std::get<2>(key)}];
+    day.views += delta.views;
+    day.new_visitors += delta.new_visitors;
+  }
+  for (const auto& [key, delta] : days) {
+    sqlite3_stmt* add = add_day_.get();
+    RETURN_IF_ERROR(BindText(db, add, 1, std::get<0>(key)));
+    sqlite3_bind_int64(add, 2, std::get<1>(key));
+    RETURN_IF_ERROR(BindText(db, add, 3, std::get<2>(key)));
+    sqlite3_bind_int64(add, 4, delta.views);
+    sqlite3_bind_int64(add, 5, delta.new_visitors);
+    RETURN_IF_ERROR(StepToDone(db, add, "adding to daily path stats"));
   }
   for (const auto& [key, views] : rollup.page_views) {
     sqlite3_stmt* add = add_page_views_.get();

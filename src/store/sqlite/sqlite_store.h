@@ -75,7 +75,7 @@ class SqliteStore final : public Store {
   Connection writer_db_;
   Statement insert_visit_;
   Statement add_to_total_;
-  Statement mark_seen_, add_hour_, add_page_views_, add_dimension_, add_drop_;
+  Statement mark_seen_, add_hour_, add_day_, add_page_views_, add_dimension_, add_drop_;
   Statement begin_, commit_, rollback_;
 
   PendingDrops pending_drops_;
