@@ -33,6 +33,7 @@ bench: build lambda-zip
 	@scripts/install-deps.sh --bench
 	bash bench/run.sh $(BUILD_DIR)/footfall
 	bash bench/postgres_bench.sh $(BUILD_DIR)/footfall
+	bash bench/overload.sh $(BUILD_DIR)/footfall
 	python3 bench/lambda_bench.py $(BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip
 	mkdir -p $(BUILD_DIR)/bench-data
 	$(BUILD_DIR)/bench/stats_bench $(BUILD_DIR)/bench-data
