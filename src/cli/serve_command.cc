@@ -68,6 +68,12 @@ CLI::App* AddServeCommand(CLI::App& app, ServeConfig& config) {
                     "Serve GET /api/stats without a token (true/false)")
       ->envname("FOOTFALL_STATS_PUBLIC")
       ->capture_default_str();
+  serve->add_option("--tls-cert", config.tls_cert,
+                    "Serve HTTPS (TLS 1.2+) with this PEM certificate chain (needs --tls-key); "
+                    "SIGHUP reloads both files")
+      ->envname("FOOTFALL_TLS_CERT");
+  serve->add_option("--tls-key", config.tls_key, "The PEM private key of --tls-cert")
+      ->envname("FOOTFALL_TLS_KEY");
   serve->add_option("--metrics-listen", config.metrics_listen,
                     "Serve GET /metrics (Prometheus) on this separate host:port, without a token "
                     "(default: on the main listener, behind the stats token)")
@@ -166,6 +172,14 @@ int RunServe(const ServeConfig& config) {
   server_options.threads = config.threads;
   server_options.limits.max_connections = config.max_connections;
   server_options.metrics = (*metrics)->http();
+  server_options.tls_certificate_file = config.tls_cert;
+  server_options.tls_key_file = config.tls_key;
+  server_options.on_reload = [&log](const Status& status) {
+    nlohmann::ordered_json line = {{"level", status.ok() ? "info" : "error"},
+                                   {"msg", status.ok() ? "tls reloaded" : "reload failed"}};
+    if (!status.ok()) line["error"] = status.message();
+    log.Write(line.dump());
+  };
   StatusOr<std::unique_ptr<http::HttpServer>> server = http::HttpServer::Create(
       server_options, **service, clock, config.log_requests ? &log : nullptr);
   if (!server.ok()) {
@@ -202,6 +216,7 @@ int RunServe(const ServeConfig& config) {
   nlohmann::ordered_json started = {{"level", "info"},
                             {"msg", "listening"},
                             {"listen", (*server)->listen_address()},
+                            {"tls", !config.tls_cert.empty()},
                             {"store", (*store)->Describe()},
                             {"metrics", metrics_server ? metrics_server->listen_address() + "/metrics"
                                                        : std::string("/metrics (stats token)")},

@@ -20,6 +20,8 @@ struct ServeConfig {
   bool log_requests = true;
   std::string stats_token;      // FOOTFALL_STATS_TOKEN
   bool stats_public = false;
+  std::string tls_cert;         // PEM certificate chain; with tls_key: HTTPS
+  std::string tls_key;
   std::string metrics_listen;   // "" = /metrics on the main listener (behind the stats token)
   bool metrics_public = false;
   double rate_limit_visitor = 120;   // requests per minute per visitor; 0 = off

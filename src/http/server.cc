@@ -8,9 +8,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <atomic>
 #include <csignal>
+#include <mutex>
 
 #include "base/random.h"
 #include "http/listener.h"
+#include "http/tls.h"
 
 namespace footfall::http {
 
@@ -21,7 +23,7 @@ struct HttpServer::Impl {
   Impl(HttpServerOptions opts, core::Service& service, const Clock& clock, LogWriter* log)
       : options(std::move(opts)),
         session_context{service, options.limits, clock, log, stopping,
-                        [this] { return NextRequestId(); }, registry, options.metrics} {
+                        [this] { return NextRequestId(); }, registry, options.metrics, nullptr} {
     uint8_t prefix[4];
     OsRandom().Fill(prefix);
     static constexpr char kHex[] = "0123456789abcdef";
@@ -60,6 +62,28 @@ struct HttpServer::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards;
   std::shared_ptr<Listener> listener;
   std::unique_ptr<asio::signal_set> signals;
+  std::mutex tls_mu;
+  std::shared_ptr<asio::ssl::context> tls;  // guarded by tls_mu; null without TLS
+
+  void WaitForSignal() {
+    signals->async_wait([this](boost::system::error_code error, int signal) {
+      if (error) return;
+      if (signal != SIGHUP) return BeginStop();
+      Status reloaded = options.tls_certificate_file.empty()
+                            ? FailedPreconditionError("SIGHUP: no TLS files to reload")
+                            : Reload();
+      if (options.on_reload) options.on_reload(reloaded);
+      WaitForSignal();
+    });
+  }
+
+  Status Reload() {
+    ASSIGN_OR_RETURN(std::shared_ptr<asio::ssl::context> fresh,
+                     LoadTlsContext(options.tls_certificate_file, options.tls_key_file));
+    std::lock_guard lock(tls_mu);
+    tls = std::move(fresh);
+    return OkStatus();
+  }
 };
 
 StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions options,
@@ -78,13 +102,25 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions optio
     impl->contexts.push_back(std::make_unique<asio::io_context>(1));
     impl->idle_guards.push_back(asio::make_work_guard(*impl->contexts.back()));
   }
+  if (impl->options.tls_certificate_file.empty() != impl->options.tls_key_file.empty()) {
+    return InvalidArgumentError("TLS needs both a certificate file and a key file");
+  }
+  if (!impl->options.tls_certificate_file.empty()) {
+    RETURN_IF_ERROR(impl->Reload());
+    impl->session_context.tls = [raw = impl.get()] {
+      std::lock_guard lock(raw->tls_mu);
+      return raw->tls;
+    };
+  }
   ASSIGN_OR_RETURN(impl->listener,
                    Listener::Create(impl->contexts, tcp::endpoint(address, impl->options.port),
                                     impl->session_context, impl->registry));
   if (impl->options.handle_signals) {
     // Registered now, before anyone can learn the port: a SIGTERM that arrives before Run() is
     // held and then handled as a graceful stop, never the default "terminate".
-    impl->signals = std::make_unique<asio::signal_set>(*impl->contexts.front(), SIGINT, SIGTERM);
+    // SIGHUP reloads the TLS files (and never terminates, even without TLS).
+    impl->signals =
+        std::make_unique<asio::signal_set>(*impl->contexts.front(), SIGINT, SIGTERM, SIGHUP);
   }
   const uint16_t port = impl->listener->local_endpoint().port();
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(impl)));
@@ -104,11 +140,7 @@ std::string HttpServer::listen_address() const {
 
 void HttpServer::Run() {
   Impl& impl = *impl_;
-  if (impl.signals) {
-    impl.signals->async_wait([&impl](boost::system::error_code error, int) {
-      if (!error) impl.BeginStop();
-    });
-  }
+  if (impl.signals) impl.WaitForSignal();
   impl.listener->Start();
   if (impl.stopping.load()) impl.listener->Stop();  // Stop() came before Run()
   // Each io_context runs until it has no more work: no listener, no session, no request waiting
@@ -122,5 +154,12 @@ void HttpServer::Run() {
 }
 
 void HttpServer::Stop() { impl_->BeginStop(); }
+
+Status HttpServer::ReloadTls() {
+  if (impl_->options.tls_certificate_file.empty()) {
+    return FailedPreconditionError("the server has no TLS");
+  }
+  return impl_->Reload();
+}
 
 }  // namespace footfall::http

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,12 +35,20 @@ struct HttpServerOptions {
   bool handle_signals = true;
   // Where requests and connections are counted; null (default): nowhere. Must outlive the server.
   HttpMetrics* metrics = nullptr;
+  // TLS: PEM files of the certificate chain and its private key. Both empty (default): plain
+  // HTTP. With handle_signals, SIGHUP reloads them (new connections get the new certificate;
+  // if the new files are unusable the old ones stay).
+  std::string tls_certificate_file;
+  std::string tls_key_file;
+  // Told the outcome of each SIGHUP reload (for logs). Optional.
+  std::function<void(const Status&)> on_reload;
 };
 
 class HttpServer {
  public:
   // Binds the listening socket (so port() is known before Run()). `request_log` may be null (no
-  // request logs). Errors: kInvalidArgument for a bad host, kUnavailable if it cannot bind.
+  // request logs). Errors: kInvalidArgument for a bad host or unusable TLS files, kUnavailable if
+  // it cannot bind.
   static StatusOr<std::unique_ptr<HttpServer>> Create(HttpServerOptions options,
                                                       core::Service& service, const Clock& clock,
                                                       LogWriter* request_log);
@@ -54,6 +63,9 @@ class HttpServer {
   void Run();
   // Begins a graceful stop. Thread-safe; safe to call more than once.
   void Stop();
+  // Re-reads the TLS files (what SIGHUP does). Thread-safe. Errors: as LoadTlsContext; then the
+  // old certificate stays. kFailedPrecondition without TLS.
+  Status ReloadTls();
 
  private:
   struct Impl;

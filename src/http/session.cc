@@ -38,10 +38,16 @@ core::Response ResponseForReadError(const beast::error_code& error) {
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket socket, const SessionContext& context)
-    : stream_(std::move(socket)), context_(context) {
+    : context_(context) {
   beast::error_code error;
-  const auto endpoint = stream_.socket().remote_endpoint(error);
+  const auto endpoint = socket.remote_endpoint(error);
   if (!error) peer_address_ = endpoint.address().to_string();
+  if (context_.tls) {
+    tls_context_ = context_.tls();
+    tls_.emplace(std::move(socket), *tls_context_);
+  } else {
+    plain_.emplace(std::move(socket));
+  }
   // Bounds how much a pipelining client can make us hold.
   buffer_.max_size(context_.limits.max_header_bytes + context_.limits.max_body_bytes + 4096);
   if (context_.metrics != nullptr) context_.metrics->ConnectionOpened();
@@ -53,12 +59,22 @@ Session::~Session() {
 }
 
 void Session::Start() {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+  asio::dispatch(Tcp().get_executor(), [self = shared_from_this()] {
+    if (!self->tls_) return self->ReadRequest();
+    // TLS first, under the read timeout: a client that never finishes its handshake is cut off
+    // like one that never finishes its request.
+    self->Tcp().expires_after(self->context_.limits.read_timeout);
+    self->tls_->async_handshake(asio::ssl::stream_base::server,
+                                [self](beast::error_code error) {
+                                  if (error) return self->Close();
+                                  self->ReadRequest();
+                                });
+  });
 }
 
 void Session::StopWhenIdle() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
-    if (self->reading_) self->stream_.socket().cancel();
+  asio::post(Tcp().get_executor(), [self = shared_from_this()] {
+    if (self->reading_) self->Tcp().socket().cancel();
   });
 }
 
@@ -70,13 +86,15 @@ void Session::ReadRequest() {
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(context_.limits.max_header_bytes));
   parser_->body_limit(context_.limits.max_body_bytes);
-  stream_.expires_after(context_.limits.read_timeout);
+  Tcp().expires_after(context_.limits.read_timeout);
   reading_ = true;
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code error, size_t) {
-                      self->reading_ = false;
-                      self->OnRead(error);
-                    });
+  WithStream([this](auto& stream) {
+    bhttp::async_read(stream, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code error, size_t) {
+                        self->reading_ = false;
+                        self->OnRead(error);
+                      });
+  });
 }
 
 void Session::OnRead(beast::error_code error) {
@@ -127,10 +145,10 @@ void Session::HandleRequest() {
   }
   // The service may complete on a store thread: hop back to this connection's executor, and keep
   // the io_context running until it does (that is what lets shutdown wait for in-flight requests).
-  auto work = asio::make_work_guard(stream_.get_executor());
+  auto work = asio::make_work_guard(Tcp().get_executor());
   context_.service.Handle(request, [self = shared_from_this(),
                                     work = std::move(work)](core::Response response) mutable {
-    auto executor = self->stream_.get_executor();
+    auto executor = self->Tcp().get_executor();
     asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
       self->WriteResponse(std::move(response));
     });
@@ -175,11 +193,13 @@ void Session::WriteResponse(core::Response response) {
   }
 
   const bool close = !keep_alive_;
-  stream_.expires_after(context_.limits.write_timeout);
-  asio::async_write(stream_, asio::buffer(wire_),
-                    [self = shared_from_this(), close](beast::error_code error, size_t) {
-                      self->OnWrite(error, close);
-                    });
+  Tcp().expires_after(context_.limits.write_timeout);
+  WithStream([this, close](auto& stream) {
+    asio::async_write(stream, asio::buffer(wire_),
+                      [self = shared_from_this(), close](beast::error_code error, size_t) {
+                        self->OnWrite(error, close);
+                      });
+  });
 }
 
 void Session::OnWrite(beast::error_code error, bool close) {
@@ -192,8 +212,10 @@ void Session::OnWrite(beast::error_code error, bool close) {
 
 void Session::Close() {
   beast::error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  stream_.socket().close(ignored);
+  // (Under TLS without close_notify: every answer has a Content-Length, so a client cannot
+  // mistake a cut for the end of a body.)
+  Tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  Tcp().socket().close(ignored);
 }
 
 }  // namespace footfall::http

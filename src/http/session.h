@@ -8,8 +8,10 @@
 #include <utility>  // Boost 1.74 Asio needs it in C++20
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -37,6 +39,9 @@ struct SessionContext {
   std::function<std::string()> next_request_id;
   SessionRegistry& registry;            // sessions remove themselves when destroyed
   HttpMetrics* metrics;                 // null: no metrics
+  // The TLS context for new connections (it changes when certificates are reloaded); null
+  // function: plain HTTP.
+  std::function<std::shared_ptr<boost::asio::ssl::context>()> tls;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -57,8 +62,21 @@ class Session : public std::enable_shared_from_this<Session> {
   void WriteResponse(core::Response response);
   void OnWrite(boost::beast::error_code error, bool close);
   void Close();
+  // The TCP layer, under TLS or not.
+  boost::beast::tcp_stream& Tcp() { return tls_ ? boost::beast::get_lowest_layer(*tls_) : *plain_; }
+  // Calls `use` with the stream requests are read from and answers written to.
+  template <typename Use>
+  void WithStream(Use&& use) {
+    if (tls_) {
+      use(*tls_);
+    } else {
+      use(*plain_);
+    }
+  }
 
-  boost::beast::tcp_stream stream_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // outlives tls_
+  std::optional<boost::beast::tcp_stream> plain_;
+  std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls_;
   const SessionContext& context_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

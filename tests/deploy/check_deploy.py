@@ -188,8 +188,8 @@ def check_systemd_unit(footfall_bin):
             problems.append(f"[Service] {key}={value} missing")
     if "@system-service" not in service.get("SystemCallFilter", []):
         problems.append("[Service] SystemCallFilter=@system-service missing")
-    if "ExecReload" in service:
-        problems.append("[Service] ExecReload: footfall does not handle SIGHUP (it would exit)")
+    if service.get("ExecReload", [""])[0] != "/bin/kill -HUP $MAINPID":
+        problems.append("[Service] ExecReload=/bin/kill -HUP $MAINPID missing (SIGHUP reloads TLS)")
     exec_start = service.get("ExecStart", [""])[0].split()
     if exec_start[:1] != ["/usr/local/bin/footfall"] or exec_start[1:2] != ["serve"]:
         problems.append(f"[Service] ExecStart is {exec_start}, expected /usr/local/bin/footfall serve")
