@@ -367,6 +367,9 @@ void Service::HandleReady(const Request& request, Done done) {
 }
 
 bool Service::WithinRateLimit(const Request& request, Done& done) {
+  if (options_.rate_limit.visitor_per_minute <= 0 && options_.rate_limit.global_per_second <= 0) {
+    return true;
+  }
   const std::string client =
       proxies_.ResolveClient(request.peer_address, request.FindHeader("X-Forwarded-For"),
                              request.FindHeader("Forwarded"));

@@ -1,8 +1,16 @@
 #include "http/http_metrics.h"
 
+#include <atomic>
 #include <string>
+#include <vector>
 
 namespace footfall::http {
+
+namespace {
+std::atomic<uint64_t> next_id{1};
+}  // namespace
+
+HttpMetrics::HttpMetrics() : id_(next_id.fetch_add(1)) {}
 
 StatusOr<std::unique_ptr<HttpMetrics>> HttpMetrics::Create(metrics::Registry& registry) {
   std::unique_ptr<HttpMetrics> out(new HttpMetrics());
@@ -26,9 +34,29 @@ StatusOr<std::unique_ptr<HttpMetrics>> HttpMetrics::Create(metrics::Registry& re
 
 void HttpMetrics::RequestFinished(std::string_view route, int status, double seconds) {
   in_flight_->Add(-1);
+  // Looking a series up takes the family's mutex; each event-loop thread remembers the few
+  // (route, status) series it has used instead. Routes are a fixed set, statuses a small one.
+  struct Cached {
+    uint64_t owner;
+    std::string route;
+    int status;
+    metrics::Counter* requests;
+    metrics::Histogram* duration;
+  };
+  thread_local std::vector<Cached> cache;
+  for (const Cached& entry : cache) {
+    if (entry.owner == id_ && entry.status == status && entry.route == route) {
+      entry.requests->Increment();
+      entry.duration->Observe(seconds);
+      return;
+    }
+  }
   const std::string status_text = std::to_string(status);
-  requests_->WithLabels({"route", route}, {"status", status_text}).Increment();
-  durations_->WithLabels({"route", route}).Observe(seconds);
+  metrics::Counter& requests = requests_->WithLabels({"route", route}, {"status", status_text});
+  metrics::Histogram& duration = durations_->WithLabels({"route", route});
+  if (cache.size() < 64) cache.push_back({id_, std::string(route), status, &requests, &duration});
+  requests.Increment();
+  duration.Observe(seconds);
 }
 
 }  // namespace footfall::http

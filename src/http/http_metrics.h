@@ -3,6 +3,7 @@
 // requests in flight and open connections. Thread-safe: called from every event-loop thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -22,7 +23,8 @@ class HttpMetrics {
   void RequestFinished(std::string_view route, int status, double seconds);
 
  private:
-  HttpMetrics() = default;
+  HttpMetrics();
+  const uint64_t id_;  // unique per instance: keys the per-thread series cache
   metrics::Family<metrics::Counter>* requests_ = nullptr;
   metrics::Family<metrics::Histogram>* durations_ = nullptr;
   metrics::Gauge* in_flight_ = nullptr;
