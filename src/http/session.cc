@@ -66,7 +66,10 @@ void Session::Start() {
 
 void Session::StopWhenIdle() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
-    if (self->reading_) self->stream_.socket().cancel();
+    // The socket may already be closed (a timeout closed it and the read's handler has not run
+    // yet): the throwing cancel() would end the process on SIGTERM.
+    beast::error_code ignored;
+    if (self->reading_) self->stream_.socket().cancel(ignored);
   });
 }
 
