@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <condition_variable>
 #include <cstdlib>
@@ -55,10 +56,47 @@ CLI::App* AddServeCommand(CLI::App& app, ServeConfig& config) {
       ->envname("FOOTFALL_THREADS")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
+  // HTTP limits: docs/operations.md "Limits" says what crossing each one answers.
   serve->add_option("--max-connections", config.max_connections,
-                    "Open connections beyond this are refused")
+                    "Open connections beyond this are accepted and closed at once")
       ->envname("FOOTFALL_MAX_CONNECTIONS")
       ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  serve->add_option("--max-header-bytes", config.max_header_bytes,
+                    "Largest request line plus headers; larger: 431")
+      ->envname("FOOTFALL_MAX_HEADER_BYTES")
+      ->check(CLI::Range(512, 1024 * 1024))
+      ->capture_default_str();
+  serve->add_option("--max-body-bytes", config.max_body_bytes,
+                    "Largest request body; larger: 413")
+      ->envname("FOOTFALL_MAX_BODY_BYTES")
+      ->check(CLI::Range(0, 16 * 1024 * 1024))
+      ->capture_default_str();
+  serve->add_option("--read-timeout-ms", config.read_timeout_ms,
+                    "Time to receive a whole request from its first byte; slower: 408 and close")
+      ->envname("FOOTFALL_READ_TIMEOUT_MS")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
+      ->capture_default_str();
+  serve->add_option("--idle-timeout-ms", config.idle_timeout_ms,
+                    "Time a connection may wait for its next request; longer: closed")
+      ->envname("FOOTFALL_IDLE_TIMEOUT_MS")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
+      ->capture_default_str();
+  serve->add_option("--write-timeout-ms", config.write_timeout_ms,
+                    "Time to send one response; longer: closed")
+      ->envname("FOOTFALL_WRITE_TIMEOUT_MS")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
+      ->capture_default_str();
+  serve->add_option("--max-requests-per-connection", config.max_requests_per_connection,
+                    "Requests answered on one connection; the last answer closes it")
+      ->envname("FOOTFALL_MAX_REQUESTS_PER_CONNECTION")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
+  serve->add_option("--max-pipelined-requests", config.max_pipelined_requests,
+                    "Pipelined requests answered in a row on one connection; the last answer "
+                    "closes it and the rest is dropped")
+      ->envname("FOOTFALL_MAX_PIPELINED_REQUESTS")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   serve->add_option("--stats-token", config.stats_token,
                     "Bearer token GET /api/stats requires (without one, stats are off unless "
@@ -170,7 +208,15 @@ int RunServe(const ServeConfig& config) {
   server_options.host = listen->host;
   server_options.port = listen->port;
   server_options.threads = config.threads;
-  server_options.limits.max_connections = config.max_connections;
+  server_options.limits = {
+      .max_header_bytes = config.max_header_bytes,
+      .max_body_bytes = config.max_body_bytes,
+      .read_timeout = std::chrono::milliseconds(config.read_timeout_ms),
+      .idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms),
+      .write_timeout = std::chrono::milliseconds(config.write_timeout_ms),
+      .max_connections = config.max_connections,
+      .max_requests_per_connection = config.max_requests_per_connection,
+      .max_pipelined_requests = config.max_pipelined_requests};
   server_options.metrics = (*metrics)->http();
   server_options.tls_certificate_file = config.tls_cert;
   server_options.tls_key_file = config.tls_key;

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace footfall::cli {
@@ -16,7 +18,15 @@ struct ServeConfig {
   std::string default_site;
   int retention_days = 90;
   int threads = 0;
+  // HTTP limits (http::HttpLimits; defaults kept equal to its own).
   size_t max_connections = 10000;
+  size_t max_header_bytes = 8 * 1024;
+  size_t max_body_bytes = 16 * 1024;
+  int64_t read_timeout_ms = 10000;
+  int64_t idle_timeout_ms = 5000;
+  int64_t write_timeout_ms = 10000;
+  size_t max_requests_per_connection = 100000;
+  size_t max_pipelined_requests = 16;
   bool log_requests = true;
   std::string stats_token;      // FOOTFALL_STATS_TOKEN
   bool stats_public = false;

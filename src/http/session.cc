@@ -5,6 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
+#include <string_view>
+
 #include "core/request_log.h"
 #include "http/listener.h"
 #include "core/responses.h"
@@ -35,10 +38,15 @@ core::Response ResponseForReadError(const beast::error_code& error) {
   return core::ErrorResponse(400, "bad_request", "The request is not valid HTTP/1.1.");
 }
 
+// After a closing answer: how long and how much of the client's further input is read and
+// discarded before the socket closes (see CloseAfterDraining).
+constexpr std::chrono::milliseconds kDrainTime{1000};
+constexpr size_t kMaxDrainBytes = 64 * 1024;
+
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket socket, const SessionContext& context)
-    : context_(context) {
+    : context_(context), request_timer_(socket.get_executor()) {
   beast::error_code error;
   const auto endpoint = socket.remote_endpoint(error);
   if (!error) peer_address_ = endpoint.address().to_string();
@@ -74,7 +82,10 @@ void Session::Start() {
 
 void Session::StopWhenIdle() {
   asio::post(Tcp().get_executor(), [self = shared_from_this()] {
-    if (self->reading_) self->Tcp().socket().cancel();
+    // The socket may already be closed (a timeout closed it and the read's handler has not run
+    // yet): the throwing cancel() would end the process on SIGTERM.
+    beast::error_code ignored;
+    if (self->reading_) self->Tcp().socket().cancel(ignored);
   });
 }
 
@@ -83,22 +94,94 @@ void Session::ReadRequest() {
     Close();
     return;
   }
-  parser_.emplace();
-  parser_->header_limit(static_cast<uint32_t>(context_.limits.max_header_bytes));
-  parser_->body_limit(context_.limits.max_body_bytes);
-  Tcp().expires_after(context_.limits.read_timeout);
+  if (buffer_.size() > 0) {  // a pipelined request has already begun
+    ReadStartedRequest();
+    return;
+  }
+  // Waiting for a request costs only a socket: idle_timeout bounds it, and it ends silently.
+  Tcp().expires_after(context_.limits.idle_timeout);
   reading_ = true;
-  WithStream([this](auto& stream) {
-    bhttp::async_read(stream, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code error, size_t) {
-                        self->reading_ = false;
-                        self->OnRead(error);
-                      });
+  const size_t room = std::min<size_t>(4096, buffer_.max_size());
+  WithStream([&](auto& stream) {
+  stream.async_read_some(buffer_.prepare(room),
+                          [self = shared_from_this()](beast::error_code error, size_t bytes) {
+                            self->reading_ = false;
+                            self->buffer_.commit(bytes);
+                            if (error || bytes == 0) {
+                              self->Close();
+                              return;
+                            }
+                            self->ReadStartedRequest();
+                          });
   });
 }
 
+void Session::ReadStartedRequest() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(context_.limits.max_header_bytes));
+  parser_->body_limit(context_.limits.max_body_bytes);
+  // A started request gets read_timeout from its first byte in total, however it trickles in. Our
+  // own timer rather than the stream's: the stream's closes the socket, and we want to answer 408.
+  Tcp().expires_never();
+  request_timed_out_ = false;
+  const uint64_t generation = ++read_generation_;
+  request_timer_.expires_after(context_.limits.read_timeout);
+  request_timer_.async_wait([self = shared_from_this(), generation](beast::error_code error) {
+    if (error || !self->reading_ || generation != self->read_generation_) return;
+    self->request_timed_out_ = true;
+    beast::error_code ignored;
+    self->Tcp().socket().cancel(ignored);
+  });
+  ReadHeaderBytes(0);
+}
+
+void Session::ReadHeaderBytes(size_t scanned) {
+  // Beast 1.74's parser checks header_limit only against the bytes of one put(): headers that
+  // arrive in pieces (e.g. 4 KiB, then more) slip past it, and it keeps every field it parsed. So
+  // the parser sees a request only once its whole header is buffered, and the limit is ours.
+  const std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  const size_t limit = context_.limits.max_header_bytes;
+  const size_t end = data.find("\r\n\r\n", scanned > 3 ? scanned - 3 : 0);
+  if (end != std::string_view::npos && end + 4 <= limit) {
+    reading_ = true;
+    WithStream([&](auto& stream) {
+    bhttp::async_read(stream, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code error, size_t) {
+                        self->FinishRead(error);
+                      });
+    });
+    return;
+  }
+  if (end != std::string_view::npos || data.size() >= limit) {
+    FinishRead(bhttp::error::header_limit);
+    return;
+  }
+  reading_ = true;
+  const size_t room = std::min<size_t>(4096, buffer_.max_size() - buffer_.size());
+  WithStream([&](auto& stream) {
+  stream.async_read_some(buffer_.prepare(room), [self = shared_from_this(), scanned = data.size()](
+                                                     beast::error_code error, size_t bytes) {
+    self->buffer_.commit(bytes);
+    if (error) {
+      self->FinishRead(error);
+      return;
+    }
+    self->reading_ = false;
+    self->ReadHeaderBytes(scanned);
+  });
+  });
+}
+
+void Session::FinishRead(beast::error_code error) {
+  reading_ = false;
+  request_timer_.cancel();
+  OnRead(error);
+}
+
 void Session::OnRead(beast::error_code error) {
-  if (error && (IsDisconnect(error) || error == bhttp::error::buffer_overflow)) {
+  const bool timed_out = request_timed_out_ && error == asio::error::operation_aborted &&
+                         !context_.stopping.load();
+  if (error && !timed_out && (IsDisconnect(error) || error == bhttp::error::buffer_overflow)) {
     Close();
     return;
   }
@@ -109,7 +192,9 @@ void Session::OnRead(beast::error_code error) {
     // A request refused for its size still has a parsed method and route worth logging.
     method_ = parser_->is_header_done() ? std::string(parser_->get().method_string()) : "OTHER";
     keep_alive_ = false;
-    core::Response response = ResponseForReadError(error);
+    core::Response response =
+        timed_out ? core::ErrorResponse(408, "request_timeout", "The request took too long to send.")
+                  : ResponseForReadError(error);
     response.route = "unknown";
     WriteResponse(std::move(response));
     return;
@@ -120,8 +205,10 @@ void Session::OnRead(beast::error_code error) {
 void Session::HandleRequest() {
   const auto& message = parser_->get();
   ++requests_served_;
+  pipelined_in_a_row_ = pipelined_ ? pipelined_in_a_row_ + 1 : 0;
   keep_alive_ = message.keep_alive() && !context_.stopping.load() &&
-                requests_served_ < context_.limits.max_requests_per_connection;
+                requests_served_ < context_.limits.max_requests_per_connection &&
+                pipelined_in_a_row_ < context_.limits.max_pipelined_requests;
   method_ = std::string(message.method_string());
 
   core::Request request;
@@ -203,10 +290,17 @@ void Session::WriteResponse(core::Response response) {
 }
 
 void Session::OnWrite(beast::error_code error, bool close) {
-  if (error || close) {
+  if (error) {
     Close();
     return;
   }
+  if (close) {
+    CloseAfterDraining();
+    return;
+  }
+  // Bytes already here were sent before the client could have read this answer: pipelined.
+  beast::error_code ignored;
+  pipelined_ = buffer_.size() > 0 || Tcp().socket().available(ignored) > 0;
   ReadRequest();
 }
 
@@ -216,6 +310,37 @@ void Session::Close() {
   // mistake a cut for the end of a body.)
   Tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   Tcp().socket().close(ignored);
+}
+
+void Session::CloseAfterDraining() {
+  // Closing a socket with unread input makes the kernel send a RST, which can destroy the answer
+  // still in the client's receive buffer (a 408, 413 or the last pipelined answer). So: half-close,
+  // then read and discard what the client still sends, briefly and boundedly, before closing.
+  beast::error_code ignored;
+  Tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  buffer_.consume(buffer_.size());
+  Tcp().expires_after(kDrainTime);
+  Drain(0);
+}
+
+void Session::Drain(size_t drained) {
+  if (drained >= kMaxDrainBytes) {
+    Close();
+    return;
+  }
+  buffer_.consume(buffer_.size());
+  WithStream([&](auto& stream) {
+  stream.async_read_some(
+      buffer_.prepare(std::min<size_t>(4096, buffer_.max_size())),
+      [self = shared_from_this(), drained](beast::error_code error, size_t bytes) {
+        if (error) {
+          self->Close();
+          return;
+        }
+        self->buffer_.commit(bytes);
+        self->Drain(drained + bytes);
+      });
+  });
 }
 
 }  // namespace footfall::http

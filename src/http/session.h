@@ -1,7 +1,8 @@
 // Session: one HTTP/1.1 connection. Reads a request under the HttpLimits, turns it into a
 // core::Request, hands it to core::Service, and writes the response when the service completes —
 // possibly on a store thread, from which the result is posted back to the connection's executor.
-// One request at a time per connection (pipelined requests wait in the bounded read buffer).
+// One request at a time per connection (pipelined requests wait in the bounded read buffer); the
+// timeouts and caps are HttpLimits'.
 // All methods run on the connection's executor; StopWhenIdle may be called from any thread.
 #pragma once
 
@@ -9,11 +10,13 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -56,7 +59,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void StopWhenIdle();
 
  private:
+  // Waits (up to idle_timeout) for the first bytes of the next request, then reads it.
   void ReadRequest();
+  // Reads the rest of a started request, within read_timeout of its first byte.
+  void ReadStartedRequest();
+  // Buffers the started request until its header is complete (or over max_header_bytes), then
+  // has the parser read it. `scanned`: bytes already searched for the header's end.
+  void ReadHeaderBytes(size_t scanned);
+  // Ends a request read (stops its timer) and handles the outcome.
+  void FinishRead(boost::beast::error_code error);
   void OnRead(boost::beast::error_code error);
   void HandleRequest();
   void WriteResponse(core::Response response);
@@ -73,12 +84,16 @@ class Session : public std::enable_shared_from_this<Session> {
       use(*plain_);
     }
   }
+  // Half-closes, discards what the client still sends (bounded), then closes.
+  void CloseAfterDraining();
+  void Drain(size_t drained);
 
   std::shared_ptr<boost::asio::ssl::context> tls_context_;  // outlives tls_
   std::optional<boost::beast::tcp_stream> plain_;
   std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls_;
   const SessionContext& context_;
   boost::beast::flat_buffer buffer_;
+  boost::asio::steady_timer request_timer_;  // read_timeout of the request being read
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::string wire_;  // the serialised response being written
   std::string peer_address_;
@@ -88,7 +103,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_;
   bool keep_alive_ = false;
   bool reading_ = false;  // only touched on the executor
+  bool request_timed_out_ = false;
+  uint64_t read_generation_ = 0;  // tells a stale request_timer_ expiry from a live one
   size_t requests_served_ = 0;
+  bool pipelined_ = false;          // the next request's bytes arrived before the last answer
+  size_t pipelined_in_a_row_ = 0;
 };
 
 }  // namespace footfall::http

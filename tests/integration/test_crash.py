@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Crash integration tests: a server SIGKILLed while clients hammer GET /count loses no visit it
-acknowledged with a 200, stores no visit that was never sent, and keeps counter == rows; a server
+acknowledged with a 200, stores no visit that was never sent, and keeps counter == rows (3 long
+cycles, and 20 kills at random moments with every visit tracked by a unique path); a server
 SIGTERMed under load finishes in-flight requests and exits 0.
 
 Run: FOOTFALL_BIN=build/footfall python3 tests/integration/test_crash.py
@@ -8,6 +9,7 @@ Run: FOOTFALL_BIN=build/footfall python3 tests/integration/test_crash.py
 
 import http.client
 import os
+import random
 import select
 import signal
 import socket
@@ -31,6 +33,10 @@ KILL_AFTER_OKS = 20000      # ... or once this many 200s arrived, whichever come
 MIN_OKS_BEFORE_KILL = 50    # but never before some visits were acknowledged
 WARMUP_DEADLINE_S = 20.0
 CYCLES = 3
+RANDOM_KILLS = 20
+RANDOM_KILL_CLIENTS = 16
+RANDOM_KILL_DELAY_S = (0.02, 0.6)   # kill this long after the load started, uniformly at random
+RANDOM_KILL_SEED = int(os.environ.get("FOOTFALL_CRASH_SEED", "20261125"))
 
 
 class Hammer:
@@ -117,6 +123,69 @@ class Hammer:
         return kinds
 
 
+class MarkedLoad:
+    """Clients sending GET /count?path=<unique marker> on keep-alive connections until the server
+    dies. Each remembers every marker it sent (before sending) and every one that got a 200."""
+
+    def __init__(self, port, prefix, clients):
+        self.port = port
+        self.prefix = prefix
+        self.killed = threading.Event()  # set just before the server is killed
+        self.stats = [{"sent": [], "acked": [], "error": None} for _ in range(clients)]
+        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True,
+                                         name=f"marked-{i}") for i in range(clients)]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def _run(self, idx):
+        st = self.stats[idx]
+        conn = connect(self.port, timeout=10)
+        try:
+            n = 0
+            while True:
+                marker = f"{self.prefix}/{idx}/{n}"
+                n += 1
+                st["sent"].append(marker)
+                try:
+                    r = do_request(conn, "GET", "/count?path=" + marker)
+                except (OSError, http.client.HTTPException) as e:
+                    if not self.killed.is_set():
+                        st["error"] = f"before the kill: {e!r}"
+                    return
+                if r.status == 200:
+                    st["acked"].append(marker)
+                elif not self.killed.is_set():
+                    st["error"] = f"unexpected response before the kill: {r!r}"
+                    return
+        except Exception:
+            st["error"] = traceback.format_exc(limit=3)
+        finally:
+            conn.close()
+
+    def finish(self):
+        for t in self.threads:
+            t.join(timeout=30)
+        alive = [t.name for t in self.threads if t.is_alive()]
+        if alive:
+            raise AssertionError(f"client threads did not stop after the kill: {alive[:5]}")
+        errors = [s["error"] for s in self.stats if s["error"]]
+        if errors:
+            raise AssertionError(f"{len(errors)} clients failed; first: {errors[0]}")
+        return ({m for s in self.stats for m in s["sent"]},
+                {m for s in self.stats for m in s["acked"]})
+
+
+def stored_markers(db_path, prefix):
+    conn = harness.db_connect_ro(db_path)
+    try:
+        return {row[0] for row in conn.execute(
+            "SELECT path FROM visits WHERE substr(path, 1, ?) = ?", (len(prefix) + 1, prefix + "/"))}
+    finally:
+        conn.close()
+
+
 class CrashTest(unittest.TestCase):
 
     def setUp(self):
@@ -170,6 +239,48 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(after.json()["count"], base + 1)
         srv.stop(expect_code=0)
         self.assertEqual(db_snapshot(self.db_path), (base + 1, base + 1))
+
+    def test_sigkill_20_times_at_random_moments_loses_no_acknowledged_visit(self):
+        rng = random.Random(RANDOM_KILL_SEED)
+        t0 = time.monotonic()
+        srv = FootfallServer(db_path=self.db_path)
+        srv.start()
+        self.addCleanup(srv.cleanup)
+        rounds = []
+        for kill in range(1, RANDOM_KILLS + 1):
+            prefix = f"/kill{kill}"
+            load = MarkedLoad(srv.port, prefix, RANDOM_KILL_CLIENTS)
+            delay = rng.uniform(*RANDOM_KILL_DELAY_S)
+            load.start()
+            try:
+                time.sleep(delay)  # the random moment is the point of the test
+            finally:
+                load.killed.set()
+                code = srv.kill()
+            sent, acked = load.finish()
+            self.assertEqual(code, -9, f"kill {kill}: exit status {code}")
+            srv = FootfallServer(db_path=self.db_path)
+            srv.start()
+            self.addCleanup(srv.cleanup)
+            stored = stored_markers(self.db_path, prefix)
+            counter, rows = db_snapshot(self.db_path)
+            what = (f"kill {kill} after {delay:.3f}s (seed {RANDOM_KILL_SEED}): sent {len(sent)}, "
+                    f"acknowledged {len(acked)}, stored {len(stored)}; counter {counter}, "
+                    f"rows {rows}")
+            rounds.append((len(acked), len(stored), len(sent)))
+            lost = acked - stored
+            self.assertEqual(sorted(lost)[:5], [], f"{len(lost)} acknowledged visits lost: {what}")
+            unsent = stored - sent
+            self.assertEqual(sorted(unsent)[:5], [], f"visits stored that were never sent: {what}")
+            self.assertEqual(counter, rows, what)
+            self.assertEqual(harness.api_count(srv.port), counter, what)
+            self.assertEqual(harness.db_integrity(self.db_path), ["ok"], what)
+        elapsed = time.monotonic() - t0
+        srv.stop(expect_code=0)
+        print(f"\n  {RANDOM_KILLS} random kills (seed {RANDOM_KILL_SEED}) in {elapsed:.1f}s; "
+              "acknowledged/stored/sent per kill: "
+              + " ".join(f"{a}/{s}/{n}" for a, s, n in rounds), file=sys.stderr)
+        self.assertGreater(sum(a for a, _, _ in rounds), 0, "no visit was ever acknowledged")
 
     def test_sigterm_under_load_finishes_in_flight_and_exits_0(self):
         srv = FootfallServer(db_path=self.db_path)
