@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "base/base64.h"
 #include "base/utc_time.h"
 
 namespace footfall::core {
@@ -27,13 +27,6 @@ td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}td.na
 .meter{height:6px;background:var(--bar);border-radius:3px;margin-top:2px}
 form{margin:8px 0}input{font:inherit;padding:2px 4px;max-width:9.5em}
 )css";
-
-std::string Base64(const unsigned char* data, size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<size_t>(written));
-  return out;
-}
 
 std::string Number(int64_t value) {
   // 1234567 -> "1,234,567"
@@ -140,7 +133,8 @@ const std::string& DashboardContentSecurityPolicy() {
   static const std::string policy = [] {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(kStyle.data()), kStyle.size(), digest);
-    return "default-src 'none'; style-src 'sha256-" + Base64(digest, sizeof digest) +
+    return "default-src 'none'; style-src 'sha256-" +
+           Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest)) +
            "'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
   }();
   return policy;

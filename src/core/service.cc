@@ -9,6 +9,7 @@
 
 #include <charconv>
 
+#include "base/base64.h"
 #include "core/badge.h"
 #include "core/dashboard.h"
 #include "core/event_body.h"
@@ -413,16 +414,10 @@ std::string PresentedToken(std::string_view authorization) {
   if (authorization.starts_with(kBearer)) return std::string(authorization.substr(kBearer.size()));
   if (!authorization.starts_with(kBasic)) return "";
   const std::string_view encoded = authorization.substr(kBasic.size());
-  if (encoded.empty() || encoded.size() % 4 != 0 || encoded.size() > 1024) return "";
-  std::string decoded(encoded.size() / 4 * 3, '\0');
-  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
-                                     reinterpret_cast<const unsigned char*>(encoded.data()),
-                                     static_cast<int>(encoded.size()));
-  if (length < 0) return "";
-  size_t padding = encoded.ends_with("==") ? 2 : encoded.ends_with("=") ? 1 : 0;
-  decoded.resize(static_cast<size_t>(length) - padding);
-  const size_t colon = decoded.find(':');
-  return colon == std::string::npos ? "" : decoded.substr(colon + 1);
+  if (encoded.size() > 1024) return "";
+  const std::optional<std::string> decoded = Base64Decode(encoded);
+  const size_t colon = decoded ? decoded->find(':') : std::string::npos;
+  return colon == std::string::npos ? "" : decoded->substr(colon + 1);
 }
 
 bool SecretsEqual(std::string_view a, std::string_view b) {

@@ -1,9 +1,10 @@
 #include "lambda/api_gateway_event.h"
 
+#include "base/base64.h"
+
 #include <algorithm>
 #include <vector>
 
-#include <openssl/evp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -125,19 +126,9 @@ Status ReadBody(const Value& event, core::Request& request) {
   request.body = ToString(*body);
   const Value* encoded = Child(event, "isBase64Encoded");
   if (encoded == nullptr || !encoded->IsBool() || !encoded->GetBool()) return OkStatus();
-  if (request.body.size() % 4 != 0) return InvalidArgumentError("body is not valid base64");
-  std::string decoded(request.body.size() / 4 * 3, '\0');
-  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
-                                     reinterpret_cast<const unsigned char*>(request.body.data()),
-                                     static_cast<int>(request.body.size()));
-  if (length < 0) return InvalidArgumentError("body is not valid base64");
-  // EVP_DecodeBlock counts padding as data: drop one byte per '='.
-  size_t padding = 0;
-  for (auto it = request.body.rbegin(); it != request.body.rend() && *it == '=' && padding < 2; ++it) {
-    ++padding;
-  }
-  decoded.resize(static_cast<size_t>(length) - padding);
-  request.body = std::move(decoded);
+  std::optional<std::string> decoded = Base64Decode(request.body);
+  if (!decoded) return InvalidArgumentError("body is not valid base64");
+  request.body = *std::move(decoded);
   return OkStatus();
 }
 

@@ -1,6 +1,5 @@
 #include "store/dynamodb/dynamodb_store.h"
 
-#include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "base/base64.h"
 #include "base/utc_time.h"
 #include "store/stats_rollup.h"
 
@@ -69,28 +69,6 @@ std::pair<std::string, std::string> DayRange(int64_t block, int64_t first_day, i
   return {TwoDigits(first_day - base) + "#", TwoDigits(last_day - base) + "$"};
 }
 
-std::string Base64Encode(const uint8_t* data, size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                static_cast<int>(size));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> Base64Decode(const std::string& text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * text.size() / 4, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = 0;
-  if (!text.empty() && text.back() == '=') ++padding;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
-}
-
 json S(const std::string& value) { return {{"S", value}}; }
 json N(int64_t value) { return {{"N", std::to_string(value)}}; }
 
@@ -121,7 +99,7 @@ constexpr std::string_view kCursorTag = "scan:";
 
 std::string EncodeCursor(const std::string& visit_id) {
   const std::string text = std::string(kCursorTag) + visit_id;
-  return Base64Encode(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  return Base64Encode(text);
 }
 
 std::optional<std::string> DecodeCursor(const std::string& cursor) {
@@ -844,7 +822,7 @@ void DynamoDbStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline d
     if (!found.ok()) return done(found.status());
     if (found->has_value()) return done(**found);
     json item = {{"visit_id", S("salt#" + std::to_string(day))},
-                 {"salt", {{"B", Base64Encode(candidate.data(), candidate.size())}}},
+                 {"salt", {{"B", Base64Encode(std::string_view(reinterpret_cast<const char*>(candidate.data()), candidate.size()))}}},
                  // TTL removes it 48 h after its day began (TTL may lag; readers only ever ask
                  // for today's salt, so an expired one is never used).
                  {"expiration_time", N((day + 2) * 86400)}};
