@@ -306,6 +306,7 @@ TEST_P(ExportConformanceTest, ScanVisitsPagesThroughARangeOfStoredVisits) {
     visit.timestamp = FormatUtcMillis(visit.time_ms);
     visit.path = "/p" + std::to_string(i);
     visit.screen = "1440+";
+    visit.source = i % 2 ? "origin" : "no_origin";
     ASSERT_TRUE(RecordVisitAndWait(*store_, visit).ok());
   }
   std::vector<Visit> seen;
@@ -334,6 +335,7 @@ TEST_P(ExportConformanceTest, ScanVisitsPagesThroughARangeOfStoredVisits) {
     EXPECT_EQ(seen[i].site, expected.site);
     EXPECT_EQ(seen[i].expiration_time, expected.expiration_time);
     EXPECT_EQ(seen[i].screen, "1440+");
+    EXPECT_EQ(seen[i].source, (i + 2) % 2 ? "origin" : "no_origin");
   }
   EXPECT_EQ(ScanVisitsAndWait(*store_, 0, kStartMs, "", 0).status().code(),
             StatusCode::kInvalidArgument);

@@ -458,6 +458,7 @@ int RunStats(const StatsConfig& config) {
   PrintList("systems", stats->systems, false);
   PrintList("devices", stats->devices, false);
   PrintList("screens", stats->screens, false);
+  PrintList("sources (Origin header)", stats->sources, false);
   PrintList("not counted, by reason", stats->drops, false);
   return 0;
 }

@@ -182,6 +182,7 @@ std::string RenderDashboard(const store::StatsQuery& query, const store::Stats& 
   html += ListCard("Systems", stats.systems, false);
   html += ListCard("Devices", stats.devices, false);
   html += ListCard("Screens", stats.screens, false, "(unknown)");
+  html += ListCard("With or without Origin", stats.sources, false, "(unknown)");
   html += ListCard("Not counted, by reason", stats.drops, false);
   html += "</div><p class=\"muted\">footfall: no cookies, no raw addresses; raw visits are "
           "deleted after the retention period, these aggregates are kept.</p></main></body></html>\n";

@@ -271,6 +271,9 @@ void Service::RecordVisitFrom(const Request& request, VisitInput input, Done don
   visit.os = std::string(agent.os);
   visit.device = std::string(VisitDeviceClass(agent));
   visit.screen = std::string(input.screen);
+  // Browsers send Origin on cross-origin requests; its absence means curl, a script, a server
+  // or a same-origin page.
+  visit.source = request.FindHeader("Origin") ? "origin" : "no_origin";
   visit.user_agent = *std::move(user_agent);
   visit.path = std::move(page);
   visit.referrer = std::move(referrer);

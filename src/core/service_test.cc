@@ -281,6 +281,7 @@ TEST_F(ServiceTest, BeaconEventRecordsTheVisitAndAnswers202) {
   EXPECT_EQ(visits[0].site, "b.example");
   EXPECT_EQ(visits[0].referrer, "news.example");
   EXPECT_EQ(visits[0].screen, "<600");
+  EXPECT_EQ(visits[0].source, "origin");
   EXPECT_EQ(visits[0].device, "mobile");
 
   // Without a path the Referer gives the page, as for GET /count.
@@ -288,6 +289,7 @@ TEST_F(ServiceTest, BeaconEventRecordsTheVisitAndAnswers202) {
                 .status,
             202);
   EXPECT_EQ(memory_.Visits().back().path, "/about");
+  EXPECT_EQ(memory_.Visits().back().source, "no_origin");
 }
 
 TEST_F(ServiceTest, BeaconEventRefusesForeignOriginsBadBodiesAndOtherMethods) {

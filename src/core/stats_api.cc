@@ -98,6 +98,7 @@ std::string FormatStatsJson(const store::StatsQuery& query, const store::Stats& 
   AppendList(out, "systems", stats.systems, false);
   AppendList(out, "devices", stats.devices, false);
   AppendList(out, "screens", stats.screens, false);
+  AppendList(out, "sources", stats.sources, false);
   AppendList(out, "drops", stats.drops, false);
   out += '}';
   return out;

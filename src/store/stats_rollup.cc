@@ -23,6 +23,7 @@ Rollup RollUp(const std::vector<const Visit*>& visits, const MarkSeen& mark_seen
     count("os", visit->os);
     count("device", visit->device);
     count("screen", visit->screen);
+    count("source", visit->source);
   }
   return rollup;
 }
@@ -78,6 +79,7 @@ Stats BuildStats(const StatsQuery& query, StatsRows rows) {
   take("os", stats.systems);
   take("device", stats.devices);
   take("screen", stats.screens);
+  take("source", stats.sources);
   stats.drops = std::move(rows.drops);
   SortAndTrim(stats.drops, 100);
   return stats;

@@ -37,6 +37,7 @@ struct Visit {
   std::string os;           // family, e.g. "Android"
   std::string device;       // "desktop", "mobile", "tablet", "unknown"
   std::string screen;       // screen-size class, e.g. "1024-1439", or "" (unknown)
+  std::string source;       // "origin" (a page of an allowed origin sent it), "no_origin" or ""
 };
 
 // How a statistics range is bucketed.
@@ -72,12 +73,13 @@ struct Stats {
   int64_t peak_daily_visitors = 0;
   std::vector<SeriesPoint> series;  // every bucket of the range, zeros included
   std::vector<NamedCount> paths, referrers, browsers, systems, devices, screens;  // top N by views
+  std::vector<NamedCount> sources;  // "origin" / "no_origin" (curl, scripts, same-origin GETs)
   std::vector<NamedCount> drops;    // name = reason, views = requests dropped
 };
 
 // One page of stored raw visits, for export.
 struct VisitPage {
-  // time_ms and screen are set; browser/os/device are not stored with the raw visit and are
+  // time_ms, screen and source are set; browser/os/device are not stored with the raw visit and are
   // left empty (derive them from user_agent).
   std::vector<Visit> visits;
   std::string next_cursor;  // pass to the next ScanVisits call; "" when there is nothing more

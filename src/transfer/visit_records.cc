@@ -84,6 +84,9 @@ StatusOr<store::Visit> CheckedVisit(store::Visit visit) {
       visit.screen != "1024-1439" && visit.screen != "1440+") {
     return Field("screen", "not a screen class (<600, 600-1023, 1024-1439, 1440+)");
   }
+  if (!visit.source.empty() && visit.source != "origin" && visit.source != "no_origin") {
+    return Field("source", "not origin or no_origin");
+  }
   return visit;
 }
 
@@ -152,7 +155,8 @@ std::string VisitJsonLine(const store::Visit& visit) {
                      ",\"referrer\":" + core::JsonQuote(visit.referrer) +
                      ",\"site\":" + core::JsonQuote(visit.site) +
                      ",\"expiration_time\":" + std::to_string(visit.expiration_time) +
-                     ",\"screen\":" + core::JsonQuote(visit.screen) + "}\n";
+                     ",\"screen\":" + core::JsonQuote(visit.screen) +
+                     ",\"source\":" + core::JsonQuote(visit.source) + "}\n";
   return line;
 }
 
@@ -160,7 +164,8 @@ std::string VisitCsvRow(const store::Visit& visit) {
   return CsvField(visit.visit_id) + ',' + CsvField(visit.timestamp) + ',' +
          CsvField(visit.visitor) + ',' + CsvField(visit.user_agent) + ',' + CsvField(visit.path) +
          ',' + CsvField(visit.referrer) + ',' + CsvField(visit.site) + ',' +
-         std::to_string(visit.expiration_time) + ',' + CsvField(visit.screen) + "\r\n";
+         std::to_string(visit.expiration_time) + ',' + CsvField(visit.screen) + ',' +
+         CsvField(visit.source) + "\r\n";
 }
 
 StatusOr<bool> CsvReader::Next(std::vector<std::string>& fields) {
@@ -248,16 +253,19 @@ StatusOr<store::Visit> VisitFromJsonLine(std::string_view line) {
     return Field("expiration_time", "missing or not an integer");
   }
   visit.expiration_time = expiration->value.GetInt64();
-  if (auto screen = document.FindMember("screen"); screen != document.MemberEnd()) {
-    if (!screen->value.IsString()) return Field("screen", "not a string");
-    visit.screen.assign(screen->value.GetString(), screen->value.GetStringLength());
+  for (auto [name, out] : {std::pair<const char*, std::string*>{"screen", &visit.screen},
+                            std::pair<const char*, std::string*>{"source", &visit.source}}) {
+    auto member = document.FindMember(name);  // optional: absent in older exports
+    if (member == document.MemberEnd()) continue;
+    if (!member->value.IsString()) return Field(name, "not a string");
+    out->assign(member->value.GetString(), member->value.GetStringLength());
   }
   return CheckedVisit(std::move(visit));
 }
 
 StatusOr<store::Visit> VisitFromCsvFields(const std::vector<std::string>& fields) {
-  if (fields.size() != 8 && fields.size() != 9) {
-    return InvalidArgumentError("expected 9 fields, got " + std::to_string(fields.size()));
+  if (fields.size() < 8 || fields.size() > 10) {
+    return InvalidArgumentError("expected 10 fields, got " + std::to_string(fields.size()));
   }
   store::Visit visit;
   visit.visit_id = fields[0];
@@ -267,7 +275,8 @@ StatusOr<store::Visit> VisitFromCsvFields(const std::vector<std::string>& fields
   visit.path = fields[4];
   visit.referrer = fields[5];
   visit.site = fields[6];
-  if (fields.size() == 9) visit.screen = fields[8];
+  if (fields.size() >= 9) visit.screen = fields[8];
+  if (fields.size() >= 10) visit.source = fields[9];
   const std::string& expiration = fields[7];
   auto [end, ec] = std::from_chars(expiration.data(), expiration.data() + expiration.size(),
                                    visit.expiration_time);

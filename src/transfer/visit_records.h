@@ -22,7 +22,7 @@ inline constexpr size_t kMaxCsvFields = 64;
 
 // The columns of our CSV, in order (also the keys of a JSON line).
 inline constexpr std::string_view kCsvHeader =
-    "visit_id,timestamp,visitor,user_agent,path,referrer,site,expiration_time,screen";
+    "visit_id,timestamp,visitor,user_agent,path,referrer,site,expiration_time,screen,source";
 // How GoatCounter's version-2 CSV export starts.
 inline constexpr std::string_view kGoatCounterHeaderStart = "2Path,Title,Event,UserAgent";
 

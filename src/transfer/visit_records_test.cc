@@ -18,6 +18,7 @@ store::Visit SampleVisit() {
   visit.site = "me.example";
   visit.expiration_time = 1'803'376'800;
   visit.screen = "1440+";
+  visit.source = "origin";
   return visit;
 }
 
@@ -31,6 +32,7 @@ void ExpectSameRecord(const store::Visit& a, const store::Visit& b) {
   EXPECT_EQ(a.site, b.site);
   EXPECT_EQ(a.expiration_time, b.expiration_time);
   EXPECT_EQ(a.screen, b.screen);
+  EXPECT_EQ(a.source, b.source);
 }
 
 TEST(VisitRecordsTest, JsonLineRoundTripsAndDerivesTheClasses) {
@@ -52,7 +54,7 @@ TEST(VisitRecordsTest, CsvRowRoundTripsThroughTheReader) {
   CsvReader reader(in);
   std::vector<std::string> fields;
   ASSERT_TRUE(*reader.Next(fields));
-  EXPECT_EQ(fields.size(), 9u);
+  EXPECT_EQ(fields.size(), 10u);
   EXPECT_EQ(fields[0], "visit_id");
   for (int64_t line : {2, 4}) {
     ASSERT_TRUE(*reader.Next(fields));
@@ -94,6 +96,7 @@ TEST(VisitRecordsTest, ImportRejectsRecordsServeWouldNotStore) {
   EXPECT_FALSE(with([](store::Visit& v) { v.referrer = "a\tb"; }).ok());
   EXPECT_FALSE(with([](store::Visit& v) { v.site = ""; }).ok());
   EXPECT_FALSE(with([](store::Visit& v) { v.screen = "1280"; }).ok());
+  EXPECT_FALSE(with([](store::Visit& v) { v.source = "somewhere"; }).ok());
   EXPECT_FALSE(VisitFromJsonLine("{\"visit_id\": 1}").ok());
   EXPECT_FALSE(VisitFromJsonLine("[]").ok());
   EXPECT_FALSE(VisitFromCsvFields({"a", "b"}).ok());

@@ -52,6 +52,7 @@ def sample_visits(n=300, seed=7):
             "referrer": rng.choice(["", "news.example", "search.example"]),
             "site": "me.example", "expiration_time": ms // 1000 + 90 * 86400,
             "screen": rng.choice(["", "<600", "1440+"]),
+            "source": rng.choice(["origin", "no_origin"]),
         })
     # In time order, as footfall records them (a visitor's first visit of a day is "new").
     return sorted(visits, key=lambda v: v["visit_id"])
@@ -170,6 +171,7 @@ class TransferTest(unittest.TestCase):
         self.assertEqual(expected["views"], 300)
         self.assertGreater(expected["visitor_days"], 40)
         self.assertEqual(len(expected["screens"]), 2)
+        self.assertEqual({s["name"] for s in expected["sources"]}, {"origin", "no_origin"})
         expected_hourly = self.stats(source, "hour")
 
         for fmt in ("jsonl", "csv"):

@@ -127,6 +127,7 @@ StatusOr<Visit> VisitFromItem(const json& item) {
   }
   visit.expiration_time = *expiration;
   take("screen", visit.screen);  // absent on visits recorded before it was kept
+  take("source", visit.source);
   bool date_only = false;
   StatusOr<int64_t> time_ms = ParseUtcTime(visit.timestamp, date_only);
   if (!time_ms.ok()) return InternalError("a stored visit has a malformed timestamp");
@@ -747,6 +748,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
                {"path", S(visit.path)},             {"referrer", S(visit.referrer)},
                {"site", S(visit.site)},             {"expiration_time", N(visit.expiration_time)}};
   if (!visit.screen.empty()) item["screen"] = S(visit.screen);
+  if (!visit.source.empty()) item["source"] = S(visit.source);
   json put = {{"TableName", impl.options.table},
               {"Item", std::move(item)},
               {"ConditionExpression", "attribute_not_exists(visit_id)"}};

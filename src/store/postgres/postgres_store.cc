@@ -106,9 +106,11 @@ CREATE TABLE seen_visitors (
   PRIMARY KEY (day, site, path, visitor)
 );
 )sql",
-    // 3: the visit's screen-size class, so that an export keeps it.
+    // 3: the visit's screen-size class and whether it came with an Origin header, so that an
+    // export keeps them.
     R"sql(
 ALTER TABLE visits ADD COLUMN screen text NOT NULL DEFAULT '';
+ALTER TABLE visits ADD COLUMN source text NOT NULL DEFAULT '';
 )sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations));
@@ -121,11 +123,12 @@ constexpr const char* kStoreVisits = R"sql(
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
     visit_id text, timestamp timestamptz, visitor text, user_agent text, path text,
-    referrer text, site text, expiration_time bigint, screen text)
+    referrer text, site text, expiration_time bigint, screen text, source text)
 ), inserted AS (
   INSERT INTO visits (visit_id, timestamp, visitor, user_agent, path, referrer, site,
-                      expiration_time, screen)
-  SELECT visit_id, timestamp, visitor, user_agent, path, referrer, site, expiration_time, screen
+                      expiration_time, screen, source)
+  SELECT visit_id, timestamp, visitor, user_agent, path, referrer, site, expiration_time, screen,
+         source
   FROM input
   ON CONFLICT (visit_id) DO NOTHING
   RETURNING visit_id
@@ -214,7 +217,7 @@ constexpr const char* kReadPageViews =
 // timestamp is timestamptz: compared as one, and printed back as the UTC text it was stored from.
 constexpr const char* kScanVisits = R"sql(
 SELECT visit_id, to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), visitor,
-       user_agent, path, referrer, site, expiration_time, screen
+       user_agent, path, referrer, site, expiration_time, screen, source
 FROM visits
 WHERE visit_id > $1 AND timestamp >= $2::timestamptz AND timestamp < $3::timestamptz
 ORDER BY visit_id LIMIT $4::integer
@@ -647,7 +650,7 @@ StatusOr<PostgresStore::Committed> PostgresStore::TryCommit(
                     {"visitor", v.visitor},       {"user_agent", v.user_agent},
                     {"path", v.path},             {"referrer", v.referrer},
                     {"site", v.site},             {"expiration_time", v.expiration_time},
-                    {"screen", v.screen}});
+                    {"screen", v.screen},         {"source", v.source}});
     // The keys RollUp will ask about for this visit, asked of RollUp itself.
     RollUp({&v}, [&](int64_t day, const std::string& site, const std::string& path,
                      const std::string& visitor) {
@@ -838,6 +841,7 @@ StatusOr<VisitPage> PostgresStore::ReadVisitPage(int64_t from_ms, int64_t to_ms,
     visit.site = Text(scan.get(), i, 6);
     visit.expiration_time = Integer(scan.get(), i, 7);
     visit.screen = Text(scan.get(), i, 8);
+    visit.source = Text(scan.get(), i, 9);
     bool date_only = false;
     ASSIGN_OR_RETURN(visit.time_ms, ParseUtcTime(visit.timestamp, date_only));
     page.visits.push_back(std::move(visit));

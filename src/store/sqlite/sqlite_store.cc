@@ -164,7 +164,7 @@ StatusOr<VisitPage> ScanVisitPage(sqlite3* db, int64_t from_ms, int64_t to_ms,
   ASSIGN_OR_RETURN(Statement scan,
                    Prepare(db,
                            "SELECT visit_id, timestamp, visitor, user_agent, path, referrer, "
-                           "site, expiration_time, screen FROM visits WHERE visit_id > ? AND "
+                           "site, expiration_time, screen, source FROM visits WHERE visit_id > ? AND "
                            "timestamp >= ? AND timestamp < ? ORDER BY visit_id LIMIT ?"));
   RETURN_IF_ERROR(BindText(db, scan.get(), 1, cursor));
   RETURN_IF_ERROR(BindText(db, scan.get(), 2, from));
@@ -186,6 +186,7 @@ StatusOr<VisitPage> ScanVisitPage(sqlite3* db, int64_t from_ms, int64_t to_ms,
     visit.site = text(6);
     visit.expiration_time = sqlite3_column_int64(scan.get(), 7);
     visit.screen = text(8);
+    visit.source = text(9);
     bool date_only = false;
     ASSIGN_OR_RETURN(visit.time_ms, ParseUtcTime(visit.timestamp, date_only));
     page.visits.push_back(std::move(visit));
@@ -343,6 +344,14 @@ Status SqliteStore::Start() {
                          "FROM hourly_stats GROUP BY site, hour / 24, path");
     }
   }
+  if (migrated.ok()) {
+    // Also version 3: whether the visit came with an Origin header.
+    ASSIGN_OR_RETURN(Statement has_source,
+                     Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'source'"));
+    if (sqlite3_step(has_source.get()) != SQLITE_ROW) {
+      migrated = Execute(db, "ALTER TABLE visits ADD COLUMN source TEXT NOT NULL DEFAULT ''");
+    }
+  }
   if (migrated.ok()) migrated = Execute(db, "PRAGMA user_version = 3");
   if (!migrated.ok()) {
     Execute(db, "ROLLBACK").IgnoreError();
@@ -353,8 +362,8 @@ Status SqliteStore::Start() {
   ASSIGN_OR_RETURN(insert_visit_,
                    Prepare(db,
                            "INSERT INTO visits (visit_id, timestamp, visitor, user_agent, path, "
-                           "referrer, site, expiration_time, screen) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                           "referrer, site, expiration_time, screen, source) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   ASSIGN_OR_RETURN(add_to_total_,
                    Prepare(db,
                            "UPDATE counters SET count = count + ? WHERE name = 'total' "
@@ -603,6 +612,7 @@ StatusOr<int64_t> SqliteStore::TryCommit(std::vector<PendingVisit>& batch) {
       RETURN_IF_ERROR(BindText(db, insert, 7, v.site));
       sqlite3_bind_int64(insert, 8, v.expiration_time);
       RETURN_IF_ERROR(BindText(db, insert, 9, v.screen));
+      RETURN_IF_ERROR(BindText(db, insert, 10, v.source));
       RETURN_IF_ERROR(StepToDone(db, insert, "inserting a visit"));
     }
     RETURN_IF_ERROR(AddToAggregates(batch));
