@@ -67,4 +67,4 @@ fuzz: deps
 	done
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR) $(LAMBDA_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR) $(LAMBDA_BUILD_DIR) build-fuzz  # build-fuzz: before make fuzz moved
