@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build serve test bench fuzz lambda-zip clean
+.PHONY: all deps build serve test test-sanitize bench fuzz lambda-zip clean
 
 all: build
 
@@ -19,8 +19,24 @@ build: deps $(BUILD_DIR)/build.ninja
 serve: build
 	$(BUILD_DIR)/footfall serve $(ARGS)
 
+# Everything in the Release build, then the unit and integration tests again under ASan+UBSan,
+# then each fuzz target for FUZZ_SECONDS (see test-sanitize).
 test: build lambda-zip
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j2
+	$(MAKE) test-sanitize
+
+# One clang build with ASan and UBSan (fatal) everywhere and libFuzzer coverage in the libraries:
+# its footfall binary and unit tests rerun the unit and integration tests, and its fuzz targets
+# fuzz for FUZZ_SECONDS each from fuzz/corpus/<name>. Any sanitizer report fails the run.
+SANITIZE_BUILD_DIR ?= build-sanitize
+FUZZ_SECONDS ?= 20
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+	  -DFOOTFALL_WERROR=ON -DFOOTFALL_FUZZ=ON -DFOOTFALL_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CMAKE_FLAGS)
+	cmake --build $(SANITIZE_BUILD_DIR)
+	cd $(SANITIZE_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure --timeout 600 -j2 -L 'unit|cross|integration'
+	cd $(SANITIZE_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j2 -L fuzz
 
 # The Lambda package: the same footfall, linked for provided.al2023 in its own build directory.
 LAMBDA_BUILD_DIR ?= build-lambda
@@ -38,13 +54,20 @@ bench: build lambda-zip
 	mkdir -p $(BUILD_DIR)/bench-data
 	$(BUILD_DIR)/bench/stats_bench $(BUILD_DIR)/bench-data
 
-# Builds the fuzz targets with clang + libFuzzer + ASan/UBSan and runs each for FUZZ_SECONDS.
-FUZZ_SECONDS ?= 60
+# Longer fuzzing in the sanitize build: each of FUZZERS (default all) for FUZZ_SECONDS given on the
+# command line, else 10 minutes, e.g. `make fuzz FUZZERS=import_fuzz FUZZ_SECONDS=3600`. New inputs
+# collect in $(SANITIZE_BUILD_DIR)/fuzz/corpus/<name>, a crashing one in .../fuzz/artifacts/.
+FUZZERS ?= request_fuzz lambda_event_fuzz stats_query_fuzz import_fuzz event_body_fuzz
+fuzz: FUZZ_TIME = $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
 fuzz: deps
-	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DFOOTFALL_FUZZ=ON
-	cmake --build build-fuzz --target request_fuzz
-	mkdir -p build-fuzz/corpus/request
-	build-fuzz/fuzz/request_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus/request fuzz/corpus/request
+	cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+	  -DFOOTFALL_WERROR=ON -DFOOTFALL_FUZZ=ON $(CMAKE_FLAGS)
+	cmake --build $(SANITIZE_BUILD_DIR) --target $(FUZZERS)
+	set -e; for f in $(FUZZERS); do \
+	  $(SANITIZER_ENV) $(SANITIZE_BUILD_DIR)/fuzz/$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+	    -artifact_prefix=$(SANITIZE_BUILD_DIR)/fuzz/artifacts/$$f- \
+	    $(SANITIZE_BUILD_DIR)/fuzz/corpus/$$f fuzz/corpus/$${f%_fuzz}; \
+	done
 
 clean:
-	rm -rf $(BUILD_DIR) build-fuzz $(LAMBDA_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_BUILD_DIR) $(LAMBDA_BUILD_DIR) build-fuzz  # build-fuzz: before make fuzz moved

@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
+  clang libclang-rt-14-dev                       # sanitized build and libFuzzer (only recommended by clang)
   libboost1.74-dev                               # Beast/Asio HTTP server
   libcli11-dev                                   # command-line parsing
   nlohmann-json3-dev                             # JSON in and out

@@ -1,15 +1,20 @@
 #include "base/utc_time.h"
 
-#include <charconv>
 #include <chrono>
 
 namespace footfall {
 namespace {
 
+// Exactly `width` decimal digits at `at`. Not from_chars alone: it takes a leading '-', and
+// "00:-0:00" or "T-1:00:00" must not parse.
 bool ReadNumber(std::string_view text, size_t at, size_t width, int& out) {
   if (at + width > text.size()) return false;
-  auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + width, out);
-  return ec == std::errc() && end == text.data() + at + width;
+  out = 0;
+  for (char c : text.substr(at, width)) {
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  return true;
 }
 
 }  // namespace

@@ -19,6 +19,16 @@ TEST(ParseUtcTimeTest, DatesAndTimes) {
   }
 }
 
+// Found by stats_query_fuzz (fuzz/corpus/stats_query/negative_minute): from_chars took the '-', so
+// these parsed as the minute or second before, or as an instant before 1970.
+TEST(ParseUtcTimeTest, SignedFieldsAreRejected) {
+  bool date_only = false;
+  for (const char* bad : {"2026-11-24T00:-0:00Z", "2026-11-24T-1:00:00Z", "1970-01-01T00:00:-1Z",
+                          "2026-11-24T00:00:00.-01Z", "2026--1-01", "2026-01--1", "-001-01-01"}) {
+    EXPECT_FALSE(ParseUtcTime(bad, date_only).ok()) << bad;
+  }
+}
+
 TEST(FormatUtcMillisTest, RoundTripsThroughTheParser) {
   EXPECT_EQ(FormatUtcMillis(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatUtcMillis(1'795'600'800'123), "2026-11-25T10:00:00.123Z");

@@ -68,7 +68,7 @@ std::optional<Url> ParseHttpUrl(std::string_view text) {
   for (char c : url.port) {
     if (c < '0' || c > '9') return std::nullopt;
   }
-  if (host.empty()) return std::nullopt;
+  if (host.empty() || host.size() > kMaxHostBytes || !IsValidUtf8(host)) return std::nullopt;
   for (char c : host) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) return std::nullopt;

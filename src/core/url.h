@@ -16,6 +16,8 @@ namespace footfall::core {
 inline constexpr size_t kMaxQueryParameters = 32;
 // Longest page path stored, in bytes after normalisation.
 inline constexpr size_t kMaxPagePathBytes = 512;
+// Longest URL host accepted (a DNS name has at most 253 characters).
+inline constexpr size_t kMaxHostBytes = 255;
 
 struct Target {
   std::string_view path;   // before '?'
@@ -38,7 +40,8 @@ struct Url {
   std::string path;    // raw (still percent-encoded), "" when absent; no query or fragment
 };
 // Parses an absolute http(s) URL. Returns nullopt for anything else (relative, other schemes,
-// userinfo, empty host).
+// userinfo, empty host, a host that is not UTF-8, has spaces or control characters, or is longer
+// than kMaxHostBytes). The host is stored as a visit's referrer, so it must be fit to store.
 std::optional<Url> ParseHttpUrl(std::string_view text);
 
 // Normalises a page path that was already percent-decoded: must start with '/', be valid UTF-8

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace footfall::core {
 namespace {
 
@@ -42,6 +44,16 @@ TEST(ParseHttpUrlTest, RejectsNonHttpAndUserinfo) {
   EXPECT_FALSE(ParseHttpUrl("https://user@x.example/").has_value());
   EXPECT_FALSE(ParseHttpUrl("https:///path").has_value());
   EXPECT_FALSE(ParseHttpUrl("https://x.example:8a/").has_value());
+}
+
+// Found by import_fuzz (fuzz/corpus/import/goatcounter_referrer_not_utf8): the host became a
+// visit's referrer, which export wrote and import then refused (serve took it from Referer too).
+TEST(ParseHttpUrlTest, RejectsHostsThatCannotBeStored) {
+  EXPECT_FALSE(ParseHttpUrl("https://htt\x90\x8c\xc5\xcb/news.example/").has_value());
+  EXPECT_FALSE(ParseHttpUrl("https://" + std::string(kMaxHostBytes + 1, 'a') + "/").has_value());
+  EXPECT_EQ(ParseHttpUrl("https://" + std::string(kMaxHostBytes, 'a') + "/")->host.size(),
+            kMaxHostBytes);
+  EXPECT_EQ(ParseHttpUrl("https://b\xc3\xbc" "cher.example/")->host, "b\xc3\xbc" "cher.example");
 }
 
 TEST(NormalizePagePathTest, NormalisesSegments) {

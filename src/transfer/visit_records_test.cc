@@ -146,5 +146,18 @@ TEST(VisitRecordsTest, GoatCounterEventsAndBotsAreSkippedAndBadRowsRejected) {
   EXPECT_FALSE(VisitFromGoatCounter({"/", "x"}, "me.example", 90, 0).ok());
 }
 
+// Found by import_fuzz (fuzz/corpus/import/goatcounter_referrer_not_utf8): a referrer host that
+// is not UTF-8 was kept, so the visit's own export could not be imported again.
+TEST(VisitRecordsTest, GoatCounterVisitsSurviveTheirOwnExport) {
+  std::vector<std::string> row = GoatCounterRow("/cv", "false", "0", "2026-11-25T10:00:00Z");
+  row[8] = "htt\x90\x8c\xc5\xcb/news.example/item?id=1";
+  StatusOr<GoatCounterVisit> read = VisitFromGoatCounter(row, "me.example", 90, 0);
+  ASSERT_TRUE(read.ok() && read->visit) << read.status().ToString();
+  EXPECT_EQ(read->visit->referrer, "");
+  StatusOr<store::Visit> again = VisitFromJsonLine(VisitJsonLine(*read->visit));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ExpectSameRecord(*again, *read->visit);
+}
+
 }  // namespace
 }  // namespace footfall::transfer
