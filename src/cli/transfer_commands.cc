@@ -16,7 +16,6 @@
 #include "core/stats_api.h"
 #include "store/blocking.h"
 #include "store/open_store.h"
-#include "store/stats_rollup.h"
 #include "transfer/visit_records.h"
 
 namespace footfall::cli {
@@ -417,9 +416,6 @@ int RunStats(const StatsConfig& config) {
   if (!config.path.empty()) params.emplace_back("path", config.path);
   const std::string site = core::DefaultSite(config.site, SplitList(config.allowed_origins));
   StatusOr<store::StatsQuery> query = core::ParseStatsQuery(params, SystemClock().Now(), site);
-  if (query.ok()) {
-    if (Status valid = store::ValidateStatsQuery(*query); !valid.ok()) query = valid;
-  }
   if (!query.ok()) {
     std::fprintf(stderr, "footfall: stats: %s\n", query.status().message().c_str());
     return 2;

@@ -15,7 +15,6 @@
 #include "core/event_body.h"
 #include "core/responses.h"
 #include "core/stats_api.h"
-#include "store/stats_rollup.h"
 #include "core/text.h"
 #include "core/url.h"
 #include "core/user_agent.h"
@@ -128,11 +127,16 @@ void Service::Handle(const Request& request, Done done) {
   (this->*(route->handle))(request, std::move(finish));
 }
 
+std::optional<std::string> Service::SiteOfAllowedOrigin(std::string_view origin) const {
+  std::optional<std::string> allowed = cors_.AllowOriginFor(origin);
+  if (!allowed) return std::nullopt;
+  return *allowed == "*" ? default_site_ : ParseHttpUrl(*allowed)->host;
+}
+
 std::optional<std::string> Service::SiteOfCounter(const Request& request, Done& done) {
   const std::optional<std::string_view> origin = request.FindHeader("Origin");
   if (origin) {
-    std::optional<std::string> allowed = cors_.AllowOriginFor(*origin);
-    if (allowed) return *allowed == "*" ? default_site_ : ParseHttpUrl(*allowed)->host;
+    if (std::optional<std::string> site = SiteOfAllowedOrigin(*origin)) return site;
     // Counting visits that pages of other sites send would let anyone inflate the count.
   } else if (request.FindHeader("Sec-Fetch-Site").value_or("") != "cross-site") {
     return default_site_;
@@ -387,12 +391,9 @@ bool Service::WithinRateLimit(const Request& request, Done& done) {
   const TimePoint now = clock_.Now();
   const std::optional<int> retry_after = limiter_.Acquire(key, now);
   if (!retry_after) return true;
-  std::string site = default_site_;
-  if (std::optional<std::string_view> origin = request.FindHeader("Origin")) {
-    std::optional<std::string> allowed = cors_.AllowOriginFor(*origin);
-    if (allowed && *allowed != "*") site = ParseHttpUrl(*allowed)->host;
-  }
-  RecordDrop(site, now, "rate_limited");
+  const std::optional<std::string_view> origin = request.FindHeader("Origin");
+  RecordDrop(origin ? SiteOfAllowedOrigin(*origin).value_or(default_site_) : default_site_, now,
+             "rate_limited");
   Response response = ErrorResponse(429, "rate_limited", "Too many requests; retry later.");
   response.AddHeader("Retry-After", std::to_string(*retry_after));
   done(std::move(response));
@@ -451,28 +452,35 @@ bool Service::AuthorizeStats(const Request& request, bool is_public, Done& done)
   return true;
 }
 
-void Service::HandleDashboard(const Request& request, Done done) {
+void Service::AnswerStats(const Request& request, Done done,
+                          std::function<void(const store::StatsQuery&, const store::Stats&,
+                                             Response&)> render) {
   if (!AuthorizeStats(request, options_.stats_public, done)) return;
   StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
   if (!params.ok()) return done(ErrorResponse(400, "invalid_query", "The query string is malformed."));
   StatusOr<store::StatsQuery> query = ParseStatsQuery(*params, clock_.Now(), default_site_);
-  if (query.ok()) {
-    if (Status valid = store::ValidateStatsQuery(*query); !valid.ok()) query = valid;
-  }
   if (!query.ok()) return done(ErrorResponse(400, "invalid_stats_query", query.status().message()));
   store_.QueryStats(*query, request.deadline,
-                    [query = *query, done = std::move(done)](StatusOr<store::Stats> stats) {
+                    [query = *query, done = std::move(done),
+                     render = std::move(render)](StatusOr<store::Stats> stats) {
                       if (!stats.ok()) return done(StoreFailureResponse(stats.status()));
                       Response response;
                       response.used_store = true;
-                      response.AddHeader("Content-Type", "text/html; charset=utf-8");
                       response.AddHeader("Cache-Control", "no-store");
-                      response.AddHeader("Content-Security-Policy", DashboardContentSecurityPolicy());
-                      response.AddHeader("X-Frame-Options", "DENY");
-                      response.AddHeader("Referrer-Policy", "no-referrer");
-                      response.body = RenderDashboard(query, *stats);
+                      render(query, *stats, response);
                       done(std::move(response));
                     });
+}
+
+void Service::HandleDashboard(const Request& request, Done done) {
+  AnswerStats(request, std::move(done), [](const store::StatsQuery& query,
+                                           const store::Stats& stats, Response& response) {
+    response.AddHeader("Content-Type", "text/html; charset=utf-8");
+    response.AddHeader("Content-Security-Policy", DashboardContentSecurityPolicy());
+    response.AddHeader("X-Frame-Options", "DENY");
+    response.AddHeader("Referrer-Policy", "no-referrer");
+    response.body = RenderDashboard(query, stats);
+  });
 }
 
 void Service::HandleMetrics(const Request& request, Done done) {
@@ -485,26 +493,11 @@ void Service::HandleMetrics(const Request& request, Done done) {
 }
 
 void Service::HandleStats(const Request& request, Done done) {
-  if (!AuthorizeStats(request, options_.stats_public, done)) return;
-  StatusOr<QueryParameters> params = ParseQuery(SplitTarget(request.target).query);
-  if (!params.ok()) return done(ErrorResponse(400, "invalid_query", "The query string is malformed."));
-  StatusOr<store::StatsQuery> query = ParseStatsQuery(*params, clock_.Now(), default_site_);
-  if (query.ok()) {
-    if (Status valid = store::ValidateStatsQuery(*query); !valid.ok()) query = valid;
-  }
-  if (!query.ok()) {
-    return done(ErrorResponse(400, "invalid_stats_query", query.status().message()));
-  }
-  store_.QueryStats(*query, request.deadline,
-                    [query = *query, done = std::move(done)](StatusOr<store::Stats> stats) {
-                      if (!stats.ok()) return done(StoreFailureResponse(stats.status()));
-                      Response response;
-                      response.used_store = true;
-                      response.AddHeader("Content-Type", "application/json");
-                      response.AddHeader("Cache-Control", "no-store");
-                      response.body = FormatStatsJson(query, *stats);
-                      done(std::move(response));
-                    });
+  AnswerStats(request, std::move(done), [](const store::StatsQuery& query,
+                                           const store::Stats& stats, Response& response) {
+    response.AddHeader("Content-Type", "application/json");
+    response.body = FormatStatsJson(query, stats);
+  });
 }
 
 void Service::WithDailySalt(int64_t day, store::Deadline deadline,

@@ -97,9 +97,17 @@ class Service {
   void HandleCounter(const Request& request, Done done);
   void HandleMetrics(const Request& request, Done done);
   void HandleDashboard(const Request& request, Done done);
+  // Authorizes, parses and validates a statistics request, queries the store, and answers with
+  // what `render` makes of the result (or with the error).
+  void AnswerStats(const Request& request, Done done,
+                   std::function<void(const store::StatsQuery&, const store::Stats&, Response&)>
+                       render);
   // Answers 401/403 through `done` and returns false unless the request may read statistics.
   bool AuthorizeStats(const Request& request, bool is_public, Done& done);
 
+  // The site of requests from `origin`: its host, or the default site for "*"; nullopt when the
+  // origin is not allowed.
+  std::optional<std::string> SiteOfAllowedOrigin(std::string_view origin) const;
   // The site a visit-recording request counts for; or, for a request from another site's page,
   // answers 403 through `done`, counts the drop and returns nullopt.
   std::optional<std::string> SiteOfCounter(const Request& request, Done& done);

@@ -7,6 +7,7 @@
 #include "core/responses.h"
 #include "core/url.h"
 #include "core/visit_identity.h"
+#include "store/stats_rollup.h"
 
 namespace footfall::core {
 namespace {
@@ -66,6 +67,7 @@ StatusOr<store::StatsQuery> ParseStatsQuery(const QueryParameters& params, TimeP
       return InvalidArgumentError("top must be a number 1..100");
     }
   }
+  RETURN_IF_ERROR(store::ValidateStatsQuery(query));
   return query;
 }
 

@@ -17,6 +17,7 @@ namespace footfall::core {
 //   path       a page path ("" or absent: the whole site)
 //   site       default: `default_site`
 //   top        entries per list, 1..100 (default 10)
+// The result is checked with store::ValidateStatsQuery (bounded ranges and lists).
 // Errors: kInvalidArgument with a message fit for the client (it names the parameter).
 StatusOr<store::StatsQuery> ParseStatsQuery(const QueryParameters& params, TimePoint now,
                                             const std::string& default_site);
