@@ -26,10 +26,11 @@ struct HttpLimits {
   // Requests served on one connection; the last one's answer carries `Connection: close`.
   size_t max_requests_per_connection = 100000;
   // Requests are answered one at a time, in order; pipelined ones wait unread (in the bounded read
-  // buffer and the socket). A request counts as pipelined when its first bytes had arrived before
-  // the previous answer was sent. The answer to the max_pipelined_requests-th pipelined request in
-  // a row carries `Connection: close`, and what else was pipelined is discarded unanswered (RFC
-  // 9112 §9.3.2: the client resends it on a new connection).
+  // buffer and the socket). A request counts as pipelined when its first bytes had already been
+  // read (with the previous request) when the previous one was answered. The answer to the
+  // max_pipelined_requests-th pipelined request in a row carries `Connection: close`, and what
+  // else was pipelined is discarded unanswered (RFC 9112 §9.3.2: the client resends it on a new
+  // connection).
   size_t max_pipelined_requests = 16;
 };
 

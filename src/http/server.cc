@@ -10,6 +10,7 @@
 #include <csignal>
 #include <mutex>
 
+#include "base/callback_home.h"
 #include "base/random.h"
 #include "http/listener.h"
 #include "http/tls.h"
@@ -18,6 +19,51 @@ namespace footfall::http {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+// An event loop as a CallbackHome: callbacks posted from other threads are collected and run by
+// one handler, so a committed batch of many visits costs each event loop one wake-up.
+class EventLoopHome final : public CallbackHome {
+ public:
+  explicit EventLoopHome(asio::io_context& context) : context_(context) {}
+
+  void Post(std::function<void()> callback) override {
+    bool schedule = false;
+    {
+      std::lock_guard lock(mu_);
+      pending_.push_back(std::move(callback));
+      schedule = !scheduled_;
+      scheduled_ = true;
+    }
+    if (schedule) asio::post(context_, [this] { RunPending(); });
+  }
+
+ private:
+  void RunPending() {
+    std::vector<std::function<void()>> ready;
+    {
+      std::lock_guard lock(mu_);
+      ready.swap(pending_);
+      scheduled_ = false;
+    }
+    for (auto& callback : ready) callback();
+  }
+
+  asio::io_context& context_;
+  std::mutex mu_;
+  std::vector<std::function<void()>> pending_;  // guarded by mu_
+  bool scheduled_ = false;                      // guarded by mu_: RunPending is posted
+};
+
+// Runs `context` with `home` as this thread's CallbackHome.
+void RunAtHome(asio::io_context& context, EventLoopHome& home) {
+  CallbackHome* previous = CallbackHome::SetForThisThread(&home);
+  context.run();
+  CallbackHome::SetForThisThread(previous);
+}
+
+}  // namespace
 
 struct HttpServer::Impl {
   Impl(HttpServerOptions opts, core::Service& service, const Clock& clock, LogWriter* log)
@@ -59,6 +105,7 @@ struct HttpServer::Impl {
   SessionRegistry registry;
   SessionContext session_context;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<EventLoopHome>> homes;  // one per context, same index
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards;
   std::shared_ptr<Listener> listener;
   std::unique_ptr<asio::signal_set> signals;
@@ -100,6 +147,7 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerOptions optio
   auto impl = std::make_unique<Impl>(std::move(options), service, clock, request_log);
   for (int i = 0; i < threads; ++i) {
     impl->contexts.push_back(std::make_unique<asio::io_context>(1));
+    impl->homes.push_back(std::make_unique<EventLoopHome>(*impl->contexts.back()));
     impl->idle_guards.push_back(asio::make_work_guard(*impl->contexts.back()));
   }
   if (impl->options.tls_certificate_file.empty() != impl->options.tls_key_file.empty()) {
@@ -147,9 +195,9 @@ void HttpServer::Run() {
   // on the store. That is the graceful drain.
   std::vector<std::thread> threads;
   for (size_t i = 1; i < impl.contexts.size(); ++i) {
-    threads.emplace_back([context = impl.contexts[i].get()] { context->run(); });
+    threads.emplace_back([&impl, i] { RunAtHome(*impl.contexts[i], *impl.homes[i]); });
   }
-  impl.contexts.front()->run();
+  RunAtHome(*impl.contexts.front(), *impl.homes.front());
   for (auto& thread : threads) thread.join();
 }
 

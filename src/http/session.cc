@@ -46,7 +46,7 @@ constexpr size_t kMaxDrainBytes = 64 * 1024;
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket socket, const SessionContext& context)
-    : context_(context), request_timer_(socket.get_executor()) {
+    : context_(context), timer_(socket.get_executor()) {
   beast::error_code error;
   const auto endpoint = socket.remote_endpoint(error);
   if (!error) peer_address_ = endpoint.address().to_string();
@@ -71,7 +71,7 @@ void Session::Start() {
     if (!self->tls_) return self->ReadRequest();
     // TLS first, under the read timeout: a client that never finishes its handshake is cut off
     // like one that never finishes its request.
-    self->Tcp().expires_after(self->context_.limits.read_timeout);
+    self->SetDeadline(Waiting::kHandshake, self->context_.limits.read_timeout);
     self->tls_->async_handshake(asio::ssl::stream_base::server,
                                 [self](beast::error_code error) {
                                   if (error) return self->Close();
@@ -99,7 +99,7 @@ void Session::ReadRequest() {
     return;
   }
   // Waiting for a request costs only a socket: idle_timeout bounds it, and it ends silently.
-  Tcp().expires_after(context_.limits.idle_timeout);
+  SetDeadline(Waiting::kIdle, context_.limits.idle_timeout);
   reading_ = true;
   const size_t room = std::min<size_t>(4096, buffer_.max_size());
   WithStream([&](auto& stream) {
@@ -121,17 +121,9 @@ void Session::ReadStartedRequest() {
   parser_->header_limit(static_cast<uint32_t>(context_.limits.max_header_bytes));
   parser_->body_limit(context_.limits.max_body_bytes);
   // A started request gets read_timeout from its first byte in total, however it trickles in. Our
-  // own timer rather than the stream's: the stream's closes the socket, and we want to answer 408.
-  Tcp().expires_never();
+  // Past it, OnTimer cancels the read and the request is answered 408.
   request_timed_out_ = false;
-  const uint64_t generation = ++read_generation_;
-  request_timer_.expires_after(context_.limits.read_timeout);
-  request_timer_.async_wait([self = shared_from_this(), generation](beast::error_code error) {
-    if (error || !self->reading_ || generation != self->read_generation_) return;
-    self->request_timed_out_ = true;
-    beast::error_code ignored;
-    self->Tcp().socket().cancel(ignored);
-  });
+  SetDeadline(Waiting::kRequest, context_.limits.read_timeout);
   ReadHeaderBytes(0);
 }
 
@@ -174,7 +166,7 @@ void Session::ReadHeaderBytes(size_t scanned) {
 
 void Session::FinishRead(beast::error_code error) {
   reading_ = false;
-  request_timer_.cancel();
+  ClearDeadline();
   OnRead(error);
 }
 
@@ -210,6 +202,9 @@ void Session::HandleRequest() {
                 requests_served_ < context_.limits.max_requests_per_connection &&
                 pipelined_in_a_row_ < context_.limits.max_pipelined_requests;
   method_ = std::string(message.method_string());
+  // Bytes already read past this request were sent before its answer: the next one is pipelined.
+  // (Only what one read brought in counts; a client that pipelines much gets it all in one read.)
+  pipelined_ = buffer_.size() > 0;
 
   core::Request request;
   request.method = method_;
@@ -230,13 +225,14 @@ void Session::HandleRequest() {
     WriteResponse(std::move(response));
     return;
   }
-  // The service may complete on a store thread: hop back to this connection's executor, and keep
-  // the io_context running until it does (that is what lets shutdown wait for in-flight requests).
+  // The service may complete on a store thread: hop back to this connection's executor (no hop
+  // when it completes here, or at this thread's CallbackHome), and keep the io_context running
+  // until it does (that is what lets shutdown wait for in-flight requests).
   auto work = asio::make_work_guard(Tcp().get_executor());
   context_.service.Handle(request, [self = shared_from_this(),
                                     work = std::move(work)](core::Response response) mutable {
     auto executor = self->Tcp().get_executor();
-    asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
+    asio::dispatch(executor, [self = std::move(self), response = std::move(response)]() mutable {
       self->WriteResponse(std::move(response));
     });
     work.reset();
@@ -280,7 +276,7 @@ void Session::WriteResponse(core::Response response) {
   }
 
   const bool close = !keep_alive_;
-  Tcp().expires_after(context_.limits.write_timeout);
+  SetDeadline(Waiting::kWrite, context_.limits.write_timeout);
   WithStream([this, close](auto& stream) {
     asio::async_write(stream, asio::buffer(wire_),
                       [self = shared_from_this(), close](beast::error_code error, size_t) {
@@ -298,13 +294,15 @@ void Session::OnWrite(beast::error_code error, bool close) {
     CloseAfterDraining();
     return;
   }
-  // Bytes already here were sent before the client could have read this answer: pipelined.
-  beast::error_code ignored;
-  pipelined_ = buffer_.size() > 0 || Tcp().socket().available(ignored) > 0;
   ReadRequest();
 }
 
 void Session::Close() {
+  ClearDeadline();
+  if (timer_armed_) {
+    timer_.cancel();
+    timer_armed_ = false;
+  }
   beast::error_code ignored;
   // (Under TLS without close_notify: every answer has a Content-Length, so a client cannot
   // mistake a cut for the end of a body.)
@@ -319,7 +317,7 @@ void Session::CloseAfterDraining() {
   beast::error_code ignored;
   Tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   buffer_.consume(buffer_.size());
-  Tcp().expires_after(kDrainTime);
+  SetDeadline(Waiting::kDrain, kDrainTime);
   Drain(0);
 }
 
@@ -341,6 +339,55 @@ void Session::Drain(size_t drained) {
         self->Drain(drained + bytes);
       });
   });
+}
+
+void Session::SetDeadline(Waiting what, std::chrono::milliseconds within) {
+  waiting_ = what;
+  deadline_ = std::chrono::steady_clock::now() + within;
+  // Deadlines mostly move later (each request pushes them forward): then the armed timer fires
+  // early, once, and OnTimer re-arms it. Only an earlier deadline needs the timer moved now.
+  if (!timer_armed_ || deadline_ < timer_expiry_) ArmTimer(deadline_);
+}
+
+void Session::ClearDeadline() { waiting_ = Waiting::kNothing; }
+
+void Session::ArmTimer(std::chrono::steady_clock::time_point at) {
+  timer_armed_ = true;
+  timer_expiry_ = at;
+  timer_.expires_at(at);  // cancels a pending wait, whose handler then sees operation_aborted
+  // A weak reference: an armed timer must not keep a closed connection alive.
+  timer_.async_wait([weak = weak_from_this()](beast::error_code error) {
+    if (error) return;  // re-armed or cancelled; the new wait (if any) is pending
+    if (auto self = weak.lock()) self->OnTimer();
+  });
+}
+
+void Session::OnTimer() {
+  timer_armed_ = false;
+  if (waiting_ == Waiting::kNothing) return;  // re-armed by the next SetDeadline
+  const auto now = std::chrono::steady_clock::now();
+  if (now < deadline_) {
+    ArmTimer(deadline_);
+    return;
+  }
+  const Waiting expired = waiting_;
+  waiting_ = Waiting::kNothing;
+  beast::error_code ignored;
+  switch (expired) {
+    case Waiting::kRequest:
+      // The read's handler sees operation_aborted and answers 408.
+      request_timed_out_ = true;
+      if (reading_) Tcp().socket().cancel(ignored);
+      return;
+    case Waiting::kHandshake:
+    case Waiting::kIdle:
+    case Waiting::kWrite:
+    case Waiting::kDrain:
+      Close();  // the pending operation fails and its handler closes quietly
+      return;
+    case Waiting::kNothing:
+      return;
+  }
 }
 
 }  // namespace footfall::http

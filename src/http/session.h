@@ -2,7 +2,9 @@
 // core::Request, hands it to core::Service, and writes the response when the service completes —
 // possibly on a store thread, from which the result is posted back to the connection's executor.
 // One request at a time per connection (pipelined requests wait in the bounded read buffer); the
-// timeouts and caps are HttpLimits'.
+// timeouts and caps are HttpLimits'. Timeouts are one deadline per connection, watched by one
+// timer that is re-armed only when a deadline moves earlier or the timer fires early: setting a
+// deadline per request is a store, not a timer (and timerfd) operation.
 // All methods run on the connection's executor; StopWhenIdle may be called from any thread.
 #pragma once
 
@@ -88,12 +90,25 @@ class Session : public std::enable_shared_from_this<Session> {
   void CloseAfterDraining();
   void Drain(size_t drained);
 
+  // What the connection is waiting for, which decides what its deadline passing means.
+  enum class Waiting { kNothing, kHandshake, kIdle, kRequest, kWrite, kDrain };
+  // From now on the connection waits for `what`, at most `within`.
+  void SetDeadline(Waiting what, std::chrono::milliseconds within);
+  // Waiting for the service (the store has its own deadline): no connection deadline.
+  void ClearDeadline();
+  void ArmTimer(std::chrono::steady_clock::time_point at);
+  void OnTimer();
+
   std::shared_ptr<boost::asio::ssl::context> tls_context_;  // outlives tls_
   std::optional<boost::beast::tcp_stream> plain_;
   std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls_;
   const SessionContext& context_;
   boost::beast::flat_buffer buffer_;
-  boost::asio::steady_timer request_timer_;  // read_timeout of the request being read
+  boost::asio::steady_timer timer_;  // fires at or before deadline_ (see SetDeadline)
+  std::chrono::steady_clock::time_point timer_expiry_;  // valid while timer_armed_
+  bool timer_armed_ = false;
+  std::chrono::steady_clock::time_point deadline_;
+  Waiting waiting_ = Waiting::kNothing;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::string wire_;  // the serialised response being written
   std::string peer_address_;
@@ -104,7 +119,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   bool reading_ = false;  // only touched on the executor
   bool request_timed_out_ = false;
-  uint64_t read_generation_ = 0;  // tells a stale request_timer_ expiry from a live one
   size_t requests_served_ = 0;
   bool pipelined_ = false;          // the next request's bytes arrived before the last answer
   size_t pipelined_in_a_row_ = 0;

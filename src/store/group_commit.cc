@@ -23,7 +23,7 @@ void GroupCommitter::Enqueue(Visit visit, Callback<RecordedVisit> done) {
   {
     std::lock_guard lock(mu_);
     if (queued_.size() < max_queued_) {
-      queued_.push_back({std::move(visit), std::move(done)});
+      queued_.push_back({std::move(visit), std::move(done), CallbackHome::OfThisThread()});
       done = nullptr;
     }
   }
@@ -67,7 +67,13 @@ void GroupCommitter::Loop() {
 void CompleteCommittedBatch(std::vector<PendingVisit>& batch, int64_t total_after_batch) {
   const int size = static_cast<int>(batch.size());
   int64_t next = total_after_batch - size + 1;
-  for (PendingVisit& pending : batch) pending.done(RecordedVisit{next++, size});
+  for (PendingVisit& pending : batch) pending.Complete(RecordedVisit{next++, size});
+}
+
+void PendingVisit::Complete(StatusOr<RecordedVisit> result) {
+  RunAtHome(home, [done = std::move(done), result = std::move(result)]() mutable {
+    done(std::move(result));
+  });
 }
 
 }  // namespace footfall::store

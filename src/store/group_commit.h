@@ -4,6 +4,8 @@
 // While a batch commits, new visits queue up and form the next one, so batches grow with load by
 // themselves and no timer adds latency. Other write work (Run) executes on the same thread between
 // batches. Thread-safe. Destruction commits everything still queued first.
+// A visit's callback runs on the CallbackHome of the thread that enqueued it, if it has one (an
+// event loop), else on the writer thread.
 #pragma once
 
 #include <condition_variable>
@@ -14,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/callback_home.h"
 #include "store/store.h"
 
 namespace footfall::store {
@@ -21,6 +24,10 @@ namespace footfall::store {
 struct PendingVisit {
   Visit visit;
   Callback<RecordedVisit> done;
+  CallbackHome* home = nullptr;  // where `done` runs; null: wherever Complete is called
+
+  // Calls `done` with `result`, at home. Call once.
+  void Complete(StatusOr<RecordedVisit> result);
 };
 
 class GroupCommitter {

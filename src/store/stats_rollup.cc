@@ -1,19 +1,29 @@
 #include "store/stats_rollup.h"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
+#include <tuple>
 
 namespace footfall::store {
 
 Rollup RollUp(const std::vector<const Visit*>& visits, const MarkSeen& mark_seen) {
   Rollup rollup;
+  // A (day, site, path, visitor) asked once in this batch is seen by any later ask: answer those
+  // here (false) rather than asking the store again. Views into `visits`, which outlive this call.
+  std::set<std::tuple<int64_t, std::string_view, std::string_view, std::string_view>> asked;
   for (const Visit* visit : visits) {
     const int64_t hour = HourOf(visit->time_ms);
     const int64_t day = DayOfHour(hour);
-    for (const std::string& path : {std::string(), visit->path}) {
-      HourDelta& delta = rollup.hours[{visit->site, hour, path}];
+    static const std::string kWholeSite;  // path '' is the whole site
+    for (const std::string* path : {&kWholeSite, &visit->path}) {
+      HourDelta& delta = rollup.hours[{visit->site, hour, *path}];
       ++delta.views;
-      ++rollup.page_views[{visit->site, path}];
-      if (mark_seen(day, visit->site, path, visit->visitor)) ++delta.new_visitors;
+      ++rollup.page_views[{visit->site, *path}];
+      if (asked.emplace(day, visit->site, *path, visit->visitor).second &&
+          mark_seen(day, visit->site, *path, visit->visitor)) {
+        ++delta.new_visitors;
+      }
     }
     auto count = [&](const char* kind, const std::string& value) {
       if (!value.empty()) ++rollup.dimensions[{visit->site, day, kind, value}];

@@ -623,7 +623,7 @@ struct PostgresStore::Committed {
 void PostgresStore::CommitBatch(std::vector<PendingVisit>& batch) {
   StatusOr<Committed> result = TryCommit(batch, RandomShard(options_.counter_shards));
   if (!result.ok()) {
-    for (PendingVisit& pending : batch) pending.done(result.status());
+    for (PendingVisit& pending : batch) pending.Complete(result.status());
     return;
   }
   std::vector<PendingVisit> committed;
@@ -631,7 +631,7 @@ void PostgresStore::CommitBatch(std::vector<PendingVisit>& batch) {
     if (result->inserted.erase(pending.visit.visit_id) == 1) {
       committed.push_back(std::move(pending));
     } else {
-      pending.done(AlreadyExistsError("visit_id already stored"));
+      pending.Complete(AlreadyExistsError("visit_id already stored"));
     }
   }
   if (!committed.empty()) CompleteCommittedBatch(committed, result->total);

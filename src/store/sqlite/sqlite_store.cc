@@ -530,7 +530,7 @@ void SqliteStore::CommitBatch(std::vector<PendingVisit>& batch) {
     }
     return;
   }
-  for (PendingVisit& pending : batch) pending.done(total.status());
+  for (PendingVisit& pending : batch) pending.Complete(total.status());
 }
 
 Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
