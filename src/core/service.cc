@@ -288,11 +288,12 @@ void Service::RecordVisitFrom(const Request& request, VisitInput input, Done don
           .count();
 
   const store::Deadline deadline = request.deadline;
-  WithDailySalt(UtcDayNumber(now), deadline,
+  WithDailyHasher(UtcDayNumber(now), deadline,
                 [this, client, deadline, visit = std::move(visit), done = std::move(done),
-                 recorded_answer = std::move(recorded_answer)](StatusOr<store::Salt> salt) mutable {
-                  if (!salt.ok()) return done(StoreFailureResponse(salt.status()));
-                  visit.visitor = VisitorHash(*salt, client, visit.user_agent, visit.site);
+                 recorded_answer = std::move(recorded_answer)](
+                    StatusOr<std::shared_ptr<const VisitorHasher>> hasher) mutable {
+                  if (!hasher.ok()) return done(StoreFailureResponse(hasher.status()));
+                  visit.visitor = (*hasher)->Hash(client, visit.user_agent, visit.site);
                   store_.RecordVisit(
                       std::move(visit), deadline,
                       [this, done = std::move(done), recorded_answer = std::move(recorded_answer)](
@@ -500,29 +501,32 @@ void Service::HandleStats(const Request& request, Done done) {
   });
 }
 
-void Service::WithDailySalt(int64_t day, store::Deadline deadline,
-                            std::function<void(StatusOr<store::Salt>)> then) {
-  std::optional<store::Salt> cached;
+void Service::WithDailyHasher(
+    int64_t day, store::Deadline deadline,
+    std::function<void(StatusOr<std::shared_ptr<const VisitorHasher>>)> then) {
+  std::shared_ptr<const VisitorHasher> cached;
   {
     std::lock_guard lock(salt_mu_);
-    if (salt_day_ == day) cached = salt_;
+    if (salt_day_ == day) cached = hasher_;
   }
   if (cached) {
-    then(*cached);
+    then(std::move(cached));
     return;
   }
   store::Salt candidate;
   random_.Fill(candidate);
   store_.GetOrCreateDailySalt(
       day, candidate, deadline, [this, day, then = std::move(then)](StatusOr<store::Salt> salt) {
-        if (salt.ok()) {
+        if (!salt.ok()) return then(salt.status());
+        auto hasher = std::make_shared<const VisitorHasher>(*salt);
+        {
           std::lock_guard lock(salt_mu_);
           if (day >= salt_day_) {
             salt_day_ = day;
-            salt_ = *salt;
+            hasher_ = hasher;
           }
         }
-        then(std::move(salt));
+        then(std::move(hasher));
       });
 }
 

@@ -19,6 +19,7 @@
 #include "core/cors.h"
 #include "core/http_message.h"
 #include "core/rate_limiter.h"
+#include "core/visit_identity.h"
 #include "store/store.h"
 
 namespace footfall::core {
@@ -122,10 +123,10 @@ class Service {
   // Counts a request that was not recorded, by reason (best effort: never delays the answer).
   void RecordDrop(const std::string& site, TimePoint now, std::string_view reason);
 
-  // Calls `then` with the salt for `day`, fetching (and agreeing on) it through the store once
-  // per day. On a store error calls `then` with that error.
-  void WithDailySalt(int64_t day, store::Deadline deadline,
-                     std::function<void(StatusOr<store::Salt>)> then);
+  // Calls `then` with the visitor hasher for `day`'s salt, fetching (and agreeing on) the salt
+  // through the store once per day. On a store error calls `then` with that error.
+  void WithDailyHasher(int64_t day, store::Deadline deadline,
+                       std::function<void(StatusOr<std::shared_ptr<const VisitorHasher>>)> then);
 
   static const std::vector<Route>& Routes();
 
@@ -145,8 +146,8 @@ class Service {
   std::array<uint8_t, 32> limiter_key_{};  // random: visitor keys are keyed hashes of addresses
 
   std::mutex salt_mu_;
-  int64_t salt_day_ = -1;  // guarded by salt_mu_
-  store::Salt salt_{};     // guarded by salt_mu_
+  int64_t salt_day_ = -1;                         // guarded by salt_mu_
+  std::shared_ptr<const VisitorHasher> hasher_;  // guarded by salt_mu_: salt_day_'s
 };
 
 }  // namespace footfall::core

@@ -2,10 +2,13 @@
 
 #include "base/utc_time.h"
 
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <array>
 #include <chrono>
+#include <memory>
+#include <tuple>
 
 namespace footfall::core {
 namespace {
@@ -49,21 +52,80 @@ int64_t UtcDayNumber(TimePoint t) {
   return std::chrono::floor<std::chrono::days>(t).time_since_epoch().count();
 }
 
-std::string VisitorHash(const store::Salt& salt, std::string_view client_address,
-                        std::string_view user_agent, std::string_view site) {
+// HMAC (RFC 2104) with the two padded-key blocks already absorbed: H((K^opad) || H((K^ipad) || m)).
+struct VisitorHasher::KeySchedule {
+  EVP_MD_CTX* inner = EVP_MD_CTX_new();  // SHA-256 state after the K^ipad block
+  EVP_MD_CTX* outer = EVP_MD_CTX_new();  // SHA-256 state after the K^opad block
+  ~KeySchedule() {
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+  }
+};
+
+namespace {
+
+constexpr size_t kSha256BlockBytes = 64;
+static_assert(std::tuple_size_v<store::Salt> <= kSha256BlockBytes,
+              "a longer salt would have to be hashed down to a key first (RFC 2104)");
+
+struct DigestContextDeleter {
+  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+
+// One scratch context per thread, reused: copying a schedule into it allocates nothing new.
+EVP_MD_CTX* ScratchContext() {
+  thread_local std::unique_ptr<EVP_MD_CTX, DigestContextDeleter> scratch(EVP_MD_CTX_new());
+  return scratch.get();
+}
+
+// `context` = `schedule`, then absorbs `data` and writes the 32-byte digest to `digest`.
+void Digest(EVP_MD_CTX* context, const EVP_MD_CTX* schedule, const void* data, size_t size,
+            uint8_t* digest) {
+  unsigned int length = 0;
+  EVP_MD_CTX_copy_ex(context, schedule);
+  EVP_DigestUpdate(context, data, size);
+  EVP_DigestFinal_ex(context, digest, &length);
+}
+
+}  // namespace
+
+VisitorHasher::VisitorHasher(const store::Salt& salt) : schedule_(std::make_unique<KeySchedule>()) {
+  uint8_t inner_pad[kSha256BlockBytes], outer_pad[kSha256BlockBytes];
+  for (size_t i = 0; i < kSha256BlockBytes; ++i) {
+    const uint8_t key_byte = i < salt.size() ? salt[i] : 0;
+    inner_pad[i] = key_byte ^ 0x36;
+    outer_pad[i] = key_byte ^ 0x5c;
+  }
+  EVP_DigestInit_ex(schedule_->inner, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(schedule_->inner, inner_pad, sizeof inner_pad);
+  EVP_DigestInit_ex(schedule_->outer, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(schedule_->outer, outer_pad, sizeof outer_pad);
+  OPENSSL_cleanse(inner_pad, sizeof inner_pad);
+  OPENSSL_cleanse(outer_pad, sizeof outer_pad);
+}
+
+VisitorHasher::~VisitorHasher() = default;
+
+std::string VisitorHasher::Hash(std::string_view client_address, std::string_view user_agent,
+                                std::string_view site) const {
   std::string message;
   message.reserve(client_address.size() + user_agent.size() + site.size() + 12);
   AppendLengthPrefixed(message, client_address);
   AppendLengthPrefixed(message, user_agent);
   AppendLengthPrefixed(message, site);
-  uint8_t digest[32];
-  unsigned int digest_length = 0;
-  HMAC(EVP_sha256(), salt.data(), static_cast<int>(salt.size()),
-       reinterpret_cast<const uint8_t*>(message.data()), message.size(), digest, &digest_length);
+  EVP_MD_CTX* scratch = ScratchContext();
+  uint8_t inner_digest[32], digest[32];
+  Digest(scratch, schedule_->inner, message.data(), message.size(), inner_digest);
+  Digest(scratch, schedule_->outer, inner_digest, sizeof inner_digest, digest);
   std::string out;
   out.reserve(kVisitorHashHexLength);
   AppendHex(out, digest, kVisitorHashHexLength / 2);
   return out;
+}
+
+std::string VisitorHash(const store::Salt& salt, std::string_view client_address,
+                        std::string_view user_agent, std::string_view site) {
+  return VisitorHasher(salt).Hash(client_address, user_agent, site);
 }
 
 }  // namespace footfall::core

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,9 +27,27 @@ int64_t UtcDayNumber(TimePoint t);
 // Length of a visitor hash in hex characters: the first 128 bits of the HMAC.
 inline constexpr size_t kVisitorHashHexLength = 32;
 
-// HMAC-SHA256 keyed with `salt` over client address, user agent and site (each length-prefixed so
-// fields cannot run into each other), truncated to 128 bits, as lower-case hex. Without the salt
-// (destroyed after 48 h) the hash cannot be linked back to an address, even by trying all of them.
+// The visitor hash: HMAC-SHA256 keyed with a day's salt over client address, user agent and site
+// (each length-prefixed so fields cannot run into each other), truncated to 128 bits, as lower-case
+// hex. Without the salt (destroyed after 48 h) the hash cannot be linked back to an address, even
+// by trying all of them. A hasher computes the salt's HMAC key schedule once (a salt serves a whole
+// day), which makes each hash about 3x cheaper than a one-shot HMAC. Thread-safe: Hash only reads.
+class VisitorHasher {
+ public:
+  explicit VisitorHasher(const store::Salt& salt);
+  ~VisitorHasher();
+  VisitorHasher(const VisitorHasher&) = delete;
+  VisitorHasher& operator=(const VisitorHasher&) = delete;
+
+  std::string Hash(std::string_view client_address, std::string_view user_agent,
+                   std::string_view site) const;
+
+ private:
+  struct KeySchedule;
+  std::unique_ptr<KeySchedule> schedule_;
+};
+
+// VisitorHasher(salt).Hash(...), for one-off use.
 std::string VisitorHash(const store::Salt& salt, std::string_view client_address,
                         std::string_view user_agent, std::string_view site);
 

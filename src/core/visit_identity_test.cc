@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <chrono>
 #include <set>
 
@@ -43,6 +45,24 @@ TEST(TimeFormatTest, Iso8601WithMillisecondsUtc) {
 TEST(DayNumberTest, ChangesAtUtcMidnight) {
   EXPECT_EQ(UtcDayNumber(At(86'400'000 - 1)), 0);
   EXPECT_EQ(UtcDayNumber(At(86'400'000)), 1);
+}
+
+TEST(VisitorHashTest, IsStandardHmacSha256OfTheLengthPrefixedFields) {
+  // Expected value from Python: hmac.new(bytes(range(32)), b"".join(struct.pack(">I", len(f)) + f
+  // for f in fields), hashlib.sha256).hexdigest()[:32]
+  store::Salt salt;
+  for (size_t i = 0; i < salt.size(); ++i) salt[i] = static_cast<uint8_t>(i);
+  const VisitorHasher hasher(salt);
+  EXPECT_EQ(hasher.Hash("203.0.113.9", "Mozilla/5.0 (X11; Linux x86_64)", "a.example"),
+            "253efc79e3f1544f39029b568545409f");
+  // The key schedule is reused: a second hash (and one on another thread) is the same.
+  EXPECT_EQ(hasher.Hash("203.0.113.9", "Mozilla/5.0 (X11; Linux x86_64)", "a.example"),
+            "253efc79e3f1544f39029b568545409f");
+  std::string on_other_thread;
+  std::thread([&] {
+    on_other_thread = hasher.Hash("203.0.113.9", "Mozilla/5.0 (X11; Linux x86_64)", "a.example");
+  }).join();
+  EXPECT_EQ(on_other_thread, "253efc79e3f1544f39029b568545409f");
 }
 
 TEST(VisitorHashTest, KeyedBySaltAndAllFields) {
