@@ -24,13 +24,4 @@ class CallbackHome {
   static CallbackHome* SetForThisThread(CallbackHome* home);
 };
 
-// Runs `callback` on `home` if there is one, else right here.
-inline void RunAtHome(CallbackHome* home, std::function<void()> callback) {
-  if (home != nullptr) {
-    home->Post(std::move(callback));
-  } else {
-    callback();
-  }
-}
-
 }  // namespace footfall

@@ -25,6 +25,10 @@ Status SqliteError(sqlite3* db, int result_code, std::string_view what) {
 }
 
 StatusOr<Connection> OpenConnection(const std::string& path, int flags, int busy_timeout_ms) {
+  // Process-wide, before SQLite initialises: no allocation statistics (they take a global mutex
+  // on every sqlite3_malloc and free, and footfall never reads them).
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   Connection db(raw);
