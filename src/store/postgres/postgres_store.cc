@@ -1,5 +1,7 @@
 #include "store/postgres/postgres_store.h"
 
+#include "store/postgres/libpq_loader.h"
+
 #include "base/utc_time.h"
 #include "store/open_store.h"
 #include "store/stats_rollup.h"
@@ -496,6 +498,7 @@ Status PostgresStore::Migrate(const PostgresOptions& options) {
   if (options.counter_shards < 1 || options.counter_shards > 1024) {
     return InvalidArgumentError("counter shards must be between 1 and 1024");
   }
+  RETURN_IF_ERROR(LoadLibpq());
   // A string libpq cannot parse is a configuration error, not an outage.
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(options.uri.c_str(), &parse_error);
