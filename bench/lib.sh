@@ -54,6 +54,18 @@ min_of() { printf '%s\n' "$@" | sort -g | head -n 1; }
 # cpu_ticks PID...: user+system CPU time used so far by these processes, in
 # clock ticks (fields 14 and 15 of /proc/PID/stat). Used to tell whether a
 # slow server is busy computing or waiting (e.g. on fsync).
+# thread_ticks PID: one line per thread of PID, "NAME TICKS" (user+system CPU so far; threads are
+# named by footfall, see src/base/thread_name.h).
+thread_ticks() {
+  local task stat f name
+  for task in /proc/"$1"/task/*; do
+    read -r stat 2>/dev/null < "$task/stat" || continue
+    name=${stat#*(} name=${name%%)*}
+    read -ra f <<< "${stat##*) }"
+    echo "${name// /_} $((f[11] + f[12]))"
+  done
+}
+
 cpu_ticks() {
   local total=0 pid stat f
   for pid in "$@"; do

@@ -340,6 +340,7 @@ FF_OK_TOTAL=$((FF_OK_TOTAL + R[ok]))
 NGX_RPS=() NGX_P99=() FF_RPS=() FF_P99=()
 NGX_NON2XX=0 NGX_SOCK=0 FF_NON2XX=0 FF_SOCK=0
 NGX_CPU=0 NGX_REQ=0 NGX_SECS=0 FF_CPU=0 FF_REQ=0 FF_SECS=0
+declare -A FF_THREAD_CPU=()  # footfall's CPU ticks in the measured rounds, by thread name
 # nginx's CPU is its master plus workers (workers live as long as the master).
 read -ra NGINX_PIDS <<< "$NGINX_PID $(cat /proc/"$NGINX_PID"/task/*/children 2>/dev/null || true)"
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -351,9 +352,16 @@ for ((round = 1; round <= ROUNDS; round++)); do
   NGX_NON2XX=$((NGX_NON2XX + R[status_errors])) NGX_SOCK=$((NGX_SOCK + R[sock_errors]))
 
   t0=$(cpu_ticks "$FOOTFALL_PID")
+  thread_ticks "$FOOTFALL_PID" > "$TMP/threads.before"
   run_wrk footfall "$FF_BASE/count" "$DURATION"; print_run "round $round footfall"
   footfall_alive_after "round $round"
   FF_CPU=$((FF_CPU + $(cpu_ticks "$FOOTFALL_PID") - t0)) FF_REQ=$((FF_REQ + R[requests]))
+  thread_ticks "$FOOTFALL_PID" > "$TMP/threads.after"
+  while read -r name ticks; do
+    FF_THREAD_CPU[$name]=$(( ${FF_THREAD_CPU[$name]:-0} + ticks ))
+  done < <(awk 'NR == FNR { before[$1] += $2; next } { after[$1] += $2 }
+                END { for (n in after) print n, after[n] - before[n] }' \
+               "$TMP/threads.before" "$TMP/threads.after")
   FF_SECS=$(calc "$FF_SECS + ${R[duration_s]}" 3)
   FF_RPS+=("${R[rps]}") FF_P99+=("${R[p99_ms]}")
   FF_NON2XX=$((FF_NON2XX + R[status_errors])) FF_SOCK=$((FF_SOCK + R[sock_errors]))
@@ -430,4 +438,9 @@ echo "start -> first answer ms: ${START_MS[*]}; SIGTERM -> exit ms: ${STOP_MS[*]
 echo "count: $COUNT_BEFORE before load, $COUNT_AFTER after; +$COUNT_ADDED stored for $FF_OK_TOTAL 200s answered" \
      "(more stored than answered is expected: requests in flight when wrk stops are committed but not counted by wrk)"
 echo "footfall after load: SIGTERM -> exit $STOP_AFTER_LOAD_MS ms, exit status $STOP_AFTER_LOAD_RC"
+FF_BY_THREAD=""
+for name in $(printf '%s\n' "${!FF_THREAD_CPU[@]}" | sort); do
+  FF_BY_THREAD+="${FF_BY_THREAD:+, }$name $(cpu_per_req "${FF_THREAD_CPU[$name]}" "$FF_REQ")"
+done
+echo "footfall CPU us per request by thread (footfall = main thread, event loop 0): $FF_BY_THREAD"
 echo "footfall: $FF_THREADS threads, $FF_LOG_LINES log lines ($FF_LOG_WARN warn, $FF_LOG_ERR error)${FF_ENV:+, environment: $FF_ENV}"

@@ -1,5 +1,7 @@
 #include "aws/http_client.h"
 
+#include "base/thread_name.h"
+
 #include <utility>  // Boost 1.74 Asio needs it in C++20
 
 #include <sys/socket.h>
@@ -330,7 +332,10 @@ class AsyncHttpClient::Impl::Exchange : public std::enable_shared_from_this<Exch
 StatusOr<std::unique_ptr<AsyncHttpClient>> AsyncHttpClient::Create(HttpClientOptions options) {
   auto impl = std::make_unique<Impl>(std::move(options));
   RETURN_IF_ERROR(impl->Init());
-  impl->thread = std::thread([io = &impl->io] { io->run(); });
+  impl->thread = std::thread([io = &impl->io] {
+    NameThisThread("ff-aws-http");
+    io->run();
+  });
   return std::unique_ptr<AsyncHttpClient>(new AsyncHttpClient(std::move(impl)));
 }
 

@@ -1,5 +1,7 @@
 #include "base/log_writer.h"
 
+#include "base/thread_name.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,7 +25,10 @@ void WriteAll(int fd, const std::string& data) {
 }  // namespace
 
 LogWriter::LogWriter(int fd, size_t max_buffered_bytes)
-    : fd_(fd), max_buffered_bytes_(max_buffered_bytes), thread_([this] { Run(); }) {}
+    : fd_(fd), max_buffered_bytes_(max_buffered_bytes), thread_([this] {
+        NameThisThread("ff-log");
+        Run();
+      }) {}
 
 LogWriter::~LogWriter() {
   {

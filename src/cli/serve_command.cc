@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/log_writer.h"
 #include "base/random.h"
+#include "base/thread_name.h"
 #include "cli/option_values.h"
 #include "cli/serve_metrics.h"
 #include "core/service.h"
@@ -256,7 +257,10 @@ int RunServe(const ServeConfig& config) {
       return 1;
     }
     metrics_server = *std::move(created);
-    metrics_thread = std::thread([&metrics_server] { metrics_server->Run(); });
+    metrics_thread = std::thread([&metrics_server] {
+      NameThisThread("ff-metrics");
+      metrics_server->Run();
+    });
   }
 
   nlohmann::ordered_json started = {{"level", "info"},
@@ -280,6 +284,7 @@ int RunServe(const ServeConfig& config) {
   std::condition_variable prune_wake;
   bool prune_stop = false;
   std::thread pruner([&] {
+    NameThisThread("ff-maintenance");
     std::unique_lock lock(prune_mu);
     auto next_prune = std::chrono::steady_clock::now();
     do {

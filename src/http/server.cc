@@ -12,6 +12,7 @@
 
 #include "base/callback_home.h"
 #include "base/random.h"
+#include "base/thread_name.h"
 #include "http/listener.h"
 #include "http/tls.h"
 
@@ -195,7 +196,10 @@ void HttpServer::Run() {
   // on the store. That is the graceful drain.
   std::vector<std::thread> threads;
   for (size_t i = 1; i < impl.contexts.size(); ++i) {
-    threads.emplace_back([&impl, i] { RunAtHome(*impl.contexts[i], *impl.homes[i]); });
+    threads.emplace_back([&impl, i] {
+      NameThisThread("ff-http-" + std::to_string(i));  // loop 0 is the calling (main) thread
+      RunAtHome(*impl.contexts[i], *impl.homes[i]);
+    });
   }
   RunAtHome(*impl.contexts.front(), *impl.homes.front());
   for (auto& thread : threads) thread.join();

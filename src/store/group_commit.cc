@@ -2,13 +2,18 @@
 
 #include <algorithm>
 
+#include "base/thread_name.h"
+
 namespace footfall::store {
 
 GroupCommitter::GroupCommitter(size_t max_batch, size_t max_queued, CommitFn commit)
     : max_batch_(std::max<size_t>(1, max_batch)),
       max_queued_(max_queued),
       commit_(std::move(commit)),
-      thread_([this] { Loop(); }) {}
+      thread_([this] {
+        NameThisThread("ff-writer");
+        Loop();
+      }) {}
 
 GroupCommitter::~GroupCommitter() {
   {

@@ -7,13 +7,21 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
+
+#include "base/thread_name.h"
 
 namespace footfall::store {
 
 class WorkerThread {
  public:
-  WorkerThread() : thread_([this] { Run(); }) {}
+  // `name`: the thread's name (see base/thread_name.h).
+  explicit WorkerThread(std::string name)
+      : thread_([this, name = std::move(name)] {
+          NameThisThread(name);
+          Run();
+        }) {}
   ~WorkerThread() {
     {
       std::lock_guard lock(mu_);

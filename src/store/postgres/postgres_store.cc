@@ -604,7 +604,7 @@ PostgresStore::PostgresStore(PostgresOptions options) : options_(std::move(optio
   writer_ = std::make_unique<GroupCommitter>(
       options_.max_batch, options_.max_queued_visits,
       [this](std::vector<PendingVisit>& batch) { CommitBatch(batch); });
-  reader_ = std::make_unique<WorkerThread>();
+  reader_ = std::make_unique<WorkerThread>("ff-reader");
 }
 
 PostgresStore::~PostgresStore() {

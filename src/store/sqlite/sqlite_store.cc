@@ -400,7 +400,7 @@ Status SqliteStore::Start() {
   ASSIGN_OR_RETURN(Connection reader_db, OpenConnection(options_.path, SQLITE_OPEN_READWRITE,
                                                         options_.busy_timeout_ms));
   reader_db_ = std::move(reader_db);
-  reader_ = std::make_unique<WorkerThread>();
+  reader_ = std::make_unique<WorkerThread>("ff-reader");
   writer_ = std::make_unique<GroupCommitter>(
       options_.max_batch, options_.max_queued_visits,
       [this](std::vector<PendingVisit>& batch) { CommitBatch(batch); });
