@@ -120,7 +120,7 @@ void Session::ReadStartedRequest() {
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(context_.limits.max_header_bytes));
   parser_->body_limit(context_.limits.max_body_bytes);
-  // A started request gets read_timeout from its first byte in total, however it trickles in. Our
+  // A started request gets read_timeout from its first byte in total, however it trickles in.
   // Past it, OnTimer cancels the read and the request is answered 408.
   request_timed_out_ = false;
   SetDeadline(Waiting::kRequest, context_.limits.read_timeout);

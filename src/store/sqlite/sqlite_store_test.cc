@@ -109,6 +109,65 @@ TEST_F(SqliteStoreTest, DuplicateVisitFailsAloneWithoutFailingItsBatch) {
   EXPECT_EQ(*ReadTotalAndWait(*store), 3);
 }
 
+TEST_F(SqliteStoreTest, LargeBatchesStoreEveryFieldOfEveryVisit) {
+  // Visits committed together each keep their own fields (the statements are reused across the
+  // rows of a batch).
+  auto store = OpenStore();
+  constexpr int kVisits = 200;  // queued at once: all but the first commit come in large batches
+  std::promise<void> finished;
+  std::atomic<int> remaining{kVisits};
+  std::atomic<int> failed{0};
+  std::atomic<int> largest_batch{0};
+  for (int i = 0; i < kVisits; ++i) {
+    Visit visit = MakeVisit(i);
+    visit.path = "/p" + std::to_string(i);
+    visit.user_agent = "UA " + std::to_string(i);
+    visit.screen = i % 2 ? "phone" : "desktop";
+    store->RecordVisit(std::move(visit), kNoDeadline, [&](StatusOr<RecordedVisit> r) {
+      if (!r.ok()) ++failed;
+      int seen = largest_batch.load();
+      while (r.ok() && r->batch_size > seen &&
+             !largest_batch.compare_exchange_weak(seen, r->batch_size)) {
+      }
+      if (--remaining == 0) finished.set_value();
+    });
+  }
+  finished.get_future().wait();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(largest_batch.load(), 1) << "visits queued together must share a commit";
+  StatusOr<VisitPage> page = ScanVisitsAndWait(*store, 0, int64_t{1} << 50, "", 1000);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->visits.size(), static_cast<size_t>(kVisits));
+  for (const Visit& stored : page->visits) {
+    const int i = std::stoi(stored.visit_id.substr(4)) - 1000000;
+    EXPECT_EQ(stored.path, "/p" + std::to_string(i));
+    EXPECT_EQ(stored.user_agent, "UA " + std::to_string(i));
+    EXPECT_EQ(stored.screen, i % 2 ? "phone" : "desktop");
+    EXPECT_EQ(stored.site, "a.example");
+  }
+}
+
+TEST_F(SqliteStoreTest, DuplicateInALargeBatchFailsAlone) {
+  auto store = OpenStore();
+  ASSERT_TRUE(RecordVisitAndWait(*store, MakeVisit(7)).ok());
+  constexpr int kVisits = 100;
+  std::promise<void> finished;
+  std::atomic<int> remaining{kVisits};
+  std::vector<StatusCode> codes(kVisits);
+  for (int i = 0; i < kVisits; ++i) {
+    store->RecordVisit(MakeVisit(i == 60 ? 7 : 100 + i), kNoDeadline,
+                       [&, i](StatusOr<RecordedVisit> r) {
+                         codes[i] = r.status().code();
+                         if (--remaining == 0) finished.set_value();
+                       });
+  }
+  finished.get_future().wait();
+  for (int i = 0; i < kVisits; ++i) {
+    EXPECT_EQ(codes[i], i == 60 ? StatusCode::kAlreadyExists : StatusCode::kOk) << i;
+  }
+  EXPECT_EQ(*ReadTotalAndWait(*store), kVisits);  // visit 7 and the 99 others
+}
+
 TEST_F(SqliteStoreTest, RefusesNewerSchemaAndNonDatabases) {
   {
     auto store = OpenStore();
