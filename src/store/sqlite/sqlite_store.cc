@@ -155,6 +155,36 @@ Status ConfigureConnection(sqlite3* db) {
   return Execute(db, "PRAGMA synchronous = FULL");
 }
 
+// Creates the schema, or brings an older one to kSchemaVersion, in one transaction.
+Status MigrateToCurrentSchema(sqlite3* db) {
+  RETURN_IF_ERROR(Execute(db, "BEGIN IMMEDIATE"));
+  auto migrate = [db]() -> Status {
+    RETURN_IF_ERROR(Execute(db, kSchema));
+    // Version 3: the visit's screen-size class, so that an export keeps it.
+    ASSIGN_OR_RETURN(Statement has_screen,
+                     Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'screen'"));
+    if (sqlite3_step(has_screen.get()) != SQLITE_ROW) {
+      RETURN_IF_ERROR(Execute(db,
+                              "ALTER TABLE visits ADD COLUMN screen TEXT NOT NULL DEFAULT ''; "
+                              "INSERT INTO daily_path_stats (site, day, path, views, new_visitors) "
+                              "SELECT site, hour / 24, path, SUM(views), SUM(new_visitors) "
+                              "FROM hourly_stats GROUP BY site, hour / 24, path"));
+    }
+    // Also version 3: whether the visit came with an Origin header.
+    ASSIGN_OR_RETURN(Statement has_source,
+                     Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'source'"));
+    if (sqlite3_step(has_source.get()) != SQLITE_ROW) {
+      RETURN_IF_ERROR(Execute(db, "ALTER TABLE visits ADD COLUMN source TEXT NOT NULL DEFAULT ''"));
+    }
+    return Execute(db, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+  };
+  if (Status migrated = migrate(); !migrated.ok()) {
+    Execute(db, "ROLLBACK").IgnoreError();
+    return migrated;
+  }
+  return Execute(db, "COMMIT");
+}
+
 // Reads one page of raw visits in [from_ms, to_ms) after `cursor`, in visit_id order.
 StatusOr<VisitPage> ScanVisitPage(sqlite3* db, int64_t from_ms, int64_t to_ms,
                                   const std::string& cursor, int limit) {
@@ -318,46 +348,22 @@ Status SqliteStore::Start() {
                                   options_.busy_timeout_ms));
   sqlite3* db = writer_db_.get();
   RETURN_IF_ERROR(ConfigureConnection(db));
+  int found = 0;
   {
     ASSIGN_OR_RETURN(Statement version, Prepare(db, "PRAGMA user_version"));
     if (sqlite3_step(version.get()) != SQLITE_ROW) {
       return FailedPreconditionError(options_.path + " is not a SQLite database");
     }
-    const int found = sqlite3_column_int(version.get(), 0);
+    found = sqlite3_column_int(version.get(), 0);
     if (found > kSchemaVersion) {
       return FailedPreconditionError(options_.path + " has schema version " +
                                      std::to_string(found) + "; this footfall knows up to " +
                                      std::to_string(kSchemaVersion));
     }
   }
-  RETURN_IF_ERROR(Execute(db, "BEGIN IMMEDIATE"));
-  Status migrated = Execute(db, kSchema);
-  if (migrated.ok()) {
-    // Version 3: the visit's screen-size class, so that an export keeps it.
-    ASSIGN_OR_RETURN(Statement has_screen,
-                     Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'screen'"));
-    if (sqlite3_step(has_screen.get()) != SQLITE_ROW) {
-      migrated = Execute(db,
-                         "ALTER TABLE visits ADD COLUMN screen TEXT NOT NULL DEFAULT ''; "
-                         "INSERT INTO daily_path_stats (site, day, path, views, new_visitors) "
-                         "SELECT site, hour / 24, path, SUM(views), SUM(new_visitors) "
-                         "FROM hourly_stats GROUP BY site, hour / 24, path");
-    }
-  }
-  if (migrated.ok()) {
-    // Also version 3: whether the visit came with an Origin header.
-    ASSIGN_OR_RETURN(Statement has_source,
-                     Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'source'"));
-    if (sqlite3_step(has_source.get()) != SQLITE_ROW) {
-      migrated = Execute(db, "ALTER TABLE visits ADD COLUMN source TEXT NOT NULL DEFAULT ''");
-    }
-  }
-  if (migrated.ok()) migrated = Execute(db, "PRAGMA user_version = 3");
-  if (!migrated.ok()) {
-    Execute(db, "ROLLBACK").IgnoreError();
-    return migrated;
-  }
-  RETURN_IF_ERROR(Execute(db, "COMMIT"));
+  // An up-to-date database is only read: a restart writes (and fsyncs) nothing before serving, and
+  // works on a full disk.
+  if (found < kSchemaVersion) RETURN_IF_ERROR(MigrateToCurrentSchema(db));
 
   ASSIGN_OR_RETURN(insert_visit_,
                    Prepare(db,

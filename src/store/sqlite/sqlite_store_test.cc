@@ -168,6 +168,48 @@ TEST_F(SqliteStoreTest, DuplicateInALargeBatchFailsAlone) {
   EXPECT_EQ(*ReadTotalAndWait(*store), kVisits);  // visit 7 and the 99 others
 }
 
+TEST_F(SqliteStoreTest, ReopeningAnUpToDateDatabaseWritesNothing) {
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(RecordVisitAndWait(*store, MakeVisit(1)).ok());
+  }
+  // A clean close checkpoints and removes the WAL; opening again must not start it with a write
+  // (a restart then costs no fsync before serving, and works on a full disk).
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*ReadTotalAndWait(*store), 1);
+  std::error_code error;
+  const auto wal_bytes = fs::file_size(path_ + "-wal", error);
+  EXPECT_TRUE(error || wal_bytes == 0) << wal_bytes << " bytes written to the WAL on open";
+}
+
+TEST_F(SqliteStoreTest, UpgradesAnOlderSchemaOnOpen) {
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(RecordVisitAndWait(*store, MakeVisit(1)).ok());
+  }
+  {  // Back to a version 2 database: no `source` column yet.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE visits DROP COLUMN source; PRAGMA user_version = 2",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*ReadTotalAndWait(*store), 1);
+  Visit visit = MakeVisit(2);
+  visit.source = "origin";
+  ASSERT_TRUE(RecordVisitAndWait(*store, visit).ok());
+  StatusOr<VisitPage> page = ScanVisitsAndWait(*store, 0, int64_t{1} << 50, "", 10);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->visits.size(), 2u);
+  EXPECT_EQ(page->visits[0].source, "");  // stored before the column existed
+  EXPECT_EQ(page->visits[1].source, "origin");
+}
+
 TEST_F(SqliteStoreTest, RefusesNewerSchemaAndNonDatabases) {
   {
     auto store = OpenStore();
