@@ -181,6 +181,28 @@ class DiskFullTest(unittest.TestCase):
               f"filler went; {len(acked)} acknowledged, {rows} stored, "
               f"{time.monotonic() - t0:.1f}s", file=sys.stderr)
 
+    def test_start_on_a_full_disk_fails_with_a_clear_error(self):
+        # A known limit (docs/operations.md, Migrations): opening the store creates SQLite's
+        # shared-memory index next to the database, which a full disk refuses. What matters is
+        # that footfall says so and exits, rather than hanging or serving without a store.
+        srv = FootfallServer(db_path=self.db_path)
+        srv.start()
+        self.addCleanup(srv.cleanup)
+        self.assertEqual(harness.request(srv.port, "GET", "/count").status, 200)
+        srv.stop(expect_code=0)
+        fill(self.filler)
+        t0 = time.monotonic()
+        done = subprocess.run([harness.footfall_bin(), "serve", "--listen", "127.0.0.1:0",
+                               "--store", f"sqlite:{self.db_path}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+        self.assertNotEqual(done.returncode, 0, done.stderr)
+        self.assertIn("No space left on device", done.stderr)
+        self.assertLess(time.monotonic() - t0, 10)
+        os.remove(self.filler)
+        self.assertEqual(db_snapshot(self.db_path), (1, 1))  # nothing lost
+        print(f"\n  start on a full disk: exit {done.returncode}: {done.stderr.strip()[:160]}",
+              file=sys.stderr)
+
     def test_disk_filling_up_under_concurrent_load(self):
         # Batches of several visits fail together and the writer carries on: 8 clients record
         # while the filler fills the disk, and again after it is deleted.

@@ -1,11 +1,22 @@
 #include "store/sqlite/sqlite_handle.h"
 
+#include <cstring>
+
 namespace footfall::store::sqlite {
 
 Status SqliteError(sqlite3* db, int result_code, std::string_view what) {
   std::string message(what);
   message += ": ";
   message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(result_code);
+  // SQLite's "disk I/O error" does not say which: the operating system's error does (for logs and
+  // start-up errors only; no store text reaches a client).
+  if (const int os_error = db != nullptr ? sqlite3_system_errno(db) : 0;
+      os_error != 0 && ((result_code & 0xff) == SQLITE_IOERR || (result_code & 0xff) == SQLITE_FULL ||
+                        (result_code & 0xff) == SQLITE_CANTOPEN)) {
+    message += " (";
+    message += std::strerror(os_error);
+    message += ")";
+  }
   switch (result_code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
