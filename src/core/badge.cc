@@ -6,20 +6,6 @@
 namespace footfall::core {
 namespace {
 
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string WithThousands(int64_t value) {
   std::string digits = std::to_string(value);
   std::string out;
@@ -55,7 +41,7 @@ std::optional<StatusOr<CounterTarget>> ParseCounterTarget(std::string_view route
 }
 
 std::string CounterBadgeSvg(std::string_view label, int64_t count) {
-  const std::string left = XmlEscape(label);
+  const std::string left = HtmlEscape(label);
   const std::string right = WithThousands(count);
   // About 7 px per character at 11 px Verdana, plus padding.
   const int left_width = static_cast<int>(label.size()) * 7 + 12;

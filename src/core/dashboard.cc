@@ -7,6 +7,7 @@
 
 #include "base/base64.h"
 #include "base/utc_time.h"
+#include "core/text.h"
 
 namespace footfall::core {
 namespace {
@@ -112,22 +113,6 @@ std::string ListCard(std::string_view title, const std::vector<store::NamedCount
 }
 
 }  // namespace
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 const std::string& DashboardContentSecurityPolicy() {
   static const std::string policy = [] {

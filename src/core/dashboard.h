@@ -18,7 +18,4 @@ const std::string& DashboardContentSecurityPolicy();
 // Renders the dashboard for `query` and its answer.
 std::string RenderDashboard(const store::StatsQuery& query, const store::Stats& stats);
 
-// `text` with &, <, >, " and ' escaped for HTML text and attribute values.
-std::string HtmlEscape(std::string_view text);
-
 }  // namespace footfall::core

@@ -65,9 +65,5 @@ TEST(DashboardTest, AnEmptyRangeSaysSo) {
   EXPECT_NE(html.find("Nothing in this range."), std::string::npos);
 }
 
-TEST(HtmlEscapeTest, EscapesTheFiveCharacters) {
-  EXPECT_EQ(HtmlEscape("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&#39;f");
-}
-
 }  // namespace
 }  // namespace footfall::core

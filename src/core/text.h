@@ -28,6 +28,10 @@ inline constexpr size_t kMaxStoredUserAgentBytes = 256;
 // kMaxStoredUserAgentBytes. Errors: kInvalidArgument if it is not valid UTF-8.
 StatusOr<std::string> SanitizeUserAgent(std::string_view user_agent);
 
+// `text` with &, <, >, " and ' escaped for text and attribute values of HTML and XML (the
+// dashboard's page, the badge's SVG).
+std::string HtmlEscape(std::string_view text);
+
 // Returns ASCII-lower-cased `text`.
 std::string ToLowerAscii(std::string_view text);
 

@@ -44,5 +44,9 @@ TEST(SanitizeUserAgentTest, RejectsInvalidUtf8) {
   EXPECT_EQ(SanitizeUserAgent("\xff\xfe").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(HtmlEscapeTest, EscapesTheFiveCharacters) {
+  EXPECT_EQ(HtmlEscape("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&#39;f");
+}
+
 }  // namespace
 }  // namespace footfall::core

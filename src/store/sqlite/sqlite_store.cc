@@ -559,29 +559,27 @@ Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
     return sqlite3_changes(db) == 1;
   });
   RETURN_IF_ERROR(seen_error);
-  for (const auto& [key, delta] : rollup.hours) {
-    sqlite3_stmt* add = add_hour_.get();
+  // Adds `delta` to the (site, hour or day, path) row of `add` (hourly_stats or daily_path_stats).
+  auto add_path_delta = [db](sqlite3_stmt* add, const HourKey& key, const HourDelta& delta,
+                             const char* what) -> Status {
     RETURN_IF_ERROR(BindText(db, add, 1, std::get<0>(key)));
     sqlite3_bind_int64(add, 2, std::get<1>(key));
     RETURN_IF_ERROR(BindText(db, add, 3, std::get<2>(key)));
     sqlite3_bind_int64(add, 4, delta.views);
     sqlite3_bind_int64(add, 5, delta.new_visitors);
-    RETURN_IF_ERROR(StepToDone(db, add, "adding to hourly stats"));
+    return StepToDone(db, add, what);
+  };
+  for (const auto& [key, delta] : rollup.hours) {
+    RETURN_IF_ERROR(add_path_delta(add_hour_.get(), key, delta, "adding to hourly stats"));
   }
-  std::map<std::tuple<std::string, int64_t, std::string>, HourDelta> days;
+  std::map<HourKey, HourDelta> days;  // the same key shape, with the day in place of the hour
   for (const auto& [key, delta] : rollup.hours) {
     HourDelta& day = days[{std::get<0>(key), DayOfHour(std::get<1>(key)), std::get<2>(key)}];
     day.views += delta.views;
     day.new_visitors += delta.new_visitors;
   }
   for (const auto& [key, delta] : days) {
-    sqlite3_stmt* add = add_day_.get();
-    RETURN_IF_ERROR(BindText(db, add, 1, std::get<0>(key)));
-    sqlite3_bind_int64(add, 2, std::get<1>(key));
-    RETURN_IF_ERROR(BindText(db, add, 3, std::get<2>(key)));
-    sqlite3_bind_int64(add, 4, delta.views);
-    sqlite3_bind_int64(add, 5, delta.new_visitors);
-    RETURN_IF_ERROR(StepToDone(db, add, "adding to daily path stats"));
+    RETURN_IF_ERROR(add_path_delta(add_day_.get(), key, delta, "adding to daily path stats"));
   }
   for (const auto& [key, views] : rollup.page_views) {
     sqlite3_stmt* add = add_page_views_.get();
