@@ -69,16 +69,49 @@ void GroupCommitter::Loop() {
   }
 }
 
+void CompleteBatch(std::vector<PendingVisit>& batch,
+                   const std::function<StatusOr<RecordedVisit>(size_t index)>& result_of) {
+  // A visit goes home with its callback: its strings were allocated there, and freeing them there
+  // is cheaper for the writer than freeing into another thread's malloc arena.
+  struct ForOneHome {
+    CallbackHome* home;
+    std::vector<PendingVisit> visits;
+    std::vector<StatusOr<RecordedVisit>> results;
+  };
+  std::vector<ForOneHome> by_home;  // a handful: one per event loop
+  for (size_t i = 0; i < batch.size(); ++i) {
+    PendingVisit& pending = batch[i];
+    if (pending.home == nullptr) {
+      pending.done(result_of(i));
+      continue;
+    }
+    auto same_home = std::find_if(by_home.begin(), by_home.end(),
+                                  [&](const ForOneHome& group) { return group.home == pending.home; });
+    if (same_home == by_home.end()) same_home = by_home.insert(by_home.end(), {pending.home, {}, {}});
+    same_home->results.push_back(result_of(i));
+    same_home->visits.push_back(std::move(pending));
+  }
+  for (ForOneHome& group : by_home) {
+    group.home->Post([visits = std::move(group.visits), results = std::move(group.results)]() mutable {
+      for (size_t i = 0; i < visits.size(); ++i) visits[i].done(std::move(results[i]));
+    });
+  }
+}
+
 void CompleteCommittedBatch(std::vector<PendingVisit>& batch, int64_t total_after_batch) {
   const int size = static_cast<int>(batch.size());
-  int64_t next = total_after_batch - size + 1;
-  for (PendingVisit& pending : batch) pending.Complete(RecordedVisit{next++, size});
+  const int64_t first = total_after_batch - size + 1;
+  CompleteBatch(batch, [&](size_t index) {
+    return RecordedVisit{first + static_cast<int64_t>(index), size};
+  });
+}
+
+void FailBatch(std::vector<PendingVisit>& batch, const Status& status) {
+  CompleteBatch(batch, [&](size_t) { return status; });
 }
 
 void PendingVisit::Complete(StatusOr<RecordedVisit> result) {
   if (home == nullptr) return done(std::move(result));
-  // The visit goes home too: its strings were allocated there, and freeing them there is cheaper
-  // for the writer than freeing into another thread's malloc arena.
   home->Post([done = std::move(done), result = std::move(result),
               visit = std::move(visit)]() mutable { done(std::move(result)); });
 }

@@ -61,8 +61,17 @@ class GroupCommitter {
   std::thread thread_;
 };
 
+// Completes every visit of `batch` (each once), visit i with result_of(i). Visits queued from the
+// same CallbackHome go to it as one job, in batch order: one wake-up of each event loop per batch,
+// however the loop and the writer interleave. Visits without a home complete here, now.
+void CompleteBatch(std::vector<PendingVisit>& batch,
+                   const std::function<StatusOr<RecordedVisit>(size_t index)>& result_of);
+
 // Completes the callbacks of a committed batch: visit i (0-based) gets total - size + i + 1, the
 // counter value right after it, and everyone learns the batch size.
 void CompleteCommittedBatch(std::vector<PendingVisit>& batch, int64_t total_after_batch);
+
+// Completes every visit of a batch that failed as a whole with `status`.
+void FailBatch(std::vector<PendingVisit>& batch, const Status& status);
 
 }  // namespace footfall::store

@@ -626,7 +626,7 @@ struct PostgresStore::Committed {
 void PostgresStore::CommitBatch(std::vector<PendingVisit>& batch) {
   StatusOr<Committed> result = TryCommit(batch, RandomShard(options_.counter_shards));
   if (!result.ok()) {
-    for (PendingVisit& pending : batch) pending.Complete(result.status());
+    FailBatch(batch, result.status());
     return;
   }
   std::vector<PendingVisit> committed;

@@ -26,8 +26,19 @@ using Statement = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
 // anything else → kInternal. `what` names the operation; the engine's message is appended.
 Status SqliteError(sqlite3* db, int result_code, std::string_view what);
 
+// Process-wide SQLite settings; must run before anything initialises SQLite. Idempotent,
+// thread-safe; OpenConnection calls it.
+void ConfigureSqliteOnce();
+
+// How a connection's commits reach the WAL file.
+enum class WalWrites {
+  kDirect,             // SQLite's default: two writes per page
+  kGatheredPerCommit,  // one write per commit (wal_write_gathering_vfs.h): synchronous=FULL only
+};
+
 // Opens `path` with `flags` (plus NOMUTEX: one thread per connection) and a busy timeout.
-StatusOr<Connection> OpenConnection(const std::string& path, int flags, int busy_timeout_ms);
+StatusOr<Connection> OpenConnection(const std::string& path, int flags, int busy_timeout_ms,
+                                    WalWrites wal_writes = WalWrites::kDirect);
 
 // Runs one or more SQL statements without results. Errors: as SqliteError.
 Status Execute(sqlite3* db, const char* sql);

@@ -150,7 +150,8 @@ StatusOr<Salt> GetOrCreateSalt(sqlite3* db, int64_t day, const Salt& candidate) 
 
 Status ConfigureConnection(sqlite3* db) {
   // WAL lets readers run beside the writer; FULL makes every COMMIT wait for fsync of the WAL, so
-  // an acknowledged visit survives power loss, not only a process crash.
+  // an acknowledged visit survives power loss, not only a process crash. (The writer's gathered
+  // WAL writes rely on FULL too: see wal_write_gathering_vfs.h.)
   RETURN_IF_ERROR(Execute(db, "PRAGMA journal_mode = WAL"));
   return Execute(db, "PRAGMA synchronous = FULL");
 }
@@ -345,7 +346,7 @@ Status SqliteStore::Start() {
   }
   ASSIGN_OR_RETURN(writer_db_,
                    OpenConnection(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                  options_.busy_timeout_ms));
+                                  options_.busy_timeout_ms, WalWrites::kGatheredPerCommit));
   sqlite3* db = writer_db_.get();
   RETURN_IF_ERROR(ConfigureConnection(db));
   int found = 0;
@@ -536,7 +537,7 @@ void SqliteStore::CommitBatch(std::vector<PendingVisit>& batch) {
     }
     return;
   }
-  for (PendingVisit& pending : batch) pending.Complete(total.status());
+  FailBatch(batch, total.status());
 }
 
 Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
