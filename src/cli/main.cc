@@ -1,5 +1,7 @@
 // footfall's entry point and composition root: parses the command line and runs a subcommand.
 #include <CLI/CLI.hpp>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
 
 #include <cstdio>
 #include <string>
@@ -12,12 +14,25 @@
 #include "cli/serve_command.h"
 #include "cli/transfer_commands.h"
 
+namespace {
+
+// "footfall 0.1.0 (SQLite 3.40.1, OpenSSL 3.0.19 ..., linked statically)": with the libraries
+// linked in, which versions a binary carries is what tells an operator whether it needs a rebuild
+// after a security update (docs/operations.md).
+std::string VersionLine() {
+  return std::string("footfall ") + FOOTFALL_VERSION + " (SQLite " + sqlite3_libversion() + ", " +
+         OpenSSL_version(OPENSSL_VERSION) +
+         (FOOTFALL_STATIC_LIBS ? ", linked statically)" : ", linked dynamically)");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "footfall: a privacy-first visitor counter and web analytics backend.\n"
       "Every option can also be set with the environment variable shown beside it."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("footfall ") + FOOTFALL_VERSION);
+  app.set_version_flag("--version", VersionLine());
 
   footfall::cli::ServeConfig serve_config;
   CLI::App* serve = footfall::cli::AddServeCommand(app, serve_config);
