@@ -110,10 +110,4 @@ void FailBatch(std::vector<PendingVisit>& batch, const Status& status) {
   CompleteBatch(batch, [&](size_t) { return status; });
 }
 
-void PendingVisit::Complete(StatusOr<RecordedVisit> result) {
-  if (home == nullptr) return done(std::move(result));
-  home->Post([done = std::move(done), result = std::move(result),
-              visit = std::move(visit)]() mutable { done(std::move(result)); });
-}
-
 }  // namespace footfall::store

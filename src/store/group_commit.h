@@ -24,10 +24,7 @@ namespace footfall::store {
 struct PendingVisit {
   Visit visit;
   Callback<RecordedVisit> done;
-  CallbackHome* home = nullptr;  // where `done` runs; null: wherever Complete is called
-
-  // Calls `done` with `result`, at home. Call once.
-  void Complete(StatusOr<RecordedVisit> result);
+  CallbackHome* home = nullptr;  // where `done` runs (CompleteBatch); null: where it completes
 };
 
 class GroupCommitter {

@@ -629,15 +629,18 @@ void PostgresStore::CommitBatch(std::vector<PendingVisit>& batch) {
     FailBatch(batch, result.status());
     return;
   }
-  std::vector<PendingVisit> committed;
-  for (PendingVisit& pending : batch) {
-    if (result->inserted.erase(pending.visit.visit_id) == 1) {
-      committed.push_back(std::move(pending));
-    } else {
-      pending.Complete(AlreadyExistsError("visit_id already stored"));
-    }
+  // Visits whose id was already stored fail alone; the others are numbered like a committed batch
+  // of their own (CompleteCommittedBatch), and all go home in one job per event loop.
+  std::vector<int> position(batch.size(), -1);  // among the inserted visits
+  int inserted = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (result->inserted.erase(batch[i].visit.visit_id) == 1) position[i] = inserted++;
   }
-  if (!committed.empty()) CompleteCommittedBatch(committed, result->total);
+  const int64_t first = result->total - inserted + 1;
+  CompleteBatch(batch, [&](size_t i) -> StatusOr<RecordedVisit> {
+    if (position[i] < 0) return AlreadyExistsError("visit_id already stored");
+    return RecordedVisit{first + position[i], inserted};
+  });
 }
 
 StatusOr<PostgresStore::Committed> PostgresStore::TryCommit(

@@ -162,7 +162,6 @@ const char* Register() {
   default_vfs = sqlite3_vfs_find(nullptr);
   if (default_vfs == nullptr) return nullptr;
   static sqlite3_vfs vfs = *default_vfs;  // every other method is the default VFS's own
-  vfs.iVersion = default_vfs->iVersion;
   vfs.szOsFile = static_cast<int>(sizeof(File)) + default_vfs->szOsFile;
   vfs.pNext = nullptr;
   vfs.zName = "footfall-wal-gathering";
