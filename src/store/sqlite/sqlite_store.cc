@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/utc_time.h"
+#include "store/sqlite/new_database.h"
 #include "store/stats_rollup.h"
 
 namespace footfall::store::sqlite {
@@ -344,6 +345,7 @@ Status SqliteStore::Start() {
                               error.message());
     }
   }
+  RETURN_IF_ERROR(CreateDatabaseIfMissing(options_.path, MigrateToCurrentSchema));
   ASSIGN_OR_RETURN(writer_db_,
                    OpenConnection(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                                   options_.busy_timeout_ms, WalWrites::kGatheredPerCommit));
