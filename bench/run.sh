@@ -6,7 +6,8 @@
 # fast can this box answer HTTP at all"), and prints one summary table:
 #   - requests/s and p99 latency under wrk, as ratios footfall/nginx
 #   - footfall RSS idle and under load
-#   - footfall start -> first answered request (median of several starts)
+#   - start -> first answered request (median of several starts): footfall on
+#     a new and on an existing database, and nginx as the reference
 #   - whether every 200 from /count was counted (GET /api/count >= 200s seen)
 #     and still is after a restart
 #   - CPU used by each server during the load, to tell busy from waiting
@@ -19,7 +20,7 @@
 #   BENCH_THREADS=2       wrk threads
 #   BENCH_WARMUP=2s       wrk warm-up run per server before the rounds
 #   BENCH_ROUNDS=2        measured runs per server, alternating nginx/footfall
-#   BENCH_STARTS=5        footfall starts for the start->first-answer median
+#   BENCH_STARTS=9        starts of each kind for the start->first-answer medians
 #   TMPDIR                where the temp dir (SQLite file, logs) goes; its
 #                         filesystem matters because footfall fsyncs per visit
 #
@@ -41,7 +42,7 @@ CONNS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 WARMUP=${BENCH_WARMUP:-2s}
 ROUNDS=${BENCH_ROUNDS:-2}
-STARTS=${BENCH_STARTS:-5}
+STARTS=${BENCH_STARTS:-9}
 HOST=127.0.0.1          # loopback only, deliberately not configurable
 
 # Targets from the project brief; only compared against, never enforced.
@@ -204,67 +205,50 @@ wait_http "$NGINX_URL" "$NGINX_PID" nginx "$NGX/error.log"
 log "nginx master pid $NGINX_PID (pid file says $(cat "$NGX/nginx.pid" 2>/dev/null || echo '?')), listening on $HOST:$NGINX_PORT"
 check_count nginx "$NGINX_URL" "$NGX/error.log"
 
-# ------------------------------------------------- footfall: startup time ---
-# Start -> first answered request, measured from Python so the clock starts
-# right before fork/exec and the poll loop is tight (connect, retry on
-# ECONNREFUSED after 0.2 ms). A fixed pre-picked port is used because the
-# port-0 address is only known after start. Each start gets a fresh database,
-# so this includes creating the schema: the first start of a new install.
-# Includes ~0.2-0.5 ms of Python's own spawn cost.
-START_MS=() STOP_MS=() STOP_RC=()
-for ((i = 1; i <= STARTS; i++)); do
-  port=$(free_port)
-  ms=$(python3 - "$BIN" "$port" "$TMP/startup-$i.db" "$TMP/startup.log" <<'PY'
-import signal, socket, subprocess, sys, time
-
-binary, port, db, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-# SIGTERM from run.sh's cleanup -> SystemExit -> `finally` stops footfall.
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-argv = [binary, "serve", "--listen", f"127.0.0.1:{port}", "--store", f"sqlite:{db}",
-        "--rate-limit-visitor", "0", "--rate-limit-global", "0"]  # wrk is one client
-
-with open(log_path, "ab") as log:
-    t0 = time.perf_counter_ns()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    try:
-        while True:
-            if proc.poll() is not None:
-                sys.exit(f"footfall exited with code {proc.returncode} before answering /healthz")
-            if time.perf_counter_ns() - t0 > 10e9:
-                sys.exit("footfall did not answer /healthz with 200 within 10 s")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                    s.sendall(request)
-                    status_line = s.recv(64).split(b"\r\n", 1)[0]
-                if status_line.split(b" ")[1:2] == [b"200"]:
-                    t1 = time.perf_counter_ns()
-                    break
-            except (OSError, IndexError):
-                pass
-            time.sleep(0.0002)
-    finally:
-        # Also time the shutdown: SIGTERM -> process gone.
-        t2 = time.perf_counter_ns()
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            print("bench: footfall ignored SIGTERM for 5 s during startup test; killed", file=sys.stderr)
-            proc.kill()
-            proc.wait()
-        t3 = time.perf_counter_ns()
-# start ms, stop ms, exit status after SIGTERM in shell terms (143: killed by
-# the signal, i.e. no graceful shutdown; 0: clean exit)
-rc = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
-print(f"{(t1 - t0) / 1e6:.2f} {(t3 - t2) / 1e6:.2f} {rc}")
-PY
-  ) || fail "start -> first answer measurement $i failed" "$TMP/startup.log"
+# ------------------------------------------------------- startup time ---
+# Start -> first answered request (bench/start_to_first_answer.py: the clock
+# starts right before fork/exec, tight poll loop). A fixed pre-picked port is
+# used because the port-0 address is only known after start. Three kinds of
+# start, alternating so that drift hits all alike:
+#   - footfall on a new database (the first start of a new install: includes
+#     creating the schema), the figure compared with the target;
+#   - footfall on an existing database (every later start);
+#   - nginx with the config above: the reference for what starting a server
+#     and answering costs on this machine at all (exec, page faults, fork of
+#     its workers), which differs several-fold between machines.
+START_MS=() STOP_MS=() STOP_RC=() RESTART_MS=() NGX_START_MS=()
+# start_once KIND PORT URL_PATH -- COMMAND...: one measurement, appended to
+# the arrays of KIND (footfall, restart or nginx).
+start_once() {
+  local kind=$1 port=$2 path=$3 ms start_ms stop_ms stop_rc
+  shift 4
+  ms=$(python3 "$BENCH_DIR/start_to_first_answer.py" "$port" "$path" "$TMP/startup.log" -- "$@") ||
+    fail "start -> first answer measurement ($kind) failed" "$TMP/startup.log"
   read -r start_ms stop_ms stop_rc <<< "$ms"
-  START_MS+=("$start_ms") STOP_MS+=("$stop_ms") STOP_RC+=("$stop_rc")
+  case $kind in
+    footfall) START_MS+=("$start_ms") STOP_MS+=("$stop_ms") STOP_RC+=("$stop_rc") ;;
+    restart) RESTART_MS+=("$start_ms") ;;
+    nginx) NGX_START_MS+=("$start_ms") ;;
+  esac
+}
+for ((i = 1; i <= STARTS; i++)); do
+  FF_START_ARGS=(serve --store "sqlite:$TMP/startup-$i.db" --rate-limit-visitor 0 --rate-limit-global 0)
+  port=$(free_port)
+  start_once footfall "$port" /healthz -- "$BIN" "${FF_START_ARGS[@]}" --listen "$HOST:$port"
+  port=$(free_port)
+  start_once restart "$port" /healthz -- "$BIN" "${FF_START_ARGS[@]}" --listen "$HOST:$port"
+  port=$(free_port)
+  NGX_START="$TMP/nginx-start-$i"
+  mkdir -p "$NGX_START"
+  sed -e "s|@PREFIX@|$NGX_START/|g" -e "s|@PORT@|$port|g" "$BENCH_DIR/nginx.conf.in" > "$NGX_START/nginx.conf"
+  start_once nginx "$port" /count -- "$NGINX" -p "$NGX_START/" -c "$NGX_START/nginx.conf" -e "$NGX_START/error.log"
 done
 START_MEDIAN=$(median_of "${START_MS[@]}")
-log "footfall start -> first answer: ${START_MS[*]} ms (median $START_MEDIAN ms)"
+RESTART_MEDIAN=$(median_of "${RESTART_MS[@]}")
+NGX_START_MEDIAN=$(median_of "${NGX_START_MS[@]}")
+log "footfall start -> first answer, new database: ${START_MS[*]} ms (median $START_MEDIAN ms)"
+log "footfall start -> first answer, existing database: ${RESTART_MS[*]} ms (median $RESTART_MEDIAN ms)"
+log "nginx start -> first answer: ${NGX_START_MS[*]} ms (median $NGX_START_MEDIAN ms)"
 log "footfall SIGTERM -> exit: ${STOP_MS[*]} ms, exit status ${STOP_RC[*]}"
 
 # ------------------------------------------------ footfall: server for load ---
@@ -424,8 +408,10 @@ row "server CPU % during load (1 core=100)" "$NGX_CPU_PCT" "$FF_CPU_PCT" "" "" "
 row "server CPU us per request" "$NGX_CPU_US" "$FF_CPU_US" "$(ratio "$FF_CPU_US" "$NGX_CPU_US")" "" "(info)"
 row "footfall idle RSS MB" "" "$IDLE_MB" "" "" "(info)"
 row "footfall RSS under load MB (max)" "" "$LOAD_MB" "" "<= $TARGET_RSS_MB" "$(verdict "$LOAD_MB" "<=" "$TARGET_RSS_MB")"
-row "start -> first answer ms (median/$STARTS)" "" "$START_MEDIAN" "" "<= $TARGET_START_MS" \
-    "$(verdict "$START_MEDIAN" "<=" "$TARGET_START_MS")"
+row "start -> first answer ms (median/$STARTS)" "$NGX_START_MEDIAN" "$START_MEDIAN" \
+    "$(ratio "$START_MEDIAN" "$NGX_START_MEDIAN")" "<= $TARGET_START_MS" "$(verdict "$START_MEDIAN" "<=" "$TARGET_START_MS")"
+row "  same, existing database" "" "$RESTART_MEDIAN" "$(ratio "$RESTART_MEDIAN" "$NGX_START_MEDIAN")" \
+    "<= $TARGET_START_MS" "$(verdict "$RESTART_MEDIAN" "<=" "$TARGET_START_MS")"
 COUNT_ADDED=$((COUNT_AFTER - COUNT_BEFORE))
 row "stored count N (GET /api/count)" "" "$COUNT_AFTER" "" ">= 200s" \
     "$( ((COUNT_ADDED >= FF_OK_TOTAL)) && echo met || echo MISSED)"
@@ -434,7 +420,8 @@ row "stored count after restart" "" "$COUNT_RESTART" "" "= N" "$( ((COUNT_RESTAR
 echo
 echo "per round req/s    nginx: ${NGX_RPS[*]}    footfall: ${FF_RPS[*]}"
 echo "per round p99 ms   nginx: ${NGX_P99[*]}    footfall: ${FF_P99[*]}"
-echo "start -> first answer ms: ${START_MS[*]}; SIGTERM -> exit ms: ${STOP_MS[*]} (exit status ${STOP_RC[*]})"
+echo "start -> first answer ms   footfall, new database: ${START_MS[*]}    existing database: ${RESTART_MS[*]}    nginx: ${NGX_START_MS[*]}"
+echo "footfall SIGTERM -> exit ms (new database, idle): ${STOP_MS[*]} (exit status ${STOP_RC[*]})"
 echo "count: $COUNT_BEFORE before load, $COUNT_AFTER after; +$COUNT_ADDED stored for $FF_OK_TOTAL 200s answered" \
      "(more stored than answered is expected: requests in flight when wrk stops are committed but not counted by wrk)"
 echo "footfall after load: SIGTERM -> exit $STOP_AFTER_LOAD_MS ms, exit status $STOP_AFTER_LOAD_RC"
