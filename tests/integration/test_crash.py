@@ -2,11 +2,13 @@
 """Crash integration tests: a server SIGKILLed while clients hammer GET /count loses no visit it
 acknowledged with a 200, stores no visit that was never sent, and keeps counter == rows (3 long
 cycles, and 20 kills at random moments with every visit tracked by a unique path); a server
-SIGTERMed under load finishes in-flight requests and exits 0.
+SIGKILLed during its first start leaves no database or a complete one, never a half-made one; a
+server SIGTERMed under load finishes in-flight requests and exits 0.
 
 Run: FOOTFALL_BIN=build/footfall python3 tests/integration/test_crash.py
 """
 
+import collections
 import http.client
 import os
 import random
@@ -37,6 +39,8 @@ RANDOM_KILLS = 20
 RANDOM_KILL_CLIENTS = 16
 RANDOM_KILL_DELAY_S = (0.02, 0.6)   # kill this long after the load started, uniformly at random
 RANDOM_KILL_SEED = int(os.environ.get("FOOTFALL_CRASH_SEED", "20261125"))
+FIRST_START_KILLS = 20
+FIRST_START_KILL_DELAY_S = (0.0, 0.02)  # covers exec, the database's creation and its opening
 
 
 class Hammer:
@@ -281,6 +285,45 @@ class CrashTest(unittest.TestCase):
               "acknowledged/stored/sent per kill: "
               + " ".join(f"{a}/{s}/{n}" for a, s, n in rounds), file=sys.stderr)
         self.assertGreater(sum(a for a, _, _ in rounds), 0, "no visit was ever acknowledged")
+
+    def test_sigkill_during_first_start_leaves_no_half_made_database(self):
+        # A first start builds the database beside its path and renames it into place whole
+        # (store/sqlite/new_database.h). Killed at any moment of that start, it leaves either no
+        # database or a complete one (at most a stray "footfall.db.new-*" beside it), and the next
+        # start serves from 1.
+        rng = random.Random(RANDOM_KILL_SEED)
+        outcomes = collections.Counter()
+        for attempt in range(FIRST_START_KILLS):
+            directory = os.path.join(self._tmp.name, f"first-start-{attempt}")
+            os.mkdir(directory)
+            db_path = os.path.join(directory, "footfall.db")
+            proc = subprocess.Popen(FootfallServer(db_path=db_path).argv, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    cwd=directory, env=harness.server_env(),
+                                    preexec_fn=harness._die_with_parent)
+            time.sleep(rng.uniform(*FIRST_START_KILL_DELAY_S))
+            proc.kill()
+            proc.wait()
+            names = sorted(os.listdir(directory))
+            what = f"kill {attempt}: files {names}"
+            if "footfall.db" in names:
+                self.assertEqual(harness.db_integrity(db_path), ["ok"], what)
+                outcomes["complete database"] += 1
+            else:
+                outcomes["no database"] += 1
+            strays = [n for n in names if n not in ("footfall.db", "footfall.db-wal",
+                                                    "footfall.db-shm")]
+            if strays:
+                outcomes["stray .new-* file"] += 1
+            for name in strays:
+                self.assertTrue(name.startswith("footfall.db.new-"), what)
+            with FootfallServer(db_path=db_path) as srv:
+                r = harness.request(srv.port, "GET", "/count")
+                self.assertEqual(r.status, 200, what)
+                self.assertEqual(r.json()["count"], 1, what)
+            self.assertEqual(harness.db_integrity(db_path), ["ok"], what)
+        print(f"\n  {FIRST_START_KILLS} kills during a first start: {dict(outcomes)}",
+              file=sys.stderr)
 
     def test_sigterm_under_load_finishes_in_flight_and_exits_0(self):
         srv = FootfallServer(db_path=self.db_path)
