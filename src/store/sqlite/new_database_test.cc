@@ -37,6 +37,11 @@ class NewDatabaseTest : public ::testing::Test {
     return names;
   }
 
+  std::string FileContents() const {
+    std::ifstream file(path_);
+    return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  }
+
   // The single text value `sql` returns on the database at path_.
   std::string QueryText(const char* sql) const {
     StatusOr<Connection> db = OpenConnection(path_, SQLITE_OPEN_READWRITE, 1000);
@@ -76,9 +81,7 @@ TEST_F(NewDatabaseTest, LeavesAnExistingFileAlone) {
                 return OkStatus();
               }).ok());
   EXPECT_FALSE(built);
-  std::ifstream file(path_);
-  std::string contents((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(contents, "not a database");
+  EXPECT_EQ(FileContents(), "not a database");
 }
 
 TEST_F(NewDatabaseTest, AFailedBuildLeavesNothing) {
@@ -105,9 +108,7 @@ TEST_F(NewDatabaseTest, NeverReplacesAFileCreatedWhileBuilding) {
                 std::ofstream(path_) << "theirs";
                 return CreateTableWith(db, "ours");
               }).ok());
-  std::ifstream file(path_);
-  std::string contents((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(contents, "theirs");
+  EXPECT_EQ(FileContents(), "theirs");
   EXPECT_EQ(FilesInDirectory(), std::set<std::string>{"footfall.db"});
 }
 
