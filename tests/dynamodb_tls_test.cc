@@ -1,12 +1,15 @@
 // The DynamoDB store over HTTPS: a real TLS server (moto with a certificate made here), the
-// certificate verified against a CA file, and refused when it does not match.
+// certificate verified against a CA file; and OpenSSL's s_server with a certificate the client
+// does not trust, refused once, not retried.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "store/blocking.h"
 #include "store/open_store.h"
+#include "tests/loopback.h"
 #include "tests/moto_server.h"
 
 namespace footfall::store {
@@ -66,14 +69,31 @@ TEST_F(DynamoDbTlsTest, VerifiedCertificateByNameAndByAddress) {
   }
 }
 
-TEST_F(DynamoDbTlsTest, UntrustedCertificateIsRefused) {
-  ::setenv("FOOTFALL_CA_FILE", (*dir_ / "other.pem").c_str(), 1);
-  auto store = OpenStore(Uri("localhost", "tls-refused"));
+TEST_F(DynamoDbTlsTest, UntrustedCertificateIsRefusedAtOnceWithItsCause) {
+  // OpenSSL's own server, presenting the certificate the client does not trust, for exactly one
+  // connection: a retry would find nothing listening and report that instead of the cause.
+  const int port = testing::FreeLoopbackPort();
+  const std::string command = "exec timeout 60 openssl s_server -www -naccept 1 -accept " +
+                              ("127.0.0.1:" + std::to_string(port)) + " -cert " +
+                              (*dir_ / "other.pem").string() + " -key " +
+                              (*dir_ / "other.key").string() + " </dev/null 2>&1";
+  FILE* server = ::popen(command.c_str(), "r");
+  ASSERT_NE(server, nullptr);
+  char line[256];
+  while (std::fgets(line, sizeof line, server) != nullptr && std::string(line) != "ACCEPT\n") {
+  }
+  ::setenv("FOOTFALL_CA_FILE", (*dir_ / "server.pem").c_str(), 1);
+  auto store = OpenStore("dynamodb://tls-refused?region=us-east-1&endpoint=https://localhost:" +
+                         std::to_string(port));
   ASSERT_TRUE(store.ok());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   StatusOr<int64_t> total = ReadTotalAndWait(**store, deadline);
   EXPECT_EQ(total.status().code(), StatusCode::kUnavailable) << total.status().ToString();
-  EXPECT_NE(total.status().message().find("TLS handshake"), std::string::npos);
+  EXPECT_NE(total.status().message().find("TLS handshake"), std::string::npos)
+      << total.status().ToString();
+  EXPECT_NE(total.status().message().find("certificate verify failed"), std::string::npos)
+      << total.status().ToString();
+  EXPECT_EQ(::pclose(server), 0) << "openssl s_server did not see exactly one connection";
 }
 
 }  // namespace

@@ -237,7 +237,7 @@ class AsyncHttpClient::Impl::Exchange : public std::enable_shared_from_this<Exch
     stream.set_verify_callback(asio::ssl::host_name_verification(host));
     stream.async_handshake(asio::ssl::stream_base::client,
                            [self = shared_from_this()](beast::error_code error) {
-                             if (error) return self->Fail(error, "TLS handshake");
+                             if (error) return self->FailHandshake(error);
                              self->Write();
                            });
   }
@@ -297,10 +297,17 @@ class AsyncHttpClient::Impl::Exchange : public std::enable_shared_from_this<Exch
     Complete(std::move(outcome));
   }
 
-  void Fail(beast::error_code error, const char* stage) {
+  void FailHandshake(beast::error_code error) {
+    // OpenSSL's own verdicts (a certificate that fails verification, no shared protocol) come in
+    // the SSL category; a closed or timed-out connection does not, and may well work next time.
+    Fail(error, "TLS handshake", error.category() != asio::error::get_ssl_category());
+  }
+
+  void Fail(beast::error_code error, const char* stage, bool retry_can_help = true) {
     if (connection_) connection_->Close();
     HttpOutcome outcome;
     outcome.may_have_reached_server = sent_;
+    outcome.retry_can_help = retry_can_help;
     std::string message = std::string(stage) + " " + impl_->options.endpoint.HostHeader() + ": " +
                           error.message();
     if (error == beast::error::timeout) {

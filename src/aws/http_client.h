@@ -41,10 +41,13 @@ struct HttpMessage {
 // The result of one exchange. `status` is transport-level only: an HTTP 4xx/5xx is ok() with the
 // response filled in. When !status.ok(), `may_have_reached_server` says whether the server could
 // have received the whole request (and so possibly acted on it): false only when the failure
-// happened before any byte was sent (resolve, connect, TLS handshake).
+// happened before any byte was sent (resolve, connect, TLS handshake). `retry_can_help` is false
+// when the TLS handshake was refused by OpenSSL itself (the server's certificate failed
+// verification, no common protocol or cipher): the same endpoint will refuse again.
 struct HttpOutcome {
   Status status;
   bool may_have_reached_server = false;
+  bool retry_can_help = true;
   HttpMessage response;
 };
 

@@ -439,8 +439,9 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
         std::uniform_int_distribution<int64_t>(0, ceiling.count())(rng));
   }
 
-  // Calls `operation` with `body`. Retries throttling and never-sent requests always; requests
-  // that may have been applied (timeouts after sending, 5xx) only when `idempotent`.
+  // Calls `operation` with `body`. Retries throttling and never-sent requests always (except a
+  // refused TLS handshake, which would only be refused again); requests that may have been
+  // applied (timeouts after sending, 5xx) only when `idempotent`.
   void Invoke(std::string operation, json body, bool idempotent, Deadline deadline,
               std::function<void(CallResult)> done, int attempt = 1,
               bool earlier_unknown = false) {
@@ -465,7 +466,7 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
                  if (!outcome.status.ok()) {
                    result.status = outcome.status;
                    maybe_applied = outcome.may_have_reached_server;
-                   retryable = !maybe_applied || idempotent;
+                   retryable = outcome.retry_can_help && (!maybe_applied || idempotent);
                  } else {
                    json parsed = json::parse(outcome.response.body, nullptr, false);
                    if (outcome.response.status == 200 && !parsed.is_discarded()) {
