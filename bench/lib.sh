@@ -66,6 +66,16 @@ thread_ticks() {
   done
 }
 
+# reaped_children_ticks: user+system CPU time of this shell's children that have
+# exited and been waited for (cutime + cstime of $$), in clock ticks. The
+# difference across a `wait` for one child is that child's CPU.
+reaped_children_ticks() {
+  local stat f
+  read -r stat < "/proc/$$/stat"
+  read -ra f <<< "${stat##*) }"
+  echo $((f[13] + f[14]))
+}
+
 cpu_ticks() {
   local total=0 pid stat f
   for pid in "$@"; do

@@ -10,7 +10,9 @@
 #     a new and on an existing database, and nginx as the reference
 #   - whether every 200 from /count was counted (GET /api/count >= 200s seen)
 #     and still is after a restart
-#   - CPU used by each server during the load, to tell busy from waiting
+#   - CPU used by each server and by wrk during the load, to tell busy from
+#     waiting, and what that CPU allows: the req/s ceiling when the cores are
+#     saturated, and the server CPU per request the req/s target would need
 # Targets are reported, not asserted: the exit status is nonzero only if
 # something failed to run. See docs/benchmarks.md for method and reading.
 #
@@ -153,8 +155,9 @@ ratio()   { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; el
 declare -A R
 WRK_RUN=0
 run_wrk() {
-  local name=$1 url=$2 dur=$3 out line kv
+  local name=$1 url=$2 dur=$3 out line kv ticks0
   WRK_RUN=$((WRK_RUN + 1))
+  ticks0=$(reaped_children_ticks)
   out="$TMP/wrk-$WRK_RUN-$name.txt"
   # In the background plus `wait`, so Ctrl-C/SIGTERM reach our trap at once
   # instead of after the run (bash defers traps while a foreground job runs).
@@ -163,6 +166,7 @@ run_wrk() {
   WRK_PID=$!
   wait "$WRK_PID" || fail "wrk against $name exited with an error" "$out"
   WRK_PID=""
+  WRK_TICKS=$(($(reaped_children_ticks) - ticks0))  # wrk's own CPU: it shares the cores
   line=$(grep -m1 '^BENCH_RESULT ' "$out") || fail "wrk against $name printed no BENCH_RESULT line" "$out"
   R=()
   for kv in ${line#BENCH_RESULT }; do R[${kv%%=*}]=${kv#*=}; done
@@ -323,7 +327,7 @@ FF_OK_TOTAL=$((FF_OK_TOTAL + R[ok]))
 # slow drift in the machine's background load hits both servers alike.
 NGX_RPS=() NGX_P99=() FF_RPS=() FF_P99=()
 NGX_NON2XX=0 NGX_SOCK=0 FF_NON2XX=0 FF_SOCK=0
-NGX_CPU=0 NGX_REQ=0 NGX_SECS=0 FF_CPU=0 FF_REQ=0 FF_SECS=0
+NGX_CPU=0 NGX_REQ=0 NGX_SECS=0 FF_CPU=0 FF_REQ=0 FF_SECS=0 NGX_WRK_CPU=0 FF_WRK_CPU=0
 declare -A FF_THREAD_CPU=()  # footfall's CPU ticks in the measured rounds, by thread name
 # nginx's CPU is its master plus workers (workers live as long as the master).
 read -ra NGINX_PIDS <<< "$NGINX_PID $(cat /proc/"$NGINX_PID"/task/*/children 2>/dev/null || true)"
@@ -331,6 +335,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   t0=$(cpu_ticks "${NGINX_PIDS[@]}")
   run_wrk nginx "$NGINX_URL" "$DURATION"; print_run "round $round nginx"
   NGX_CPU=$((NGX_CPU + $(cpu_ticks "${NGINX_PIDS[@]}") - t0)) NGX_REQ=$((NGX_REQ + R[requests]))
+  NGX_WRK_CPU=$((NGX_WRK_CPU + WRK_TICKS))
   NGX_SECS=$(calc "$NGX_SECS + ${R[duration_s]}" 3)
   NGX_RPS+=("${R[rps]}") NGX_P99+=("${R[p99_ms]}")
   NGX_NON2XX=$((NGX_NON2XX + R[status_errors])) NGX_SOCK=$((NGX_SOCK + R[sock_errors]))
@@ -340,6 +345,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   run_wrk footfall "$FF_BASE/count" "$DURATION"; print_run "round $round footfall"
   footfall_alive_after "round $round"
   FF_CPU=$((FF_CPU + $(cpu_ticks "$FOOTFALL_PID") - t0)) FF_REQ=$((FF_REQ + R[requests]))
+  FF_WRK_CPU=$((FF_WRK_CPU + WRK_TICKS))
   thread_ticks "$FOOTFALL_PID" > "$TMP/threads.after"
   while read -r name ticks; do
     FF_THREAD_CPU[$name]=$(( ${FF_THREAD_CPU[$name]:-0} + ticks ))
@@ -378,6 +384,13 @@ cpu_pct()    { awk -v t="$1" -v hz="$CLK_TCK" -v s="$2" 'BEGIN { if (s > 0) prin
 cpu_per_req() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", 1e6 * t / hz / n; else print "n/a" }'; }
 NGX_CPU_PCT=$(cpu_pct "$NGX_CPU" "$NGX_SECS") FF_CPU_PCT=$(cpu_pct "$FF_CPU" "$FF_SECS")
 NGX_CPU_US=$(cpu_per_req "$NGX_CPU" "$NGX_REQ") FF_CPU_US=$(cpu_per_req "$FF_CPU" "$FF_REQ")
+NGX_WRK_US=$(cpu_per_req "$NGX_WRK_CPU" "$NGX_REQ") FF_WRK_US=$(cpu_per_req "$FF_WRK_CPU" "$FF_REQ")
+# wrk and the server share the machine's cores, so CPU per request bounds req/s:
+# at most NPROC cores / (server + wrk CPU per request), even with no idle time.
+# And the server CPU per request at which footfall could reach the target ratio.
+NGX_CEILING=$(calc "$NPROC * 1e6 / ($NGX_CPU_US + $NGX_WRK_US)" 0)
+FF_CEILING=$(calc "$NPROC * 1e6 / ($FF_CPU_US + $FF_WRK_US)" 0)
+FF_CPU_BUDGET=$(calc "$NPROC * 1e6 / ($TARGET_RPS_RATIO * $NGX_RPS_BEST) - $FF_WRK_US" 1)
 IDLE_MB=$(calc "$IDLE_RSS_KB / 1024" 1)
 LOAD_MB=$(calc "$LOAD_RSS_KB / 1024" 1)
 
@@ -405,7 +418,11 @@ row "p99 latency ms" "$(calc "$NGX_P99_BEST" 3)" "$(calc "$FF_P99_BEST" 3)" "$P9
 row "non-2xx responses (all rounds)" "$NGX_NON2XX" "$FF_NON2XX" "" "0" "$( ((FF_NON2XX == 0)) && echo met || echo MISSED)"
 row "socket errors (all rounds)" "$NGX_SOCK" "$FF_SOCK" "" "0" "$( ((FF_SOCK == 0)) && echo met || echo MISSED)"
 row "server CPU % during load (1 core=100)" "$NGX_CPU_PCT" "$FF_CPU_PCT" "" "" "(info)"
-row "server CPU us per request" "$NGX_CPU_US" "$FF_CPU_US" "$(ratio "$FF_CPU_US" "$NGX_CPU_US")" "" "(info)"
+row "server CPU us per request" "$NGX_CPU_US" "$FF_CPU_US" "$(ratio "$FF_CPU_US" "$NGX_CPU_US")" \
+    "<= $FF_CPU_BUDGET" "(what the req/s target needs)"
+row "wrk CPU us per request" "$NGX_WRK_US" "$FF_WRK_US" "" "" "(info)"
+row "CPU-bound req/s ceiling" "$NGX_CEILING" "$FF_CEILING" "$(ratio "$FF_CEILING" "$NGX_RPS_BEST")" "" \
+    "(info: $NPROC cores / (server + wrk CPU))"
 row "footfall idle RSS MB" "" "$IDLE_MB" "" "" "(info)"
 row "footfall RSS under load MB (max)" "" "$LOAD_MB" "" "<= $TARGET_RSS_MB" "$(verdict "$LOAD_MB" "<=" "$TARGET_RSS_MB")"
 row "start -> first answer ms (median/$STARTS)" "$NGX_START_MEDIAN" "$START_MEDIAN" \
