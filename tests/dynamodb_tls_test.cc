@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include "store/blocking.h"
 #include "store/open_store.h"
-#include "tests/loopback.h"
 #include "tests/moto_server.h"
 
 namespace footfall::store {
@@ -72,19 +72,23 @@ TEST_F(DynamoDbTlsTest, VerifiedCertificateByNameAndByAddress) {
 TEST_F(DynamoDbTlsTest, UntrustedCertificateIsRefusedAtOnceWithItsCause) {
   // OpenSSL's own server, presenting the certificate the client does not trust, for exactly one
   // connection: a retry would find nothing listening and report that instead of the cause.
-  const int port = testing::FreeLoopbackPort();
-  const std::string command = "exec timeout 60 openssl s_server -www -naccept 1 -accept " +
-                              ("127.0.0.1:" + std::to_string(port)) + " -cert " +
-                              (*dir_ / "other.pem").string() + " -key " +
-                              (*dir_ / "other.key").string() + " </dev/null 2>&1";
+  // Port 0: s_server binds a free port and announces it as "ACCEPT 127.0.0.1:PORT".
+  const std::string command =
+      "exec timeout 60 openssl s_server -www -naccept 1 -accept 127.0.0.1:0 -cert " +
+      (*dir_ / "other.pem").string() + " -key " + (*dir_ / "other.key").string() +
+      " </dev/null 2>&1";
   FILE* server = ::popen(command.c_str(), "r");
   ASSERT_NE(server, nullptr);
+  std::string port;
   char line[256];
-  while (std::fgets(line, sizeof line, server) != nullptr && std::string(line) != "ACCEPT\n") {
+  while (port.empty() && std::fgets(line, sizeof line, server) != nullptr) {
+    const std::string_view text(line);
+    if (text.starts_with("ACCEPT 127.0.0.1:")) port = text.substr(17, text.find('\n') - 17);
   }
+  ASSERT_FALSE(port.empty()) << "openssl s_server did not announce its port";
   ::setenv("FOOTFALL_CA_FILE", (*dir_ / "server.pem").c_str(), 1);
-  auto store = OpenStore("dynamodb://tls-refused?region=us-east-1&endpoint=https://localhost:" +
-                         std::to_string(port));
+  auto store =
+      OpenStore("dynamodb://tls-refused?region=us-east-1&endpoint=https://localhost:" + port);
   ASSERT_TRUE(store.ok());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   StatusOr<int64_t> total = ReadTotalAndWait(**store, deadline);
