@@ -13,6 +13,7 @@
 
 #include "base/base64.h"
 #include "base/utc_time.h"
+#include "store/dynamodb/dynamodb_errors.h"
 #include "store/stats_rollup.h"
 
 namespace footfall::store::dynamodb {
@@ -133,31 +134,6 @@ StatusOr<Visit> VisitFromItem(const json& item) {
   if (!time_ms.ok()) return InternalError("a stored visit has a malformed timestamp");
   visit.time_ms = *time_ms;
   return visit;
-}
-
-// DynamoDB error types that mean "rejected, not applied, try again later".
-bool IsThrottling(const std::string& type) {
-  return type == "ProvisionedThroughputExceededException" || type == "ThrottlingException" ||
-         type == "RequestLimitExceeded" || type == "LimitExceededException" ||
-         type == "TransactionConflictException";
-}
-
-Status MapError(int http_status, const std::string& type, const std::string& message) {
-  std::string text = type.empty() ? "HTTP " + std::to_string(http_status) : type;
-  if (!message.empty()) text += ": " + message;
-  if (type == "ConditionalCheckFailedException") return AlreadyExistsError(text);
-  if (IsThrottling(type)) return UnavailableError(text);
-  if (type == "ResourceNotFoundException") return FailedPreconditionError(text);
-  if (type == "AccessDeniedException" || type == "UnrecognizedClientException" ||
-      type == "InvalidSignatureException" || type == "MissingAuthenticationTokenException" ||
-      type == "ExpiredTokenException" || type == "IncompleteSignatureException") {
-    return FailedPreconditionError(text);
-  }
-  if (type == "ValidationException" || type == "SerializationException") {
-    return InternalError(text);
-  }
-  if (http_status >= 500) return UnavailableError(text);
-  return InternalError(text);
 }
 
 // The outcome of one DynamoDB call after its retries.
@@ -439,9 +415,8 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
         std::uniform_int_distribution<int64_t>(0, ceiling.count())(rng));
   }
 
-  // Calls `operation` with `body`. Retries throttling and never-sent requests always (except a
-  // refused TLS handshake, which would only be refused again); requests that may have been
-  // applied (timeouts after sending, 5xx) only when `idempotent`.
+  // Calls `operation` with `body`, repeating failed attempts as dynamodb_errors.h rules, with
+  // back-off, up to max_attempts and the deadline.
   void Invoke(std::string operation, json body, bool idempotent, Deadline deadline,
               std::function<void(CallResult)> done, int attempt = 1,
               bool earlier_unknown = false) {
@@ -461,12 +436,11 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
                 earlier_unknown](aws::HttpOutcome outcome) mutable {
                  CallResult result;
                  result.earlier_attempt_unknown = earlier_unknown;
-                 bool retryable = false;
-                 bool maybe_applied = false;
+                 AttemptVerdict verdict;
                  if (!outcome.status.ok()) {
                    result.status = outcome.status;
-                   maybe_applied = outcome.may_have_reached_server;
-                   retryable = outcome.retry_can_help && (!maybe_applied || idempotent);
+                   verdict = AfterTransportFailure(outcome.may_have_reached_server,
+                                                   outcome.retry_can_help, idempotent);
                  } else {
                    json parsed = json::parse(outcome.response.body, nullptr, false);
                    if (outcome.response.status == 200 && !parsed.is_discarded()) {
@@ -481,16 +455,16 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
                      message = parsed.value("message", parsed.value("Message", ""));
                    }
                    result.status = MapError(outcome.response.status, type, message);
-                   maybe_applied = outcome.response.status >= 500;
-                   retryable = IsThrottling(type) || (maybe_applied && idempotent);
+                   verdict = AfterErrorResponse(outcome.response.status, type, idempotent);
                  }
                  const auto delay = self->Backoff(attempt);
-                 if (retryable && attempt < self->options.max_attempts &&
+                 if (verdict.retry && attempt < self->options.max_attempts &&
                      Clock::now() + delay < deadline) {
                    self->http->After(delay, [self, operation = std::move(operation),
                                              body = std::move(body), idempotent, deadline,
                                              done = std::move(done), attempt,
-                                             unknown = earlier_unknown || maybe_applied]() mutable {
+                                             unknown = earlier_unknown ||
+                                                       verdict.maybe_applied]() mutable {
                      self->Invoke(std::move(operation), std::move(body), idempotent, deadline,
                                   std::move(done), attempt + 1, unknown);
                    });

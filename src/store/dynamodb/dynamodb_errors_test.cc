@@ -1,0 +1,74 @@
+#include "store/dynamodb/dynamodb_errors.h"
+
+#include <gtest/gtest.h>
+
+namespace footfall::store::dynamodb {
+namespace {
+
+TEST(DynamoDbErrorsTest, ARequestNeverSentIsRepeatedEvenWhenNotIdempotent) {
+  const AttemptVerdict verdict = AfterTransportFailure(/*may_have_reached_server=*/false,
+                                                       /*retry_can_help=*/true,
+                                                       /*idempotent=*/false);
+  EXPECT_TRUE(verdict.retry);
+  EXPECT_FALSE(verdict.maybe_applied);
+}
+
+TEST(DynamoDbErrorsTest, ARefusedTlsHandshakeIsNeverRepeated) {
+  for (const bool idempotent : {false, true}) {
+    EXPECT_FALSE(AfterTransportFailure(false, /*retry_can_help=*/false, idempotent).retry);
+  }
+}
+
+TEST(DynamoDbErrorsTest, ARequestThatMayHaveArrivedIsRepeatedOnlyWhenIdempotent) {
+  EXPECT_FALSE(AfterTransportFailure(/*may_have_reached_server=*/true, true, false).retry);
+  const AttemptVerdict idempotent = AfterTransportFailure(true, true, /*idempotent=*/true);
+  EXPECT_TRUE(idempotent.retry);
+  EXPECT_TRUE(idempotent.maybe_applied);
+}
+
+TEST(DynamoDbErrorsTest, ThrottlingIsRepeatedAndWasNotApplied) {
+  for (const char* type : {"ProvisionedThroughputExceededException", "ThrottlingException",
+                           "RequestLimitExceeded", "LimitExceededException",
+                           "TransactionConflictException"}) {
+    const AttemptVerdict verdict = AfterErrorResponse(400, type, /*idempotent=*/false);
+    EXPECT_TRUE(verdict.retry) << type;
+    EXPECT_FALSE(verdict.maybe_applied) << type;
+    EXPECT_EQ(MapError(400, type, "").code(), StatusCode::kUnavailable) << type;
+  }
+}
+
+TEST(DynamoDbErrorsTest, AServerErrorMayHaveBeenAppliedAndIsRepeatedOnlyWhenIdempotent) {
+  EXPECT_FALSE(AfterErrorResponse(500, "InternalServerError", false).retry);
+  const AttemptVerdict verdict = AfterErrorResponse(503, "", /*idempotent=*/true);
+  EXPECT_TRUE(verdict.retry);
+  EXPECT_TRUE(verdict.maybe_applied);
+  EXPECT_EQ(MapError(503, "", "").code(), StatusCode::kUnavailable);
+}
+
+TEST(DynamoDbErrorsTest, ClientErrorsAreFinal) {
+  for (const char* type : {"ConditionalCheckFailedException", "ValidationException",
+                           "ResourceNotFoundException", "AccessDeniedException", ""}) {
+    EXPECT_FALSE(AfterErrorResponse(400, type, /*idempotent=*/true).retry) << type;
+  }
+}
+
+TEST(DynamoDbErrorsTest, ErrorTypesMapToFootfallCodesWithTypeAndMessageInTheText) {
+  const Status exists = MapError(400, "ConditionalCheckFailedException", "The condition failed");
+  EXPECT_EQ(exists.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(exists.message(), "ConditionalCheckFailedException: The condition failed");
+  EXPECT_EQ(MapError(400, "ResourceNotFoundException", "").code(),
+            StatusCode::kFailedPrecondition);
+  for (const char* type : {"AccessDeniedException", "UnrecognizedClientException",
+                           "InvalidSignatureException", "MissingAuthenticationTokenException",
+                           "ExpiredTokenException", "IncompleteSignatureException"}) {
+    EXPECT_EQ(MapError(400, type, "").code(), StatusCode::kFailedPrecondition) << type;
+  }
+  EXPECT_EQ(MapError(400, "ValidationException", "").code(), StatusCode::kInternal);
+  EXPECT_EQ(MapError(400, "SerializationException", "").code(), StatusCode::kInternal);
+  const Status unknown = MapError(418, "", "");
+  EXPECT_EQ(unknown.code(), StatusCode::kInternal);
+  EXPECT_EQ(unknown.message(), "HTTP 418");
+}
+
+}  // namespace
+}  // namespace footfall::store::dynamodb
