@@ -26,10 +26,9 @@ Status MapError(int http_status, const std::string& type, const std::string& mes
   return InternalError(text);
 }
 
-AttemptVerdict AfterTransportFailure(bool may_have_reached_server, bool retry_can_help,
-                                     bool idempotent) {
-  return {.retry = retry_can_help && (!may_have_reached_server || idempotent),
-          .maybe_applied = may_have_reached_server};
+AttemptVerdict AfterTransportFailure(const aws::HttpOutcome& failed, bool idempotent) {
+  return {.retry = failed.retry_can_help && (!failed.may_have_reached_server || idempotent),
+          .maybe_applied = failed.may_have_reached_server};
 }
 
 AttemptVerdict AfterErrorResponse(int http_status, const std::string& type, bool idempotent) {

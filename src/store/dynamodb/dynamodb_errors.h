@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "aws/http_client.h"
 #include "base/status.h"
 
 namespace footfall::store::dynamodb {
@@ -25,11 +26,10 @@ struct AttemptVerdict {
   bool maybe_applied = false;
 };
 
-// An exchange that got no HTTP response. `may_have_reached_server` and `retry_can_help` are the
-// HTTP client's (aws::HttpOutcome): a request never sent is repeated unless the TLS handshake was
-// refused outright; one that may have arrived only when the call is `idempotent`.
-AttemptVerdict AfterTransportFailure(bool may_have_reached_server, bool retry_can_help,
-                                     bool idempotent);
+// An exchange that got no HTTP response (`failed.status` not ok): a request never sent is
+// repeated unless the HTTP client says a retry cannot help (a refused TLS handshake); one that
+// may have reached the server only when the call is `idempotent`.
+AttemptVerdict AfterTransportFailure(const aws::HttpOutcome& failed, bool idempotent);
 
 // An HTTP error response of DynamoDB error `type` ("" when the body had none). Throttling is
 // repeated always (nothing was applied); a 5xx may have been applied and is repeated only when

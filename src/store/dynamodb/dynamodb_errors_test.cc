@@ -5,23 +5,31 @@
 namespace footfall::store::dynamodb {
 namespace {
 
+// A failed exchange as the HTTP client reports it.
+aws::HttpOutcome Failed(bool may_have_reached_server, bool retry_can_help = true) {
+  aws::HttpOutcome outcome;
+  outcome.status = UnavailableError("connection reset");
+  outcome.may_have_reached_server = may_have_reached_server;
+  outcome.retry_can_help = retry_can_help;
+  return outcome;
+}
+
 TEST(DynamoDbErrorsTest, ARequestNeverSentIsRepeatedEvenWhenNotIdempotent) {
-  const AttemptVerdict verdict = AfterTransportFailure(/*may_have_reached_server=*/false,
-                                                       /*retry_can_help=*/true,
-                                                       /*idempotent=*/false);
+  const AttemptVerdict verdict =
+      AfterTransportFailure(Failed(/*may_have_reached_server=*/false), /*idempotent=*/false);
   EXPECT_TRUE(verdict.retry);
   EXPECT_FALSE(verdict.maybe_applied);
 }
 
 TEST(DynamoDbErrorsTest, ARefusedTlsHandshakeIsNeverRepeated) {
   for (const bool idempotent : {false, true}) {
-    EXPECT_FALSE(AfterTransportFailure(false, /*retry_can_help=*/false, idempotent).retry);
+    EXPECT_FALSE(AfterTransportFailure(Failed(false, /*retry_can_help=*/false), idempotent).retry);
   }
 }
 
 TEST(DynamoDbErrorsTest, ARequestThatMayHaveArrivedIsRepeatedOnlyWhenIdempotent) {
-  EXPECT_FALSE(AfterTransportFailure(/*may_have_reached_server=*/true, true, false).retry);
-  const AttemptVerdict idempotent = AfterTransportFailure(true, true, /*idempotent=*/true);
+  EXPECT_FALSE(AfterTransportFailure(Failed(/*may_have_reached_server=*/true), false).retry);
+  const AttemptVerdict idempotent = AfterTransportFailure(Failed(true), /*idempotent=*/true);
   EXPECT_TRUE(idempotent.retry);
   EXPECT_TRUE(idempotent.maybe_applied);
 }

@@ -439,8 +439,7 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
                  AttemptVerdict verdict;
                  if (!outcome.status.ok()) {
                    result.status = outcome.status;
-                   verdict = AfterTransportFailure(outcome.may_have_reached_server,
-                                                   outcome.retry_can_help, idempotent);
+                   verdict = AfterTransportFailure(outcome, idempotent);
                  } else {
                    json parsed = json::parse(outcome.response.body, nullptr, false);
                    if (outcome.response.status == 200 && !parsed.is_discarded()) {
