@@ -79,11 +79,14 @@ TEST_F(DynamoDbTlsTest, UntrustedCertificateIsRefusedAtOnceWithItsCause) {
       " </dev/null 2>&1";
   FILE* server = ::popen(command.c_str(), "r");
   ASSERT_NE(server, nullptr);
+  constexpr std::string_view kAccept = "ACCEPT 127.0.0.1:";
   std::string port;
   char line[256];
   while (port.empty() && std::fgets(line, sizeof line, server) != nullptr) {
-    const std::string_view text(line);
-    if (text.starts_with("ACCEPT 127.0.0.1:")) port = text.substr(17, text.find('\n') - 17);
+    std::string_view text(line);
+    if (!text.starts_with(kAccept)) continue;
+    text.remove_prefix(kAccept.size());
+    port = text.substr(0, text.find('\n'));
   }
   ASSERT_FALSE(port.empty()) << "openssl s_server did not announce its port";
   ::setenv("FOOTFALL_CA_FILE", (*dir_ / "server.pem").c_str(), 1);
