@@ -3,7 +3,10 @@
 #
 # In one run on this machine it measures footfall side by side with nginx
 # answering the same `GET /count` with a constant body (the reference: "how
-# fast can this box answer HTTP at all"), and prints one summary table:
+# fast can this box answer HTTP at all") and with bench/http_floor_server, the
+# same constant answer from Beast/Asio shaped like footfall's HTTP adapter
+# (the floor: what the framework costs before footfall does any work), and
+# prints one summary table:
 #   - requests/s and p99 latency under wrk, as ratios footfall/nginx
 #   - footfall RSS idle and under load
 #   - start -> first answered request (median of several starts): footfall on
@@ -12,7 +15,9 @@
 #     and still is after a restart
 #   - CPU used by each server and by wrk during the load, to tell busy from
 #     waiting, and what that CPU allows: the req/s ceiling when the cores are
-#     saturated, and the server CPU per request the req/s target would need
+#     saturated, and the server CPU per request the req/s target would need;
+#     footfall's CPU split into the floor, its event loops' own work and its
+#     writer
 # Targets are reported, not asserted: the exit status is nonzero only if
 # something failed to run. See docs/benchmarks.md for method and reading.
 #
@@ -21,7 +26,7 @@
 #   BENCH_CONNECTIONS=64  wrk connections
 #   BENCH_THREADS=2       wrk threads
 #   BENCH_WARMUP=2s       wrk warm-up run per server before the rounds
-#   BENCH_ROUNDS=2        measured runs per server, alternating nginx/footfall
+#   BENCH_ROUNDS=2        measured runs per server, alternating nginx/floor/footfall
 #   BENCH_STARTS=9        starts of each kind for the start->first-answer medians
 #   TMPDIR                where the temp dir (SQLite file, logs) goes; its
 #                         filesystem matters because footfall fsyncs per visit
@@ -31,10 +36,18 @@ set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { echo "usage: bash bench/run.sh path/to/footfall" >&2; exit 2; }
-[[ $# -eq 1 ]] || usage
-BIN=$(realpath -- "$1" 2>/dev/null) || { echo "bench: no such file: $1" >&2; exit 1; }
-[[ -f $BIN && -x $BIN ]] || { echo "bench: not an executable file: $BIN" >&2; exit 1; }
+usage() { echo "usage: bash bench/run.sh path/to/footfall [path/to/http_floor_server]" >&2; exit 2; }
+[[ $# -eq 1 || $# -eq 2 ]] || usage
+# executable PATH [HINT]: PATH made absolute, or exit with why it cannot be run.
+executable() {
+  local path
+  path=$(realpath -- "$1" 2>/dev/null) || { echo "bench: no such file: $1${2:+ ($2)}" >&2; exit 1; }
+  [[ -f $path && -x $path ]] || { echo "bench: not an executable file: $path${2:+ ($2)}" >&2; exit 1; }
+  echo "$path"
+}
+BIN=$(executable "$1")
+# The floor server is built beside footfall (bench/CMakeLists.txt).
+FLOOR_BIN=$(executable "${2:-$(dirname -- "$BIN")/bench/http_floor_server}" "built by: cmake --build build")
 
 BENCH_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname -- "$BENCH_DIR")
@@ -64,7 +77,7 @@ done
 # errors and Ctrl-C. Background children of a non-interactive bash ignore
 # SIGINT, so without this trap they would outlive the script.
 TMP=$(mktemp -d -t footfall-bench.XXXXXX)
-NGINX_PID="" FOOTFALL_PID="" SAMPLER_PID="" WRK_PID=""
+NGINX_PID="" FLOOR_PID="" FOOTFALL_PID="" SAMPLER_PID="" WRK_PID=""
 
 
 
@@ -74,6 +87,7 @@ cleanup() {
   stop_pid "$WRK_PID" wrk
   stop_pid "$SAMPLER_PID" "RSS sampler"
   stop_pid "$FOOTFALL_PID" footfall
+  stop_pid "$FLOOR_PID" http_floor_server
   stop_pid "$NGINX_PID" nginx
   rm -rf -- "$TMP"
   exit "$rc"
@@ -185,7 +199,7 @@ COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "none")
 NPROC=$(nproc)
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
-log "footfall $BIN, commit $COMMIT, nproc $NPROC ($CPU), load average $LOADAVG"
+log "footfall $BIN, floor $FLOOR_BIN, commit $COMMIT, nproc $NPROC ($CPU), load average $LOADAVG"
 log "wrk -t$THREADS -c$CONNS -d$DURATION, warm-up $WARMUP, $ROUNDS rounds; temp dir $TMP ($(stat -f -c %T "$TMP"))"
 # footfall reads settings (threads, connection limit, request logging, ...)
 # from FOOTFALL_* variables. They are passed through, so they can be
@@ -208,6 +222,19 @@ NGINX_URL="http://$HOST:$NGINX_PORT/count"
 wait_http "$NGINX_URL" "$NGINX_PID" nginx "$NGX/error.log"
 log "nginx master pid $NGINX_PID (pid file says $(cat "$NGX/nginx.pid" 2>/dev/null || echo '?')), listening on $HOST:$NGINX_PORT"
 check_count nginx "$NGINX_URL" "$NGX/error.log"
+
+# ------------------------------------------------------------------ floor ---
+# Port 0: it prints "listening 127.0.0.1:PORT" once bound.
+"$FLOOR_BIN" 0 < /dev/null > "$TMP/floor.stdout" 2> "$TMP/floor.stderr" &
+FLOOR_PID=$!
+deadline=$((SECONDS + 10))
+until [[ $(cat "$TMP/floor.stdout") =~ ^listening\ 127\.0\.0\.1:([0-9]+) ]]; do
+  alive "$FLOOR_PID" || fail "http_floor_server exited before listening" "$TMP/floor.stderr"
+  ((SECONDS < deadline)) || fail "http_floor_server printed no listening line within 10 s" "$TMP/floor.stderr"
+  sleep 0.01
+done
+FLOOR_URL="http://$HOST:${BASH_REMATCH[1]}/count"
+check_count floor "$FLOOR_URL" "$TMP/floor.stderr"
 
 # ------------------------------------------------------- startup time ---
 # Start -> first answered request (bench/start_to_first_answer.py: the clock
@@ -319,14 +346,16 @@ footfall_alive_after() {
 
 # Warm-up (not measured): page caches, SQLite file growth, lazy allocations.
 run_wrk nginx "$NGINX_URL" "$WARMUP";       print_run "warm-up nginx"
+run_wrk floor "$FLOOR_URL" "$WARMUP";       print_run "warm-up floor"
 run_wrk footfall "$FF_BASE/count" "$WARMUP"; print_run "warm-up footfall"
 footfall_alive_after "warm-up"
 FF_OK_TOTAL=$((FF_OK_TOTAL + R[ok]))
 
-# Measured rounds alternate nginx, footfall, nginx, footfall, ... so that
-# slow drift in the machine's background load hits both servers alike.
+# Measured rounds alternate nginx, floor, footfall, nginx, ... so that slow
+# drift in the machine's background load hits every server alike.
 NGX_RPS=() NGX_P99=() FF_RPS=() FF_P99=()
 NGX_NON2XX=0 NGX_SOCK=0 FF_NON2XX=0 FF_SOCK=0
+FLOOR_RPS=() FLOOR_P99=() FLOOR_NON2XX=0 FLOOR_SOCK=0 FLOOR_CPU=0 FLOOR_REQ=0 FLOOR_SECS=0 FLOOR_WRK_CPU=0
 NGX_CPU=0 NGX_REQ=0 NGX_SECS=0 FF_CPU=0 FF_REQ=0 FF_SECS=0 NGX_WRK_CPU=0 FF_WRK_CPU=0
 declare -A FF_THREAD_CPU=()  # footfall's CPU ticks in the measured rounds, by thread name
 # nginx's CPU is its master plus workers (workers live as long as the master).
@@ -339,6 +368,15 @@ for ((round = 1; round <= ROUNDS; round++)); do
   NGX_SECS=$(calc "$NGX_SECS + ${R[duration_s]}" 3)
   NGX_RPS+=("${R[rps]}") NGX_P99+=("${R[p99_ms]}")
   NGX_NON2XX=$((NGX_NON2XX + R[status_errors])) NGX_SOCK=$((NGX_SOCK + R[sock_errors]))
+
+  t0=$(cpu_ticks "$FLOOR_PID")
+  run_wrk floor "$FLOOR_URL" "$DURATION"; print_run "round $round floor"
+  alive "$FLOOR_PID" || fail "http_floor_server died during round $round" "$TMP/floor.stderr"
+  FLOOR_CPU=$((FLOOR_CPU + $(cpu_ticks "$FLOOR_PID") - t0)) FLOOR_REQ=$((FLOOR_REQ + R[requests]))
+  FLOOR_WRK_CPU=$((FLOOR_WRK_CPU + WRK_TICKS))
+  FLOOR_SECS=$(calc "$FLOOR_SECS + ${R[duration_s]}" 3)
+  FLOOR_RPS+=("${R[rps]}") FLOOR_P99+=("${R[p99_ms]}")
+  FLOOR_NON2XX=$((FLOOR_NON2XX + R[status_errors])) FLOOR_SOCK=$((FLOOR_SOCK + R[sock_errors]))
 
   t0=$(cpu_ticks "$FOOTFALL_PID")
   thread_ticks "$FOOTFALL_PID" > "$TMP/threads.before"
@@ -377,6 +415,7 @@ log "footfall after load: SIGTERM -> exit $STOP_AFTER_LOAD_MS ms (exit status $S
 # the closest to what the server itself can do.
 NGX_RPS_BEST=$(max_of "${NGX_RPS[@]}") FF_RPS_BEST=$(max_of "${FF_RPS[@]}")
 NGX_P99_BEST=$(min_of "${NGX_P99[@]}") FF_P99_BEST=$(min_of "${FF_P99[@]}")
+FLOOR_RPS_BEST=$(max_of "${FLOOR_RPS[@]}") FLOOR_P99_BEST=$(min_of "${FLOOR_P99[@]}")
 RPS_RATIO=$(ratio "$FF_RPS_BEST" "$NGX_RPS_BEST")
 P99_RATIO=$(ratio "$FF_P99_BEST" "$NGX_P99_BEST")
 # CPU use during the measured rounds: percent of one core, and per request.
@@ -385,11 +424,14 @@ cpu_per_req() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { if (n > 0) pri
 NGX_CPU_PCT=$(cpu_pct "$NGX_CPU" "$NGX_SECS") FF_CPU_PCT=$(cpu_pct "$FF_CPU" "$FF_SECS")
 NGX_CPU_US=$(cpu_per_req "$NGX_CPU" "$NGX_REQ") FF_CPU_US=$(cpu_per_req "$FF_CPU" "$FF_REQ")
 NGX_WRK_US=$(cpu_per_req "$NGX_WRK_CPU" "$NGX_REQ") FF_WRK_US=$(cpu_per_req "$FF_WRK_CPU" "$FF_REQ")
+FLOOR_CPU_PCT=$(cpu_pct "$FLOOR_CPU" "$FLOOR_SECS") FLOOR_CPU_US=$(cpu_per_req "$FLOOR_CPU" "$FLOOR_REQ")
+FLOOR_WRK_US=$(cpu_per_req "$FLOOR_WRK_CPU" "$FLOOR_REQ")
 # wrk and the server share the machine's cores, so CPU per request bounds req/s:
 # at most NPROC cores / (server + wrk CPU per request), even with no idle time.
 # And the server CPU per request at which footfall could reach the target ratio.
 NGX_CEILING=$(calc "$NPROC * 1e6 / ($NGX_CPU_US + $NGX_WRK_US)" 0)
 FF_CEILING=$(calc "$NPROC * 1e6 / ($FF_CPU_US + $FF_WRK_US)" 0)
+FLOOR_CEILING=$(calc "$NPROC * 1e6 / ($FLOOR_CPU_US + $FLOOR_WRK_US)" 0)
 FF_CPU_BUDGET=$(calc "$NPROC * 1e6 / ($TARGET_RPS_RATIO * $NGX_RPS_BEST) - $FF_WRK_US" 1)
 IDLE_MB=$(calc "$IDLE_RSS_KB / 1024" 1)
 LOAD_MB=$(calc "$LOAD_RSS_KB / 1024" 1)
@@ -404,39 +446,42 @@ if ((FF_LOG_WARN + FF_LOG_ERR > 0)); then
 fi
 
 # ------------------------------------------------------------------ table ---
-row() { printf '%-36s %11s %11s %7s %9s  %s\n' "$@"; }
+row() { printf '%-38s %9s %9s %9s %6s %9s  %s\n' "$@"; }
 echo
 echo "footfall bench  commit $COMMIT  nproc $NPROC  $(date -u +%Y-%m-%dT%H:%M:%SZ)  load average at start $LOADAVG"
 echo "wrk -t$THREADS -c$CONNS -d$DURATION (+ $WARMUP warm-up), $ROUNDS alternating rounds per server," \
      "best round per metric (highest req/s, lowest p99)"
+echo "floor = bench/http_floor_server: the same answer from Beast/Asio, with none of footfall's work"
 echo
-row "metric" "nginx" "footfall" "ratio" "target" "result"
-row "requests/s" "$(calc "$NGX_RPS_BEST" 0)" "$(calc "$FF_RPS_BEST" 0)" "$RPS_RATIO" ">= $TARGET_RPS_RATIO" \
-    "$(verdict "$RPS_RATIO" ">=" "$TARGET_RPS_RATIO")"
-row "p99 latency ms" "$(calc "$NGX_P99_BEST" 3)" "$(calc "$FF_P99_BEST" 3)" "$P99_RATIO" "<= $TARGET_P99_RATIO" \
-    "$(verdict "$P99_RATIO" "<=" "$TARGET_P99_RATIO")"
-row "non-2xx responses (all rounds)" "$NGX_NON2XX" "$FF_NON2XX" "" "0" "$( ((FF_NON2XX == 0)) && echo met || echo MISSED)"
-row "socket errors (all rounds)" "$NGX_SOCK" "$FF_SOCK" "" "0" "$( ((FF_SOCK == 0)) && echo met || echo MISSED)"
-row "server CPU % during load (1 core=100)" "$NGX_CPU_PCT" "$FF_CPU_PCT" "" "" "(info)"
-row "server CPU us per request" "$NGX_CPU_US" "$FF_CPU_US" "$(ratio "$FF_CPU_US" "$NGX_CPU_US")" \
+row "metric" "nginx" "floor" "footfall" "ratio" "target" "result"
+row "requests/s" "$(calc "$NGX_RPS_BEST" 0)" "$(calc "$FLOOR_RPS_BEST" 0)" "$(calc "$FF_RPS_BEST" 0)" \
+    "$RPS_RATIO" ">= $TARGET_RPS_RATIO" "$(verdict "$RPS_RATIO" ">=" "$TARGET_RPS_RATIO")"
+row "p99 latency ms" "$(calc "$NGX_P99_BEST" 3)" "$(calc "$FLOOR_P99_BEST" 3)" "$(calc "$FF_P99_BEST" 3)" \
+    "$P99_RATIO" "<= $TARGET_P99_RATIO" "$(verdict "$P99_RATIO" "<=" "$TARGET_P99_RATIO")"
+row "non-2xx responses (all rounds)" "$NGX_NON2XX" "$FLOOR_NON2XX" "$FF_NON2XX" "" "0" \
+    "$( ((FF_NON2XX == 0)) && echo met || echo MISSED)"
+row "socket errors (all rounds)" "$NGX_SOCK" "$FLOOR_SOCK" "$FF_SOCK" "" "0" \
+    "$( ((FF_SOCK == 0)) && echo met || echo MISSED)"
+row "server CPU % during load (1 core=100)" "$NGX_CPU_PCT" "$FLOOR_CPU_PCT" "$FF_CPU_PCT" "" "" "(info)"
+row "server CPU us per request" "$NGX_CPU_US" "$FLOOR_CPU_US" "$FF_CPU_US" "$(ratio "$FF_CPU_US" "$NGX_CPU_US")" \
     "<= $FF_CPU_BUDGET" "(what the req/s target needs)"
-row "wrk CPU us per request" "$NGX_WRK_US" "$FF_WRK_US" "" "" "(info)"
-row "CPU-bound req/s ceiling" "$NGX_CEILING" "$FF_CEILING" "$(ratio "$FF_CEILING" "$NGX_RPS_BEST")" "" \
+row "wrk CPU us per request" "$NGX_WRK_US" "$FLOOR_WRK_US" "$FF_WRK_US" "" "" "(info)"
+row "CPU-bound req/s ceiling" "$NGX_CEILING" "$FLOOR_CEILING" "$FF_CEILING" "$(ratio "$FF_CEILING" "$NGX_RPS_BEST")" "" \
     "(info: $NPROC cores / (server + wrk CPU))"
-row "footfall idle RSS MB" "" "$IDLE_MB" "" "" "(info)"
-row "footfall RSS under load MB (max)" "" "$LOAD_MB" "" "<= $TARGET_RSS_MB" "$(verdict "$LOAD_MB" "<=" "$TARGET_RSS_MB")"
-row "start -> first answer ms (median/$STARTS)" "$NGX_START_MEDIAN" "$START_MEDIAN" \
+row "footfall idle RSS MB" "" "" "$IDLE_MB" "" "" "(info)"
+row "footfall RSS under load MB (max)" "" "" "$LOAD_MB" "" "<= $TARGET_RSS_MB" "$(verdict "$LOAD_MB" "<=" "$TARGET_RSS_MB")"
+row "start -> first answer ms (median/$STARTS)" "$NGX_START_MEDIAN" "" "$START_MEDIAN" \
     "$(ratio "$START_MEDIAN" "$NGX_START_MEDIAN")" "<= $TARGET_START_MS" "$(verdict "$START_MEDIAN" "<=" "$TARGET_START_MS")"
-row "  same, existing database" "" "$RESTART_MEDIAN" "$(ratio "$RESTART_MEDIAN" "$NGX_START_MEDIAN")" \
+row "  same, existing database" "" "" "$RESTART_MEDIAN" "$(ratio "$RESTART_MEDIAN" "$NGX_START_MEDIAN")" \
     "<= $TARGET_START_MS" "$(verdict "$RESTART_MEDIAN" "<=" "$TARGET_START_MS")"
 COUNT_ADDED=$((COUNT_AFTER - COUNT_BEFORE))
-row "stored count N (GET /api/count)" "" "$COUNT_AFTER" "" ">= 200s" \
+row "stored count N (GET /api/count)" "" "" "$COUNT_AFTER" "" ">= 200s" \
     "$( ((COUNT_ADDED >= FF_OK_TOTAL)) && echo met || echo MISSED)"
-row "200s from /count (wrk + probe)" "" "$FF_OK_TOTAL" "" "" ""
-row "stored count after restart" "" "$COUNT_RESTART" "" "= N" "$( ((COUNT_RESTART == COUNT_AFTER)) && echo met || echo MISSED)"
+row "200s from /count (wrk + probe)" "" "" "$FF_OK_TOTAL" "" "" ""
+row "stored count after restart" "" "" "$COUNT_RESTART" "" "= N" "$( ((COUNT_RESTART == COUNT_AFTER)) && echo met || echo MISSED)"
 echo
-echo "per round req/s    nginx: ${NGX_RPS[*]}    footfall: ${FF_RPS[*]}"
-echo "per round p99 ms   nginx: ${NGX_P99[*]}    footfall: ${FF_P99[*]}"
+echo "per round req/s    nginx: ${NGX_RPS[*]}    floor: ${FLOOR_RPS[*]}    footfall: ${FF_RPS[*]}"
+echo "per round p99 ms   nginx: ${NGX_P99[*]}    floor: ${FLOOR_P99[*]}    footfall: ${FF_P99[*]}"
 echo "start -> first answer ms   footfall, new database: ${START_MS[*]}    existing database: ${RESTART_MS[*]}    nginx: ${NGX_START_MS[*]}"
 echo "footfall SIGTERM -> exit ms (new database, idle): ${STOP_MS[*]} (exit status ${STOP_RC[*]})"
 echo "count: $COUNT_BEFORE before load, $COUNT_AFTER after; +$COUNT_ADDED stored for $FF_OK_TOTAL 200s answered" \
@@ -447,4 +492,19 @@ for name in $(printf '%s\n' "${!FF_THREAD_CPU[@]}" | sort); do
   FF_BY_THREAD+="${FF_BY_THREAD:+, }$name $(cpu_per_req "${FF_THREAD_CPU[$name]}" "$FF_REQ")"
 done
 echo "footfall CPU us per request by thread (footfall = main thread, event loop 0): $FF_BY_THREAD"
+# The same CPU against the floor: the event loops (main thread and ff-http-N) do what the floor
+# does plus footfall's request work; the writer is the durable store; the rest is bookkeeping.
+FF_LOOP_TICKS=0 FF_WRITER_TICKS=0 FF_OTHER_TICKS=0
+for name in "${!FF_THREAD_CPU[@]}"; do
+  case $name in
+    footfall | ff-http-*) FF_LOOP_TICKS=$((FF_LOOP_TICKS + FF_THREAD_CPU[$name])) ;;
+    ff-writer) FF_WRITER_TICKS=$((FF_WRITER_TICKS + FF_THREAD_CPU[$name])) ;;
+    *) FF_OTHER_TICKS=$((FF_OTHER_TICKS + FF_THREAD_CPU[$name])) ;;
+  esac
+done
+FF_LOOP_US=$(cpu_per_req "$FF_LOOP_TICKS" "$FF_REQ") FF_WRITER_US=$(cpu_per_req "$FF_WRITER_TICKS" "$FF_REQ")
+echo "footfall CPU us per request against the floor: floor $FLOOR_CPU_US" \
+     "+ event loops' own work $(calc "$FF_LOOP_US - $FLOOR_CPU_US" 1)" \
+     "+ writer $FF_WRITER_US + other threads $(cpu_per_req "$FF_OTHER_TICKS" "$FF_REQ");" \
+     "floor + writer alone: $(calc "$FLOOR_CPU_US + $FF_WRITER_US" 1) against the $FF_CPU_BUDGET the req/s target allows"
 echo "footfall: $FF_THREADS threads, $FF_LOG_LINES log lines ($FF_LOG_WARN warn, $FF_LOG_ERR error)${FF_ENV:+, environment: $FF_ENV}"
