@@ -41,7 +41,7 @@ usage() { echo "usage: bash bench/run.sh path/to/footfall [path/to/http_floor_se
 # executable PATH [HINT]: PATH made absolute, or exit with why it cannot be run.
 executable() {
   local path
-  path=$(realpath -- "$1" 2>/dev/null) || { echo "bench: no such file: $1${2:+ ($2)}" >&2; exit 1; }
+  path=$(realpath -e -- "$1" 2>/dev/null) || { echo "bench: no such file: $1${2:+ ($2)}" >&2; exit 1; }
   [[ -f $path && -x $path ]] || { echo "bench: not an executable file: $path${2:+ ($2)}" >&2; exit 1; }
   echo "$path"
 }
