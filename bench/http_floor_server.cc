@@ -95,7 +95,8 @@ class Acceptor {
     acceptor_.async_accept(loop, [this](beast::error_code error, tcp::socket socket) {
       if (error == asio::error::operation_aborted) return;
       if (!error) {
-        socket.set_option(tcp::no_delay(true));
+        beast::error_code ignored;  // a peer gone already fails its first read instead
+        socket.set_option(tcp::no_delay(true), ignored);
         auto connection = std::make_shared<Connection>(std::move(socket));
         connection->Start();
       }
