@@ -10,14 +10,19 @@ the measurement:
     N invocations of the REST sample GET /count event, divided by N; target <= 100 us. This
     includes parsing the event, the handler and the Runtime API HTTP exchange, not the fixture;
   - peak RSS of the runtime (VmHWM) after those invocations;
-  - zip size and bundled library count (build/footfall-lambda.zip), target <= 5 MB.
+  - zip size and bundled library count (build/footfall-lambda.zip), target <= 5 MB;
+  - the packaged bootstrap's start-up, in the same runs as the binary's: the zip unpacked at
+    /var/task of a chroot whose /lib64 holds Debian 11's glibc 2.31 (tests/lambda/old_glibc.sh),
+    started with Lambda's LD_LIBRARY_PATH (needs root; said so and left out otherwise).
 Usage: lambda_bench.py FOOTFALL_BIN [ZIP]
 """
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 
@@ -50,12 +55,42 @@ def env_for(fx):
     return env
 
 
-def startup_ms(binary, runs=20):
+LAMBDA_LD_LIBRARY_PATH = ("/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
+                          "/var/task:/var/task/lib:/opt/lib")
+
+
+def packaged_root(zip_path):
+    """A chroot holding the unpacked zip at /var/task and Debian 11's glibc in /lib64, or None
+    (with the reason printed) when this cannot be made here."""
+    if os.geteuid() != 0:
+        print("packaged start-up: left out (chroot needs root)")
+        return None
+    cache = os.path.join(os.path.dirname(os.path.abspath(zip_path)), "old-glibc")
+    glibc = subprocess.run([os.path.join(HERE, "..", "tests", "lambda", "old_glibc.sh"), cache],
+                           capture_output=True, text=True)
+    if glibc.returncode != 0:
+        print("packaged start-up: left out (no old glibc: %s)" % glibc.stderr.strip()[-300:])
+        return None
+    root = tempfile.mkdtemp(prefix="footfall-bench-root-")
+    os.makedirs(os.path.join(root, "usr"))
+    shutil.copytree(os.path.join(glibc.stdout.strip(), "lib", "x86_64-linux-gnu"),
+                    os.path.join(root, "usr", "lib64"), symlinks=True)
+    os.symlink("usr/lib64", os.path.join(root, "lib64"))
+    with zipfile.ZipFile(zip_path) as z:
+        for info in z.infolist():
+            path = z.extract(info, os.path.join(root, "var", "task"))
+            os.chmod(path, (info.external_attr >> 16) & 0o7777 or 0o644)
+    return root
+
+
+def startup_ms(argv, runs=20, extra_env=None):
     samples = []
     for _ in range(runs):
         with RuntimeApiFixture() as fx:
+            env = env_for(fx)
+            env.update(extra_env or {})
             started = time.monotonic()
-            proc = subprocess.Popen([binary, "lambda"], env=env_for(fx),
+            proc = subprocess.Popen(argv, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 fx.wait_next_calls(1, 10)
@@ -93,11 +128,27 @@ def warm_cpu_us(binary, invocations=2000):
 def main():
     binary = sys.argv[1]
     zip_path = sys.argv[2] if len(sys.argv) > 2 else None
-    starts = startup_ms(binary)
+    root = packaged_root(zip_path) if zip_path and os.path.exists(zip_path) else None
+    starts, packaged = [], []
+    try:
+        # Alternating, so that the machine's noise falls on both alike.
+        for _ in range(20):
+            starts += startup_ms([binary, "lambda"], runs=1)
+            if root:
+                packaged += startup_ms(["chroot", root, "/var/task/bootstrap"], runs=1,
+                                       extra_env={"LD_LIBRARY_PATH": LAMBDA_LD_LIBRARY_PATH})
+    finally:
+        if root:
+            shutil.rmtree(root, ignore_errors=True)
     cpu_us, rss_kb, statuses = warm_cpu_us(binary)
     print("== Lambda runtime (memory store; fixture as Runtime API) ==")
     print(f"start-up exec -> first /next: median {statistics.median(starts):.2f} ms, "
           f"max {max(starts):.2f} ms over {len(starts)} runs (target <= 15 ms)")
+    if packaged:
+        print(f"packaged bootstrap start-up (chroot, glibc 2.31 in /lib64, Lambda's "
+              f"LD_LIBRARY_PATH): median {statistics.median(packaged):.2f} ms, max "
+              f"{max(packaged):.2f} ms over {len(packaged)} runs; "
+              f"{statistics.median(packaged) / statistics.median(starts):.2f}x the binary's")
     print(f"warm invocation CPU: {cpu_us:.1f} us per invocation (target <= 100 us); "
           f"answers {sorted(statuses)}")
     print(f"peak RSS: {rss_kb / 1024:.1f} MB")
@@ -108,6 +159,7 @@ def main():
         print(f"zip: {size / 1e6:.2f} MB ({size} bytes; target <= 5 MB), "
               f"{len(libs)} bundled libraries: {' '.join(sorted(libs))}")
     json.dump({"startup_ms_median": statistics.median(starts), "startup_ms_max": max(starts),
+               "packaged_startup_ms_median": statistics.median(packaged) if packaged else None,
                "warm_cpu_us": cpu_us, "peak_rss_kb": rss_kb}, sys.stderr)
     print(file=sys.stderr)
 

@@ -3,9 +3,10 @@
 # zip for provided.al2023 (x86_64):
 #   bootstrap                         the footfall binary itself (run as `footfall lambda`)
 #   lib/ld-linux-x86-64.so.2, lib/*   the glibc it was linked against, and its loader
-# The binary asks for /var/task/lib/ld-linux-x86-64.so.2 as its interpreter and has an rpath of
-# /var/task/lib, so on Amazon Linux 2023 (glibc 2.34, older than this machine's 2.36) it runs on the
-# bundled glibc and never touches the system's. Everything else is linked statically.
+# The binary asks for /var/task/lib/ld-linux-x86-64.so.2 as its interpreter and has a DT_RPATH of
+# /var/task/lib, which the loader searches before Lambda's LD_LIBRARY_PATH (/lib64 among others),
+# so on Amazon Linux 2023 (glibc 2.34, older than this machine's 2.36) it runs on the bundled glibc
+# and never touches the system's. Everything else is linked statically.
 # Usage: scripts/package-lambda.sh BINARY OUTPUT.zip
 set -euo pipefail
 binary=$1
@@ -32,6 +33,15 @@ interpreter=$(readelf -l "$binary" | sed -n 's/.*Requesting program interpreter:
 if [[ "$interpreter" != /var/task/lib/ld-linux-x86-64.so.2 ]]; then
   echo "package-lambda: $binary's interpreter is '$interpreter', not /var/task/lib/...;" \
        "build it with -DFOOTFALL_LAMBDA_PACKAGE=ON" >&2
+  exit 1
+fi
+
+# DT_RPATH, searched before LD_LIBRARY_PATH (which Lambda sets to a list starting with /lib64), not
+# DT_RUNPATH, searched after it: with RUNPATH the bundled loader would load the system's libc.
+dynamic=$(readelf -d "$binary")
+if ! grep -q '(RPATH).*\[/var/task/lib\]' <<<"$dynamic" || grep -q '(RUNPATH)' <<<"$dynamic"; then
+  echo "package-lambda: $binary must carry DT_RPATH /var/task/lib and no DT_RUNPATH" \
+       "(link with -Wl,--disable-new-dtags; -DFOOTFALL_LAMBDA_PACKAGE=ON does)" >&2
   exit 1
 fi
 

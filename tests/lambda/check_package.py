@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the Lambda zip's shape: an executable `bootstrap` that is the footfall ELF binary with
-/var/task/lib/ld-linux-x86-64.so.2 as its interpreter, the loader and every library it needs under
-lib/, and nothing else. Prints the size and library count (targets: <= 5 MB, few libraries)."""
+/var/task/lib/ld-linux-x86-64.so.2 as its interpreter and a DT_RPATH (not DT_RUNPATH) of
+/var/task/lib, the loader and every library it needs under lib/, and nothing else. Prints the size
+and library count (targets: <= 5 MB, few libraries)."""
 import os
 import stat
 import subprocess
@@ -34,6 +35,11 @@ def main() -> int:
                 problems.append("bootstrap's interpreter is not /var/task/lib/ld-linux-x86-64.so.2")
             needed = subprocess.run(["readelf", "-d", os.path.join(tmp, "bootstrap")],
                                     capture_output=True, text=True).stdout
+            # DT_RPATH wins over LD_LIBRARY_PATH (Lambda's starts with /lib64); DT_RUNPATH does not.
+            if "(RPATH)" not in needed or "[/var/task/lib]" not in needed:
+                problems.append("bootstrap has no DT_RPATH /var/task/lib")
+            if "(RUNPATH)" in needed:
+                problems.append("bootstrap has a DT_RUNPATH: LD_LIBRARY_PATH would override it")
             for line in needed.splitlines():
                 if "(NEEDED)" in line:
                     lib = line.split("[")[1].rstrip("]")
