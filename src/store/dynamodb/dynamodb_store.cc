@@ -13,20 +13,15 @@
 
 #include "base/base64.h"
 #include "base/utc_time.h"
-#include "store/dynamodb/dynamodb_errors.h"
+#include "store/dynamodb/dynamodb_client.h"
 #include "store/stats_rollup.h"
 
 namespace footfall::store::dynamodb {
 
-using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Budget for a call made without a deadline (serve mode): retries stop after it.
-constexpr std::chrono::seconds kDefaultBudget{10};
-constexpr std::chrono::milliseconds kBackoffBase{25};
-constexpr std::chrono::milliseconds kBackoffCap{1000};
 constexpr const char* kTotalKey = "total";
 // The sparse index over aggregate items (see the header), and how many days one of its
 // partitions holds.
@@ -70,31 +65,6 @@ std::pair<std::string, std::string> DayRange(int64_t block, int64_t first_day, i
   return {TwoDigits(first_day - base) + "#", TwoDigits(last_day - base) + "$"};
 }
 
-json S(const std::string& value) { return {{"S", value}}; }
-json N(int64_t value) { return {{"N", std::to_string(value)}}; }
-
-// Reads an {"N": "123"} attribute. Missing → nullopt.
-std::optional<int64_t> NumberAttribute(const json& item, const char* name) {
-  auto it = item.find(name);
-  if (it == item.end() || !it->is_object()) return std::nullopt;
-  auto n = it->find("N");
-  if (n == it->end() || !n->is_string()) return std::nullopt;
-  try {
-    return std::stoll(n->get<std::string>());
-  } catch (...) {  // std::stoll throws; a malformed number is "missing"
-    return std::nullopt;
-  }
-}
-
-// Reads an {"S": "text"} attribute. Missing → nullopt.
-std::optional<std::string> StringAttribute(const json& item, const char* name) {
-  auto it = item.find(name);
-  if (it == item.end() || !it->is_object()) return std::nullopt;
-  auto s = it->find("S");
-  if (s == it->end() || !s->is_string()) return std::nullopt;
-  return s->get<std::string>();
-}
-
 // Export cursors are the visit_id to continue after, tagged so that a stray string is refused.
 constexpr std::string_view kCursorTag = "scan:";
 
@@ -135,13 +105,6 @@ StatusOr<Visit> VisitFromItem(const json& item) {
   visit.time_ms = *time_ms;
   return visit;
 }
-
-// The outcome of one DynamoDB call after its retries.
-struct CallResult {
-  Status status;
-  json body;                      // the response, when ok
-  bool earlier_attempt_unknown = false;  // an earlier attempt may have been applied
-};
 
 // Sums the aggregate items a stats query read (every shard, every path of its days) into the
 // rows BuildStats assembles. Hourly items outside the query's hours are skipped (days are read
@@ -195,7 +158,7 @@ StatsRows StatsRowsFromItems(const StatsQuery& query, const std::vector<json>& i
 
 struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
   DynamoDbOptions options;
-  std::unique_ptr<aws::AsyncHttpClient> http;
+  std::shared_ptr<DynamoDbClient> client;
   std::mutex rng_mu;
   std::mt19937_64 rng{std::random_device{}()};
   // Public calls not yet completed: the destructor waits for them, since one call may chain
@@ -363,7 +326,7 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
                   {"Item", std::move(item)},
                   {"ConditionExpression", "attribute_not_exists(visit_id) OR first_visit = :me"},
                   {"ExpressionAttributeValues", {{":me", S(visit->visit_id)}}}};
-      Invoke("PutItem", std::move(put), true, deadline,
+      client->Invoke("PutItem", std::move(put), true, deadline,
              [marks, key, on_marked](CallResult result) {
                // Refused by the condition: another visit saw this visitor first. Any other
                // failure counts the visitor as seen (undercount, never overcount).
@@ -397,80 +360,10 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
     auto finished = std::make_shared<std::function<void()>>(std::move(done));
     for (json& update : updates) {
       // ADD is not idempotent: retried only when it certainly was not applied.
-      Invoke("UpdateItem", std::move(update), false, deadline, [pending, finished](CallResult) {
+      client->Invoke("UpdateItem", std::move(update), false, deadline, [pending, finished](CallResult) {
         if (--*pending == 0) (*finished)();
       });
     }
-  }
-
-  Deadline Effective(Deadline deadline) {
-    return std::min(deadline, Clock::now() + kDefaultBudget);
-  }
-
-  std::chrono::milliseconds Backoff(int attempt) {
-    // Full jitter: uniform in [0, min(cap, base * 2^attempt)).
-    const auto ceiling = std::min(kBackoffCap, kBackoffBase * (1 << std::min(attempt, 10)));
-    std::lock_guard lock(rng_mu);
-    return std::chrono::milliseconds(
-        std::uniform_int_distribution<int64_t>(0, ceiling.count())(rng));
-  }
-
-  // Calls `operation` with `body`, repeating failed attempts as dynamodb_errors.h rules, with
-  // back-off, up to max_attempts and the deadline.
-  void Invoke(std::string operation, json body, bool idempotent, Deadline deadline,
-              std::function<void(CallResult)> done, int attempt = 1,
-              bool earlier_unknown = false) {
-    aws::HttpMessage request;
-    request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-    request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
-                       {"X-Amz-Target", "DynamoDB_20120810." + operation}};
-    aws::SignableRequest signable{"POST", http->endpoint().HostHeader(), "/", "",
-                                  request.headers, request.body};
-    for (auto& header : aws::SignV4(signable, options.credentials, options.region, "dynamodb",
-                                    std::chrono::system_clock::now())) {
-      request.headers.push_back(std::move(header));
-    }
-    http->Send(std::move(request), deadline,
-               [self = shared_from_this(), operation = std::move(operation),
-                body = std::move(body), idempotent, deadline, done = std::move(done), attempt,
-                earlier_unknown](aws::HttpOutcome outcome) mutable {
-                 CallResult result;
-                 result.earlier_attempt_unknown = earlier_unknown;
-                 AttemptVerdict verdict;
-                 if (!outcome.status.ok()) {
-                   result.status = outcome.status;
-                   verdict = AfterTransportFailure(outcome, idempotent);
-                 } else {
-                   json parsed = json::parse(outcome.response.body, nullptr, false);
-                   if (outcome.response.status == 200 && !parsed.is_discarded()) {
-                     result.body = std::move(parsed);
-                     done(std::move(result));
-                     return;
-                   }
-                   std::string type, message;
-                   if (parsed.is_object()) {
-                     type = parsed.value("__type", "");
-                     type = type.substr(type.find('#') + 1);  // npos + 1 == 0: keep all
-                     message = parsed.value("message", parsed.value("Message", ""));
-                   }
-                   result.status = MapError(outcome.response.status, type, message);
-                   verdict = AfterErrorResponse(outcome.response.status, type, idempotent);
-                 }
-                 const auto delay = self->Backoff(attempt);
-                 if (verdict.retry && attempt < self->options.max_attempts &&
-                     Clock::now() + delay < deadline) {
-                   self->http->After(delay, [self, operation = std::move(operation),
-                                             body = std::move(body), idempotent, deadline,
-                                             done = std::move(done), attempt,
-                                             unknown = earlier_unknown ||
-                                                       verdict.maybe_applied]() mutable {
-                     self->Invoke(std::move(operation), std::move(body), idempotent, deadline,
-                                  std::move(done), attempt + 1, unknown);
-                   });
-                   return;
-                 }
-                 done(std::move(result));
-               });
   }
 
   json Key(const std::string& id) const {
@@ -515,7 +408,7 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
                      {"ConsistentRead", true},
                      {"ProjectionExpression", "#count"},
                      {"ExpressionAttributeNames", {{"#count", "count"}}}}}}}};
-    Invoke("BatchGetItem", std::move(body), true, deadline,
+    client->Invoke("BatchGetItem", std::move(body), true, deadline,
            [self = shared_from_this(), deadline, done = std::move(done),
             sum_so_far](CallResult result) mutable {
              if (!result.status.ok()) return done(result.status);
@@ -543,7 +436,7 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
     const int64_t day = days.back();
     days.pop_back();
     json body = {{"TableName", options.table}, {"Key", Key("salt#" + std::to_string(day))}};
-    Invoke("DeleteItem", std::move(body), true, deadline,
+    client->Invoke("DeleteItem", std::move(body), true, deadline,
            [self = shared_from_this(), days = std::move(days), deadline,
             then = std::move(then)](CallResult) mutable {
              self->DeleteSalts(std::move(days), deadline, std::move(then));
@@ -554,7 +447,7 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
   void QueryAll(json request, Deadline deadline,
                 std::function<void(StatusOr<std::vector<json>>)> done,
                 std::vector<json> so_far = {}) {
-    Invoke("Query", request, true, deadline,
+    client->Invoke("Query", request, true, deadline,
            [self = shared_from_this(), request, deadline, done = std::move(done),
             so_far = std::move(so_far)](CallResult result) mutable {
              if (!result.status.ok()) return done(result.status);
@@ -584,7 +477,7 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
     // examining at least 100 keeps small pages from taking a request per item. Rows past the
     // caller's limit are cut, and the cursor then names the last row kept.
     scan->request["Limit"] = std::max(remaining, 100);
-    Invoke("Scan", scan->request, true, deadline,
+    client->Invoke("Scan", scan->request, true, deadline,
            [self = shared_from_this(), scan, deadline](CallResult result) mutable {
              if (!result.status.ok()) return scan->done(result.status);
              std::vector<Visit>& visits = scan->page.visits;
@@ -619,7 +512,7 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
     json body = {{"TableName", options.table},
                  {"Key", Key("salt#" + std::to_string(day))},
                  {"ConsistentRead", true}};
-    Invoke("GetItem", std::move(body), true, deadline,
+    client->Invoke("GetItem", std::move(body), true, deadline,
            [done = std::move(done)](CallResult result) {
              if (!result.status.ok()) return done(result.status);
              const json& item = result.body["Item"];
@@ -655,22 +548,26 @@ StatusOr<std::unique_ptr<DynamoDbStore>> DynamoDbStore::Open(DynamoDbOptions opt
     options.endpoint = "https://dynamodb." + options.region + ".amazonaws.com";
   }
   ASSIGN_OR_RETURN(aws::HttpEndpoint endpoint, aws::ParseEndpointUrl(options.endpoint));
-  aws::HttpClientOptions http_options;
-  http_options.endpoint = endpoint;
-  http_options.ca_file = options.ca_file;
+  DynamoDbClientOptions client_options;
+  client_options.table = options.table;
+  client_options.region = options.region;
+  client_options.credentials = options.credentials;
+  client_options.http.endpoint = endpoint;
+  client_options.http.ca_file = options.ca_file;
+  client_options.max_attempts = options.max_attempts;
   auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
-  ASSIGN_OR_RETURN(impl->http, aws::AsyncHttpClient::Create(std::move(http_options)));
+  ASSIGN_OR_RETURN(impl->client, DynamoDbClient::Create(std::move(client_options)));
   return std::unique_ptr<DynamoDbStore>(new DynamoDbStore(std::move(impl)));
 }
 
 DynamoDbStore::DynamoDbStore(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 DynamoDbStore::~DynamoDbStore() {
-  // Every call completes within its deadline (at most kDefaultBudget away); the HTTP client must
-  // outlive the requests each one chains. Then stop its thread.
+  // Every call completes within its deadline (at most 10 s away); the HTTP client must outlive
+  // the requests each one chains. Then stop its thread.
   impl_->WaitForCalls();
-  impl_->http.reset();
+  impl_->client->Shutdown();
 }
 
 std::string DynamoDbStore::Describe() const {
@@ -682,7 +579,7 @@ std::string DynamoDbStore::Describe() const {
 void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<RecordedVisit> done) {
   Impl& impl = *impl_;
   done = impl.Track(std::move(done));
-  deadline = impl.Effective(deadline);
+  deadline = DynamoDbClient::Effective(deadline);
   // The three calls below complete on the HTTP thread, so this join needs no lock.
   struct Join {
     Callback<RecordedVisit> done;
@@ -710,7 +607,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
     if (!join->put.ok() && join->shard_total.ok()) {
       // The visit was not stored but was counted: take the count back before answering (an ADD
       // is only retried when it certainly was not applied, so this cannot over-correct).
-      self->Invoke("UpdateItem", self->AddToCounter(join->shard_key, -1), false, deadline,
+      self->client->Invoke("UpdateItem", self->AddToCounter(join->shard_key, -1), false, deadline,
                    [join](CallResult) { join->done(join->put); });
       return;
     }
@@ -740,7 +637,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
 
   // The visit item is safe to retry: its condition makes a repeat fail instead of duplicating,
   // and a repeat that fails that way after an unknown first attempt means the first one landed.
-  impl.Invoke("PutItem", std::move(put), true, deadline, [join, finish](CallResult result) {
+  impl.client->Invoke("PutItem", std::move(put), true, deadline, [join, finish](CallResult result) {
     if (result.status.code() == StatusCode::kAlreadyExists && result.earlier_attempt_unknown) {
       result.status = OkStatus();
     }
@@ -748,7 +645,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
     finish(0);
   });
   // The ADD is not idempotent: retried only when it certainly was not applied.
-  impl.Invoke("UpdateItem", impl.AddToCounter(shard_key, 1), false, deadline,
+  impl.client->Invoke("UpdateItem", impl.AddToCounter(shard_key, 1), false, deadline,
               [join, finish](CallResult result) {
                 if (!result.status.ok()) {
                   join->shard_total = result.status;
@@ -770,7 +667,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
 void DynamoDbStore::ReadTotal(Deadline deadline, Callback<int64_t> done) {
   Impl& impl = *impl_;
   done = impl.Track(std::move(done));
-  deadline = impl.Effective(deadline);
+  deadline = DynamoDbClient::Effective(deadline);
   if (impl.options.counter_shards > 1) {
     impl.SumCounters(impl.CounterKeys(), deadline, std::move(done));
     return;
@@ -780,7 +677,7 @@ void DynamoDbStore::ReadTotal(Deadline deadline, Callback<int64_t> done) {
                {"ConsistentRead", true},
                {"ProjectionExpression", "#count"},
                {"ExpressionAttributeNames", {{"#count", "count"}}}};
-  impl.Invoke("GetItem", std::move(body), true, deadline,
+  impl.client->Invoke("GetItem", std::move(body), true, deadline,
               [done = std::move(done)](CallResult result) {
                 if (!result.status.ok()) return done(result.status);
                 const json& item = result.body["Item"];
@@ -792,7 +689,7 @@ void DynamoDbStore::ReadTotal(Deadline deadline, Callback<int64_t> done) {
 void DynamoDbStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                                          Callback<Salt> done) {
   done = impl_->Track(std::move(done));
-  deadline = impl_->Effective(deadline);
+  deadline = DynamoDbClient::Effective(deadline);
   impl_->ReadSalt(day, deadline, [self = impl_, day, candidate, deadline,
                                   done = std::move(done)](StatusOr<std::optional<Salt>> found) {
     if (!found.ok()) return done(found.status());
@@ -805,7 +702,7 @@ void DynamoDbStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline d
     json put = {{"TableName", self->options.table},
                 {"Item", std::move(item)},
                 {"ConditionExpression", "attribute_not_exists(visit_id)"}};
-    self->Invoke("PutItem", std::move(put), true, deadline,
+    self->client->Invoke("PutItem", std::move(put), true, deadline,
                  [self, day, candidate, deadline, done = std::move(done)](CallResult result) {
                    if (result.status.ok()) {
                      // A new day: destroy the salts that are now two and three days old rather
@@ -836,7 +733,7 @@ void DynamoDbStore::RecordDrop(std::string site, int64_t time_ms, std::string re
   const AggregateItem item =
       impl.DropItem(site, DayOfHour(HourOf(time_ms)), reason, impl.PickShard());
   // ADD is not idempotent: retried only when it certainly was not applied.
-  impl.Invoke("UpdateItem", impl.AddToAggregate(item, 1, 0), false, impl.Effective(deadline),
+  impl.client->Invoke("UpdateItem", impl.AddToAggregate(item, 1, 0), false, DynamoDbClient::Effective(deadline),
               [done = std::move(done)](CallResult result) { done(result.status); });
 }
 
@@ -844,7 +741,7 @@ void DynamoDbStore::QueryStats(StatsQuery query, Deadline deadline, Callback<Sta
   Impl& impl = *impl_;
   done = impl.Track(std::move(done));
   if (Status valid = ValidateStatsQuery(query); !valid.ok()) return done(valid);
-  deadline = impl.Effective(deadline);
+  deadline = DynamoDbClient::Effective(deadline);
   const int64_t first_day = DayOfHour(FirstHour(query));
   const int64_t last_day = DayOfHour(EndHour(query) - 1);
   const int64_t first_block = FloorDiv(first_day, kDaysPerPartition);
@@ -905,7 +802,7 @@ void DynamoDbStore::ReadPageViews(std::string site, std::string path, Deadline d
   for (const std::string& suffix : impl.AllShardSuffixes()) {
     keys.push_back(Impl::PageViewsKey(site, path, suffix));
   }
-  impl.SumCounters(std::move(keys), impl.Effective(deadline), std::move(done));
+  impl.SumCounters(std::move(keys), DynamoDbClient::Effective(deadline), std::move(done));
 }
 
 void DynamoDbStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
@@ -923,7 +820,7 @@ void DynamoDbStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string curso
   const std::string from = FormatUtcMillis(std::clamp<int64_t>(from_ms, 0, kLastMs));
   const std::string to = to_ms > kLastMs ? "~" : FormatUtcMillis(std::max<int64_t>(to_ms, 0));
   const Clock::time_point now = Clock::now();
-  deadline = impl_->Effective(deadline);
+  deadline = DynamoDbClient::Effective(deadline);
   auto scan = std::make_shared<Impl::VisitScan>();
   scan->limit = limit;
   // Past half the budget, a scan that has rows returns them rather than risk the deadline.
@@ -951,7 +848,7 @@ Status DynamoDbStore::CreateTable(Deadline deadline) {
   auto call = [&](const char* operation, json body) {
     auto promise = std::make_shared<std::promise<CallResult>>();
     auto future = promise->get_future();
-    impl_->Invoke(operation, std::move(body), true, deadline,
+    impl_->client->Invoke(operation, std::move(body), true, deadline,
                   [promise](CallResult result) { promise->set_value(std::move(result)); });
     return future.get();
   };

@@ -1,0 +1,139 @@
+#include "store/dynamodb/dynamodb_client.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "store/dynamodb/dynamodb_errors.h"
+
+namespace footfall::store::dynamodb {
+
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::chrono::seconds kDefaultBudget{10};
+constexpr std::chrono::milliseconds kBackoffBase{25};
+constexpr std::chrono::milliseconds kBackoffCap{1000};
+
+const json kNull;
+
+// The text of member `name` of an error body, "" when absent or not a string.
+std::string TextMember(const json& body, const char* name) {
+  const json& value = Member(body, name);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+}  // namespace
+
+const json& Member(const json& value, const char* name) {
+  if (!value.is_object()) return kNull;
+  auto it = value.find(name);
+  return it == value.end() ? kNull : *it;
+}
+
+std::optional<int64_t> NumberAttribute(const json& item, const char* name) {
+  const json& n = Member(Member(item, name), "N");
+  if (!n.is_string()) return std::nullopt;
+  const std::string& text = n.get_ref<const std::string&>();
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, error] = std::from_chars(text.data(), end, value);
+  if (error != std::errc() || ptr != end || text.empty()) return std::nullopt;
+  return value;
+}
+
+std::optional<std::string> StringAttribute(const json& item, const char* name) {
+  const json& s = Member(Member(item, name), "S");
+  if (!s.is_string()) return std::nullopt;
+  return s.get<std::string>();
+}
+
+StatusOr<std::shared_ptr<DynamoDbClient>> DynamoDbClient::Create(DynamoDbClientOptions options) {
+  std::shared_ptr<DynamoDbClient> client(new DynamoDbClient(options));
+  ASSIGN_OR_RETURN(client->http_, aws::AsyncHttpClient::Create(std::move(options.http)));
+  return client;
+}
+
+DynamoDbClient::DynamoDbClient(DynamoDbClientOptions options) : options_(std::move(options)) {}
+
+void DynamoDbClient::Shutdown() { http_.reset(); }
+
+Deadline DynamoDbClient::Effective(Deadline deadline) {
+  return std::min(deadline, SteadyClock::now() + kDefaultBudget);
+}
+
+std::chrono::milliseconds DynamoDbClient::Backoff(int attempt) {
+  const auto ceiling = std::min(kBackoffCap, kBackoffBase * (1 << std::min(attempt, 10)));
+  std::lock_guard lock(rng_mu_);
+  return std::chrono::milliseconds(
+      std::uniform_int_distribution<int64_t>(0, ceiling.count())(rng_));
+}
+
+void DynamoDbClient::After(std::chrono::milliseconds delay, std::function<void()> fn) {
+  http_->After(delay, std::move(fn));
+}
+
+void DynamoDbClient::Invoke(std::string operation, json body, bool idempotent, Deadline deadline,
+                            std::function<void(CallResult)> done) {
+  Attempt(std::move(operation), std::move(body), idempotent, deadline, std::move(done), 1, false);
+}
+
+void DynamoDbClient::Attempt(std::string operation, json body, bool idempotent,
+                             Deadline deadline, std::function<void(CallResult)> done,
+                             int attempt, bool earlier_unknown) {
+  aws::HttpMessage request;
+  request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
+                     {"X-Amz-Target", "DynamoDB_20120810." + operation}};
+  aws::SignableRequest signable{"POST", http_->endpoint().HostHeader(), "/", "",
+                                request.headers, request.body};
+  for (auto& header : aws::SignV4(signable, options_.credentials, options_.region, "dynamodb",
+                                  std::chrono::system_clock::now())) {
+    request.headers.push_back(std::move(header));
+  }
+  http_->Send(
+      std::move(request), deadline,
+      [self = shared_from_this(), operation = std::move(operation), body = std::move(body),
+       idempotent, deadline, done = std::move(done), attempt,
+       earlier_unknown](aws::HttpOutcome outcome) mutable {
+        CallResult result;
+        result.earlier_attempt_unknown = earlier_unknown;
+        AttemptVerdict verdict;
+        if (!outcome.status.ok()) {
+          result.status = outcome.status;
+          verdict = AfterTransportFailure(outcome, idempotent);
+        } else {
+          json parsed = json::parse(outcome.response.body, nullptr, false);
+          if (outcome.response.status == 200 && parsed.is_object()) {
+            result.body = std::move(parsed);
+            done(std::move(result));
+            return;
+          }
+          // An odd answer (not JSON, fields of the wrong type) is an error, never an exception.
+          std::string type = TextMember(parsed, "__type");
+          type = type.substr(type.find('#') + 1);  // npos + 1 == 0: keep all
+          std::string message = TextMember(parsed, "message");
+          if (message.empty()) message = TextMember(parsed, "Message");
+          if (outcome.response.status == 200) message = "a 200 answer that is not a JSON object";
+          result.status = MapError(outcome.response.status, type, message);
+          result.error_type = type;
+          if (parsed.is_object()) result.error_body = std::move(parsed);
+          verdict = AfterErrorResponse(outcome.response.status, type, idempotent);
+        }
+        const auto delay = self->Backoff(attempt);
+        if (verdict.retry && attempt < self->options_.max_attempts &&
+            SteadyClock::now() + delay < deadline) {
+          self->http_->After(delay, [self, operation = std::move(operation),
+                                     body = std::move(body), idempotent, deadline,
+                                     done = std::move(done), attempt,
+                                     unknown = earlier_unknown || verdict.maybe_applied]() mutable {
+            self->Attempt(std::move(operation), std::move(body), idempotent, deadline,
+                          std::move(done), attempt + 1, unknown);
+          });
+          return;
+        }
+        done(std::move(result));
+      });
+}
+
+}  // namespace footfall::store::dynamodb
