@@ -13,8 +13,10 @@
 
 #include "base/utc_time.h"
 #include "store/blocking.h"
+#include "store/dynamodb/dynamodb_store.h"
 #include "store/memory_store.h"
 #include "store/open_store.h"
+#include "tests/dynamodb_stream.h"
 #include "tests/moto_server.h"
 #include "tests/postgres_server.h"
 
@@ -73,6 +75,9 @@ struct Engine {
   // Whether each visit's returned total is exact (false for sharded counters, where the total
   // returned is the visit's shard plus a concurrent read of the others).
   bool exact_totals = true;
+  // For engines whose aggregates are written later (DynamoDB fed by its stream): brings them up
+  // to date with every visit recorded so far. Called before statistics are read.
+  std::function<void(Store& store, const std::string& uri)> settle = nullptr;
 };
 
 void PrintTo(const Engine& engine, std::ostream* out) { *out << engine.name; }
@@ -112,6 +117,10 @@ class StoreConformanceTest : public ::testing::TestWithParam<Engine> {
     v.site = "a.example";
     v.expiration_time = 1'803'376'800;
     return v;
+  }
+
+  void Settle() {
+    if (GetParam().settle) GetParam().settle(*store_, uri_);
   }
 
   fs::path dir_;
@@ -201,24 +210,28 @@ TEST_P(StatsConformanceTest, CountsViewsDailyUniquesPathsDimensionsAndDrops) {
   auto visit = [&](int id, int64_t time_ms, const char* visitor, const char* path) {
     Visit v = MakeVisit(id);
     v.time_ms = time_ms;
+    v.timestamp = FormatUtcMillis(time_ms);  // as the service records it: the same instant
     v.visitor = visitor;
     v.path = path;
+    // The classes the service derives from this agent (a stream consumer derives them again).
+    v.user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
     v.browser = "Firefox";
     v.os = "Linux";
     v.device = "desktop";
     ASSERT_TRUE(RecordVisitAndWait(*store_, v).ok());
   };
-  visit(1, kTenFifteenMs, "v1", "/a");
-  visit(2, kTenFifteenMs + 60'000, "v1", "/a");        // same visitor, same day: not unique again
-  visit(3, kTenFifteenMs + 3'600'000, "v2", "/b");     // next hour
-  visit(4, kTenFifteenMs + 86'400'000, "v1", "/a");    // next day: counts again
+  visit(1, kTenFifteenMs, "a1a1", "/a");
+  visit(2, kTenFifteenMs + 60'000, "a1a1", "/a");        // same visitor, same day: not unique again
+  visit(3, kTenFifteenMs + 3'600'000, "b2b2", "/b");     // next hour
+  visit(4, kTenFifteenMs + 86'400'000, "a1a1", "/a");    // next day: counts again
   for (int i = 0; i < 2; ++i) {
     std::promise<Status> dropped;
     store_->RecordDrop("a.example", kTenFifteenMs, "bot", kNoDeadline,
                        [&](Status s) { dropped.set_value(s); });
     ASSERT_TRUE(dropped.get_future().get().ok());
   }
-  visit(5, kTenFifteenMs - 86'400'000 * 10, "v9", "/old");  // also makes the drops visible
+  visit(5, kTenFifteenMs - 86'400'000 * 10, "c9c9", "/old");  // also makes the drops visible
+  Settle();
 
   StatsQuery query;
   query.site = "a.example";
@@ -227,7 +240,7 @@ TEST_P(StatsConformanceTest, CountsViewsDailyUniquesPathsDimensionsAndDrops) {
   query.interval = Interval::kDay;
   Stats stats = *QueryStatsAndWait(*store_, query);
   EXPECT_EQ(stats.views, 4);
-  EXPECT_EQ(stats.visitor_days, 3);  // day 1: v1, v2; day 2: v1
+  EXPECT_EQ(stats.visitor_days, 3);  // day 1: a1a1, b2b2; day 2: a1a1
   EXPECT_EQ(stats.peak_daily_visitors, 2);
   ASSERT_EQ(stats.series.size(), 2u);
   EXPECT_EQ(stats.series[0].start_ms, kDayStartMs);
@@ -260,7 +273,7 @@ TEST_P(StatsConformanceTest, CountsViewsDailyUniquesPathsDimensionsAndDrops) {
   query.from_ms = kTenFifteenMs + 30 * 60'000;            // 10:45 on day 1: from hour 10
   query.to_ms = kTenFifteenMs + 86'400'000 - 3'600'000;   // 09:15 on day 2: up to hour 10
   Stats partial = *QueryStatsAndWait(*store_, query);
-  EXPECT_EQ(partial.views, 3);  // v1 twice at 10:xx, v2 at 11:15; not day 2's 10:15
+  EXPECT_EQ(partial.views, 3);  // a1a1 twice at 10:xx, b2b2 at 11:15; not day 2's 10:15
   ASSERT_EQ(partial.paths.size(), 2u);
   EXPECT_EQ(partial.paths[0].name, "/a");
   EXPECT_EQ(partial.paths[0].views, 2);
@@ -372,17 +385,67 @@ const Engine kDynamoDbSharded{"dynamodb_sharded",
                               [](const fs::path& dir) { return FreshDynamoDbTable(dir, 4); },
                               /*exact_totals=*/false};
 
+// The table's stream, read through the Streams API, is what feeds the aggregates: each settle
+// hands the new records to the store as the aggregates Lambda would get them — and then again as
+// Lambda may redeliver them (the same batch after a lost answer, then split in two after a
+// failure), which must not count anything twice.
+void SettleFromStream(Store& store, const std::string& uri) {
+  static std::map<std::string, std::unique_ptr<testing::DynamoDbStreamReader>> readers;
+  std::unique_ptr<testing::DynamoDbStreamReader>& reader = readers[uri];
+  if (!reader) {
+    const std::string table = uri.substr(11, uri.find('?') - 11);
+    StatusOr<std::unique_ptr<testing::DynamoDbStreamReader>> opened =
+        testing::DynamoDbStreamReader::Open(table, Moto()->endpoint());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    reader = std::move(opened).value();
+  }
+  StatusOr<std::vector<dynamodb::json>> read = reader->ReadNew();
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  std::vector<dynamodb::StreamRecord> records;
+  int64_t visits = 0;
+  for (const dynamodb::json& record : *read) {
+    records.push_back(dynamodb::ClassifyStreamRecord(record));
+    if (records.back().kind == dynamodb::StreamRecord::Kind::kVisit) ++visits;
+    EXPECT_NE(records.back().kind, dynamodb::StreamRecord::Kind::kPoison)
+        << records.back().problem;
+  }
+  auto& dynamodb_store = dynamic_cast<dynamodb::DynamoDbStore&>(store);
+  auto apply = [&](size_t begin, size_t end) {
+    std::promise<dynamodb::ApplyResult> applied;
+    dynamodb_store.ApplyStreamRecords(
+        std::vector<dynamodb::StreamRecord>(records.begin() + begin, records.begin() + end),
+        std::chrono::steady_clock::now() + std::chrono::seconds(30),
+        [&](dynamodb::ApplyResult result) { applied.set_value(std::move(result)); });
+    dynamodb::ApplyResult result = applied.get_future().get();
+    EXPECT_TRUE(result.status.ok()) << result.status.ToString();
+    return result;
+  };
+  EXPECT_EQ(apply(0, records.size()).visits_applied, visits);
+  const dynamodb::ApplyResult again = apply(0, records.size());
+  EXPECT_EQ(again.visits_applied, 0);
+  EXPECT_EQ(again.visits_already_applied, visits);
+  EXPECT_EQ(apply(0, records.size() / 2).visits_applied, 0);
+  EXPECT_EQ(apply(records.size() / 2, records.size()).visits_applied, 0);
+}
+
+const Engine kDynamoDbStream{
+    "dynamodb_stream",
+    [](const fs::path& dir) { return FreshDynamoDbTable(dir, 1) + "&aggregates=stream"; },
+    /*exact_totals=*/true, SettleFromStream};
+
 // Sharded counter rows, one instance: each batch adds to one row and reads the sum in the same
 // statement, so per-visit totals stay exact.
 const Engine kPostgres{"postgres", FreshPostgresDatabase};
 
 std::string EngineName(const ::testing::TestParamInfo<Engine>& info) { return info.param.name; }
 
-INSTANTIATE_TEST_SUITE_P(Engines, StoreConformanceTest, ::testing::Values(kMemory, kSqlite, kPostgres, kDynamoDb,
-                                           kDynamoDbSharded),
+INSTANTIATE_TEST_SUITE_P(Engines, StoreConformanceTest,
+                         ::testing::Values(kMemory, kSqlite, kPostgres, kDynamoDb,
+                                           kDynamoDbSharded, kDynamoDbStream),
                          EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, StatsConformanceTest,
-                         ::testing::Values(kMemory, kSqlite, kPostgres, kDynamoDb, kDynamoDbSharded),
+                         ::testing::Values(kMemory, kSqlite, kPostgres, kDynamoDb, kDynamoDbSharded,
+                                           kDynamoDbStream),
                          EngineName);
 INSTANTIATE_TEST_SUITE_P(Engines, ExportConformanceTest,
                          ::testing::Values(kMemory, kSqlite, kPostgres, kDynamoDb, kDynamoDbSharded),

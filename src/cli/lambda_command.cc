@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <future>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +16,7 @@
 #include "lambda/api_gateway_event.h"
 #include "lambda/lambda_runtime.h"
 #include "lambda/runtime_client.h"
+#include "store/dynamodb/dynamodb_store.h"
 #include "store/open_store.h"
 
 namespace footfall::cli {
@@ -36,13 +39,44 @@ void WriteLine(const std::string& line) {
   }
 }
 
+// Applies a Lambda event of DynamoDB stream records through the store; nullopt when the event is
+// not one.
+std::optional<lambda::StreamBatchOutcome> ApplyStreamEvent(
+    store::dynamodb::DynamoDbStore& dynamodb, const std::string& event,
+    std::chrono::steady_clock::time_point deadline) {
+  StatusOr<std::vector<store::dynamodb::StreamRecord>> records =
+      store::dynamodb::ParseStreamEvent(event);
+  if (records.status().code() == StatusCode::kNotFound) return std::nullopt;
+  lambda::StreamBatchOutcome outcome;
+  if (!records.ok()) {
+    outcome.status = records.status();
+    return outcome;
+  }
+  std::promise<store::dynamodb::ApplyResult> applied;
+  dynamodb.ApplyStreamRecords(*std::move(records), deadline,
+                              [&applied](store::dynamodb::ApplyResult result) {
+                                applied.set_value(std::move(result));
+                              });
+  store::dynamodb::ApplyResult result = applied.get_future().get();
+  outcome.status = result.status;
+  outcome.visits_applied = result.visits_applied;
+  outcome.visits_already_applied = result.visits_already_applied;
+  outcome.records_skipped = result.poison;
+  outcome.not_visits = result.not_visits;
+  outcome.problems = std::move(result.poison_problems);
+  outcome.store_requests = result.requests;
+  outcome.write_units = result.write_units;
+  return outcome;
+}
+
 }  // namespace
 
 CLI::App* AddLambdaCommand(CLI::App& app, LambdaConfig& config) {
   CLI::App* lambda = app.add_subcommand(
       "lambda",
-      "Run as an AWS Lambda custom runtime (provided.al2023) behind API Gateway. The packaged "
-      "'bootstrap' runs this.");
+      "Run as an AWS Lambda custom runtime (provided.al2023): behind API Gateway, and as the "
+      "consumer of the table's DynamoDB stream that writes the statistics aggregates (the same "
+      "binary, told apart by the event). The packaged 'bootstrap' runs this.");
   if (!Env("DYNAMODB_TABLE").empty()) config.store = "dynamodb://" + Env("DYNAMODB_TABLE");
   config.allowed_origins = Env("ALLOWED_ORIGIN");
   lambda->add_option("--runtime-api", config.runtime_api, "Lambda Runtime API host:port")
@@ -111,6 +145,13 @@ int RunLambda(const LambdaConfig& config) {
     options.function_name = name;
   }
   options.log_every_invocation = config.log_level == "info";
+  // The aggregates function is this same binary, invoked with the table's stream records.
+  if (auto* dynamodb = dynamic_cast<store::dynamodb::DynamoDbStore*>(store->get())) {
+    options.stream_handler = [dynamodb](const std::string& event,
+                                        std::chrono::steady_clock::time_point deadline) {
+      return ApplyStreamEvent(*dynamodb, event, deadline);
+    };
+  }
   lambda::LambdaRuntime runtime(options, **client, **service, clock, WriteLine);
   return runtime.Run();
 }

@@ -4,8 +4,9 @@
 #include <rapidjson/writer.h>
 
 #include <cstdlib>
-#include <utility>
 #include <future>
+#include <utility>
+#include <vector>
 
 #include "lambda/api_gateway_event.h"
 
@@ -42,9 +43,15 @@ std::string FormatInvocationLine(const InvocationRecord& record,
   w.EndArray();
   w.Key("Metrics");
   w.StartArray();
-  for (const auto& [name, unit] : {std::pair{"VisitsRecorded", "Count"},
-                                   std::pair{"StoreLatency", "Milliseconds"},
-                                   std::pair{"Errors", "Count"}, std::pair{"ColdStart", "Count"}}) {
+  using Metric = std::pair<const char*, const char*>;
+  const std::vector<Metric> request_metrics = {{"VisitsRecorded", "Count"},
+                                               {"StoreLatency", "Milliseconds"},
+                                               {"Errors", "Count"}, {"ColdStart", "Count"}};
+  const std::vector<Metric> stream_metrics = {{"StreamVisitsApplied", "Count"},
+                                              {"StreamRecordsAlreadyApplied", "Count"},
+                                              {"StreamRecordsSkipped", "Count"},
+                                              {"Errors", "Count"}, {"ColdStart", "Count"}};
+  for (const auto& [name, unit] : record.stream ? stream_metrics : request_metrics) {
     w.StartObject();
     w.Key("Name");
     w.String(name);
@@ -57,10 +64,33 @@ std::string FormatInvocationLine(const InvocationRecord& record,
   w.EndArray();
   w.EndObject();
   key_string("FunctionName", function_name);
-  w.Key("VisitsRecorded");
-  w.Int(record.visit_recorded ? 1 : 0);
-  w.Key("StoreLatency");
-  w.Double(record.store_latency_ms);
+  if (record.stream) {
+    w.Key("StreamVisitsApplied");
+    w.Int64(record.stream->visits_applied);
+    w.Key("StreamRecordsAlreadyApplied");
+    w.Int64(record.stream->visits_already_applied);
+    w.Key("StreamRecordsSkipped");
+    w.Int64(record.stream->records_skipped);
+    w.Key("records_not_visits");
+    w.Int64(record.stream->not_visits);
+    w.Key("dynamodb_requests");
+    w.Int64(record.stream->store_requests);
+    w.Key("write_units");
+    w.Int64(record.stream->write_units);
+    if (!record.stream->problems.empty()) {
+      w.Key("skipped_because");
+      w.StartArray();
+      for (const std::string& problem : record.stream->problems) {
+        w.String(problem.data(), static_cast<rapidjson::SizeType>(problem.size()));
+      }
+      w.EndArray();
+    }
+  } else {
+    w.Key("VisitsRecorded");
+    w.Int(record.visit_recorded ? 1 : 0);
+    w.Key("StoreLatency");
+    w.Double(record.store_latency_ms);
+  }
   w.Key("Errors");
   w.Int(record.error ? 1 : 0);
   w.Key("ColdStart");
@@ -135,6 +165,32 @@ Status LambdaRuntime::HandleInvocation(const Invocation& invocation) {
       invocation.event_too_large
           ? StatusOr<ApiGatewayRequest>(InvalidArgumentError("event larger than the limit"))
           : ParseApiGatewayEvent(invocation.event);
+  if (!parsed.ok() && !invocation.event_too_large && options_.stream_handler) {
+    const auto deadline = invocation.deadline_ms > 0
+                              ? started + std::chrono::milliseconds(invocation.deadline_ms -
+                                                                    record.timestamp_ms) -
+                                    options_.answer_margin
+                              : SteadyClock::time_point::max();
+    if (std::optional<StreamBatchOutcome> batch =
+            options_.stream_handler(invocation.event, deadline)) {
+      const Status applied = batch->status;
+      record.route = "stream";
+      record.stream = std::move(batch);
+      if (!applied.ok()) {
+        // Retried by Lambda (split in two, when the mapping bisects); what was applied is
+        // skipped then.
+        record.error = true;
+        record.error_detail = applied.ToString();
+        // A batch that cannot be read at all is an invalid event, as for API Gateway.
+        return finish(client_.PostError(
+            invocation.request_id,
+            applied.code() == StatusCode::kInvalidArgument ? "InvalidEvent"
+                                                           : "AggregatesNotApplied",
+            applied.message()));
+      }
+      return finish(client_.PostResponse(invocation.request_id, R"({"batchItemFailures":[]})"));
+    }
+  }
   if (!parsed.ok()) {
     // Not an API Gateway request we can answer with a status code: report it as a function
     // error, so it shows in Lambda's Errors metric and the caller sees a failed invocation.

@@ -2,18 +2,41 @@
 // next invocation, turns the API Gateway event into a core::Request, lets core::Service answer
 // it, posts the API Gateway response, and writes one JSON line to stdout per invocation that is
 // both the log line and a CloudWatch Embedded Metric Format record (no PutMetricData calls, no raw
-// event, no client address). Not thread-safe: Run() owns the calling thread.
+// event, no client address). An event of DynamoDB stream records goes to the stream handler
+// instead (the aggregates function runs the same binary). Not thread-safe: Run() owns the
+// calling thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "core/service.h"
 #include "lambda/runtime_client.h"
 
 namespace footfall::lambda {
+
+// What became of an invocation that carried a batch of DynamoDB stream records (the aggregates
+// function's events) instead of an API Gateway request.
+struct StreamBatchOutcome {
+  Status status;                       // not ok: the invocation fails and Lambda retries it
+  int64_t visits_applied = 0;          // added to the aggregates now
+  int64_t visits_already_applied = 0;  // applied by an earlier delivery of the same records
+  int64_t records_skipped = 0;         // poison: not valid visits, skipped for good
+  int64_t not_visits = 0;              // records with nothing to aggregate
+  std::vector<std::string> problems;   // why records were skipped (no record data in them)
+  int64_t store_requests = 0;          // DynamoDB requests made for the batch
+  int64_t write_units = 0;             // their write request units, by AWS's rules
+};
+
+// Applies `event` if it is a batch of stream records, by `deadline`; nullopt if it is not one.
+// May block (the runtime serves one invocation at a time).
+using StreamBatchHandler = std::function<std::optional<StreamBatchOutcome>(
+    const std::string& event, std::chrono::steady_clock::time_point deadline)>;
 
 struct LambdaRuntimeOptions {
   // Dimension value for the metrics (AWS_LAMBDA_FUNCTION_NAME). Default "footfall".
@@ -22,6 +45,8 @@ struct LambdaRuntimeOptions {
   std::chrono::milliseconds answer_margin{100};
   // Write a line for every invocation (info) or only for failures (warn). Default true.
   bool log_every_invocation = true;
+  // Set when the store can apply stream batches; without it such events are invalid events.
+  StreamBatchHandler stream_handler = nullptr;
 };
 
 class LambdaRuntime {
@@ -61,6 +86,8 @@ struct InvocationRecord {
   bool error = false;          // a 5xx, an invalid event or a failed post
   bool cold_start = false;
   std::string error_detail;    // for operators; never contains client data
+  // Set for a stream batch: its metrics replace VisitsRecorded and StoreLatency.
+  std::optional<StreamBatchOutcome> stream;
 };
 std::string FormatInvocationLine(const InvocationRecord& record, const std::string& function_name);
 

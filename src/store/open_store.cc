@@ -34,7 +34,7 @@ StatusOr<dynamodb::DynamoDbOptions> ParseDynamoDbUri(std::string_view uri) {
   if (options.table.empty()) {
     return InvalidArgumentError("store URI '" + std::string(uri) + "' has no table name");
   }
-  std::string region, endpoint, shards;
+  std::string region, endpoint, shards, aggregates;
   std::string_view query = question == std::string_view::npos ? "" : rest.substr(question + 1);
   while (!query.empty()) {
     const size_t amp = query.find('&');
@@ -49,9 +49,11 @@ StatusOr<dynamodb::DynamoDbOptions> ParseDynamoDbUri(std::string_view uri) {
       endpoint = value;
     } else if (name == "shards") {
       shards = value;
+    } else if (name == "aggregates") {
+      aggregates = value;
     } else {
       return InvalidArgumentError("store URI has unknown parameter '" + std::string(name) +
-                                  "' (known: region, endpoint, shards)");
+                                  "' (known: region, endpoint, shards, aggregates)");
     }
   }
   options.region = FirstSet({region, Env("AWS_REGION"), Env("AWS_DEFAULT_REGION")});
@@ -63,6 +65,12 @@ StatusOr<dynamodb::DynamoDbOptions> ParseDynamoDbUri(std::string_view uri) {
   if (ec != std::errc() || end != shards.data() + shards.size()) {
     return InvalidArgumentError("counter shards '" + shards + "' is not a number");
   }
+  aggregates = FirstSet({aggregates, Env("FOOTFALL_AGGREGATES"), "inline"});
+  if (aggregates != "inline" && aggregates != "stream") {
+    return InvalidArgumentError("aggregates '" + aggregates + "' is neither inline (the store "
+                                "writes them) nor stream (the table's stream consumer does)");
+  }
+  options.aggregates_from_stream = aggregates == "stream";
   options.credentials.access_key_id = Env("AWS_ACCESS_KEY_ID");
   options.credentials.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
   options.credentials.session_token = Env("AWS_SESSION_TOKEN");

@@ -57,38 +57,6 @@ Status Field(std::string_view name, std::string_view problem) {
 }
 
 // Checks the fields of a visit read from our own format and completes the derived ones.
-StatusOr<store::Visit> CheckedVisit(store::Visit visit) {
-  if (!IsUuid(visit.visit_id)) return Field("visit_id", "not a lower-case UUID");
-  bool date_only = false;
-  StatusOr<int64_t> time_ms = ParseUtcTime(visit.timestamp, date_only);
-  if (!time_ms.ok() || date_only) return Field("timestamp", "not YYYY-MM-DDTHH:MM:SS.mmmZ");
-  visit.time_ms = *time_ms;
-  visit.timestamp = FormatUtcMillis(visit.time_ms);
-  if (visit.visitor.empty() || visit.visitor.size() > kMaxVisitorHexBytes || !IsHex(visit.visitor)) {
-    return Field("visitor", "not a lower-case hex hash of at most 64 digits");
-  }
-  StatusOr<std::string> user_agent = core::SanitizeUserAgent(visit.user_agent);
-  if (!user_agent.ok()) return Field("user_agent", "not valid UTF-8");
-  visit.user_agent = *std::move(user_agent);
-  StatusOr<std::string> path = core::NormalizePagePath(visit.path);
-  if (!path.ok()) return Field("path", "not an absolute page path of at most 512 bytes");
-  visit.path = *std::move(path);
-  if (!IsName(visit.referrer, /*spaces_allowed=*/true)) return Field("referrer", "not a host or name");
-  if (visit.site.empty() || !IsName(visit.site)) return Field("site", "not a host name");
-  if (visit.expiration_time < 0) return Field("expiration_time", "negative");
-  const core::UserAgentInfo agent = core::ClassifyUserAgent(visit.user_agent);
-  visit.browser = std::string(agent.browser);
-  visit.os = std::string(agent.os);
-  visit.device = std::string(core::VisitDeviceClass(agent));
-  if (!visit.screen.empty() && visit.screen != "<600" && visit.screen != "600-1023" &&
-      visit.screen != "1024-1439" && visit.screen != "1440+") {
-    return Field("screen", "not a screen class (<600, 600-1023, 1024-1439, 1440+)");
-  }
-  if (!visit.source.empty() && visit.source != "origin" && visit.source != "no_origin") {
-    return Field("source", "not origin or no_origin");
-  }
-  return visit;
-}
 
 std::string HexOf(const unsigned char* bytes, size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -145,6 +113,39 @@ std::string Family(std::string_view name) {
 }
 
 }  // namespace
+
+StatusOr<store::Visit> CheckedVisit(store::Visit visit) {
+  if (!IsUuid(visit.visit_id)) return Field("visit_id", "not a lower-case UUID");
+  bool date_only = false;
+  StatusOr<int64_t> time_ms = ParseUtcTime(visit.timestamp, date_only);
+  if (!time_ms.ok() || date_only) return Field("timestamp", "not YYYY-MM-DDTHH:MM:SS.mmmZ");
+  visit.time_ms = *time_ms;
+  visit.timestamp = FormatUtcMillis(visit.time_ms);
+  if (visit.visitor.empty() || visit.visitor.size() > kMaxVisitorHexBytes || !IsHex(visit.visitor)) {
+    return Field("visitor", "not a lower-case hex hash of at most 64 digits");
+  }
+  StatusOr<std::string> user_agent = core::SanitizeUserAgent(visit.user_agent);
+  if (!user_agent.ok()) return Field("user_agent", "not valid UTF-8");
+  visit.user_agent = *std::move(user_agent);
+  StatusOr<std::string> path = core::NormalizePagePath(visit.path);
+  if (!path.ok()) return Field("path", "not an absolute page path of at most 512 bytes");
+  visit.path = *std::move(path);
+  if (!IsName(visit.referrer, /*spaces_allowed=*/true)) return Field("referrer", "not a host or name");
+  if (visit.site.empty() || !IsName(visit.site)) return Field("site", "not a host name");
+  if (visit.expiration_time < 0) return Field("expiration_time", "negative");
+  const core::UserAgentInfo agent = core::ClassifyUserAgent(visit.user_agent);
+  visit.browser = std::string(agent.browser);
+  visit.os = std::string(agent.os);
+  visit.device = std::string(core::VisitDeviceClass(agent));
+  if (!visit.screen.empty() && visit.screen != "<600" && visit.screen != "600-1023" &&
+      visit.screen != "1024-1439" && visit.screen != "1440+") {
+    return Field("screen", "not a screen class (<600, 600-1023, 1024-1439, 1440+)");
+  }
+  if (!visit.source.empty() && visit.source != "origin" && visit.source != "no_origin") {
+    return Field("source", "not origin or no_origin");
+  }
+  return visit;
+}
 
 std::string VisitJsonLine(const store::Visit& visit) {
   std::string line = "{\"visit_id\":" + core::JsonQuote(visit.visit_id) +

@@ -48,6 +48,12 @@ class CsvReader {
   int64_t record_line_ = 0;
 };
 
+// Checks a raw visit record that comes from outside (an import line, a DynamoDB stream record) as
+// `footfall serve` checks what it records (UUID id, timestamp, path, sanitised user agent, bounded
+// fields) and completes it with time_ms and the browser/OS/device classes derived from the user
+// agent. Errors: kInvalidArgument naming the field (never quoting its value).
+StatusOr<store::Visit> CheckedVisit(store::Visit visit);
+
 // A visit read back from our JSON line or CSV fields, checked as `footfall serve` checks what it
 // records (UUID id, timestamp, path, sanitised user agent, bounded fields) and completed with
 // time_ms and the browser/OS/device classes derived from the user agent.

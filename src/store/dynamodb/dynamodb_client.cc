@@ -84,7 +84,7 @@ void DynamoDbClient::Attempt(std::string operation, json body, bool idempotent,
   aws::HttpMessage request;
   request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
-                     {"X-Amz-Target", "DynamoDB_20120810." + operation}};
+                     {"X-Amz-Target", options_.target_prefix + operation}};
   aws::SignableRequest signable{"POST", http_->endpoint().HostHeader(), "/", "",
                                 request.headers, request.body};
   for (auto& header : aws::SignV4(signable, options_.credentials, options_.region, "dynamodb",

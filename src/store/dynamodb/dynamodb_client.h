@@ -29,6 +29,9 @@ struct DynamoDbClientOptions {
   aws::Credentials credentials;
   aws::HttpClientOptions http;
   int max_attempts = 8;  // attempts per call, counting the first
+  // X-Amz-Target prefix: DynamoDB's; "DynamoDBStreams_20120810." for the Streams API, which
+  // signs as "dynamodb" too.
+  std::string target_prefix = "DynamoDB_20120810.";
 };
 
 // The outcome of one call after its retries.

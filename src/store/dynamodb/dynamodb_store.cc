@@ -14,6 +14,9 @@
 #include "base/base64.h"
 #include "base/utc_time.h"
 #include "store/dynamodb/dynamodb_client.h"
+#include "store/dynamodb/aggregate_items.h"
+#include "store/dynamodb/aggregate_writer.h"
+#include "store/dynamodb/visit_item.h"
 #include "store/stats_rollup.h"
 
 namespace footfall::store::dynamodb {
@@ -23,47 +26,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kTotalKey = "total";
-// The sparse index over aggregate items (see the header), and how many days one of its
-// partitions holds.
-constexpr const char* kAggregatesIndex = "aggregates";
-constexpr int64_t kDaysPerPartition = 32;
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
-// Free text in a key is length-prefixed, so keys built from several texts never collide.
-std::string Field(const std::string& text) { return std::to_string(text.size()) + ":" + text; }
-
-std::string TwoDigits(int64_t n) { return (n < 10 ? "0" : "") + std::to_string(n); }
-
-// An item of the aggregates index: one counter for (site, day, what) in one shard.
-struct AggregateItem {
-  std::string id;         // visit_id
-  std::string partition;  // agg_pk: "<32-day block>#<site>"
-  std::string sort;       // agg_sk: "<day in block, 2 digits>#<what>"
-  std::string type;       // "h" hourly views, "d" a dimension's value, "x" drops
-  int64_t day = 0;
-  int64_t hour = 0;       // "h" only
-  std::string kind;       // "d" only: referrer, browser, os, device
-  std::string name;       // path ("" = whole site), dimension value or drop reason
-};
-
-// `what` must end with a length-prefixed field and the shard suffix.
-AggregateItem MakeAggregateItem(const std::string& site, int64_t day, std::string what) {
-  const int64_t block = FloorDiv(day, kDaysPerPartition);
-  AggregateItem item;
-  item.partition = std::to_string(block) + "#" + site;
-  item.sort = TwoDigits(day - block * kDaysPerPartition) + "#" + what;
-  item.id = "agg#" + std::to_string(block) + "#" + Field(site) + "#" + item.sort;
-  item.day = day;
-  return item;
-}
-
-// The agg_sk range of days [first_day, last_day] within one block (both in it).
-std::pair<std::string, std::string> DayRange(int64_t block, int64_t first_day, int64_t last_day) {
-  const int64_t base = block * kDaysPerPartition;
-  // '$' sorts right after '#', so "<last>$" bounds every key of the last day.
-  return {TwoDigits(first_day - base) + "#", TwoDigits(last_day - base) + "$"};
-}
 
 // Export cursors are the visit_id to continue after, tagged so that a stray string is refused.
 constexpr std::string_view kCursorTag = "scan:";
@@ -79,79 +41,6 @@ std::optional<std::string> DecodeCursor(const std::string& cursor) {
     return std::nullopt;
   }
   return text->substr(kCursorTag.size());
-}
-
-// A stored visit item back as a Visit (time_ms from its timestamp). Errors: kInternal.
-StatusOr<Visit> VisitFromItem(const json& item) {
-  Visit visit;
-  auto take = [&item](const char* name, std::string& out) {
-    std::optional<std::string> value = StringAttribute(item, name);
-    if (value) out = std::move(*value);
-    return value.has_value();
-  };
-  std::optional<int64_t> expiration = NumberAttribute(item, "expiration_time");
-  if (!take("visit_id", visit.visit_id) || !take("timestamp", visit.timestamp) ||
-      !take("visitor", visit.visitor) || !take("user_agent", visit.user_agent) ||
-      !take("path", visit.path) || !take("referrer", visit.referrer) ||
-      !take("site", visit.site) || !expiration) {
-    return InternalError("a stored visit lacks an attribute");
-  }
-  visit.expiration_time = *expiration;
-  take("screen", visit.screen);  // absent on visits recorded before it was kept
-  take("source", visit.source);
-  bool date_only = false;
-  StatusOr<int64_t> time_ms = ParseUtcTime(visit.timestamp, date_only);
-  if (!time_ms.ok()) return InternalError("a stored visit has a malformed timestamp");
-  visit.time_ms = *time_ms;
-  return visit;
-}
-
-// Sums the aggregate items a stats query read (every shard, every path of its days) into the
-// rows BuildStats assembles. Hourly items outside the query's hours are skipped (days are read
-// whole); malformed items are skipped.
-StatsRows StatsRowsFromItems(const StatsQuery& query, const std::vector<json>& items) {
-  const int64_t first = FirstHour(query), end = EndHour(query);
-  StatsRows rows;
-  std::map<std::string, NamedCount> paths;
-  std::map<std::string, std::map<std::string, int64_t>> dimensions;
-  std::map<std::string, int64_t> drops;
-  for (const json& item : items) {
-    const std::optional<std::string> type = StringAttribute(item, "type");
-    const std::optional<std::string> name = StringAttribute(item, "name");
-    const int64_t count = NumberAttribute(item, "count").value_or(0);
-    if (!type || !name) continue;
-    if (*type == "h") {
-      const std::optional<int64_t> hour = NumberAttribute(item, "hour");
-      if (!hour || *hour < first || *hour >= end) continue;
-      const int64_t new_visitors = NumberAttribute(item, "new_visitors").value_or(0);
-      if (*name == query.path) {
-        const int64_t bucket = query.interval == Interval::kHour ? *hour : DayOfHour(*hour);
-        rows.buckets[bucket].views += count;
-        rows.buckets[bucket].new_visitors += new_visitors;
-        rows.daily_new[DayOfHour(*hour)] += new_visitors;
-      }
-      if (!name->empty()) {
-        NamedCount& path = paths[*name];
-        path.views += count;
-        path.visitor_days += new_visitors;
-      }
-    } else if (*type == "d") {
-      if (std::optional<std::string> kind = StringAttribute(item, "kind")) {
-        dimensions[*kind][*name] += count;
-      }
-    } else if (*type == "x") {
-      drops[*name] += count;
-    }
-  }
-  for (auto& [name, path] : paths) {
-    path.name = name;
-    rows.paths.push_back(std::move(path));
-  }
-  for (const auto& [kind, values] : dimensions) {
-    for (const auto& [value, views] : values) rows.dimensions[kind].push_back({value, views, 0});
-  }
-  for (const auto& [reason, count] : drops) rows.drops.push_back({reason, count, 0});
-  return rows;
 }
 
 }  // namespace
@@ -207,165 +96,6 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
     return suffixes;
   }
 
-  AggregateItem HourItem(const std::string& site, int64_t hour, const std::string& path,
-                         int shard) const {
-    const int64_t day = DayOfHour(hour);
-    AggregateItem item = MakeAggregateItem(
-        site, day, "h" + TwoDigits(hour - day * 24) + "#" + Field(path) + ShardSuffix(shard));
-    item.type = "h";
-    item.hour = hour;
-    item.name = path;
-    return item;
-  }
-
-  AggregateItem DimensionItem(const std::string& site, int64_t day, const std::string& kind,
-                              const std::string& value, int shard) const {
-    AggregateItem item =
-        MakeAggregateItem(site, day, "d#" + kind + "#" + Field(value) + ShardSuffix(shard));
-    item.type = "d";
-    item.kind = kind;
-    item.name = value;
-    return item;
-  }
-
-  AggregateItem DropItem(const std::string& site, int64_t day, const std::string& reason,
-                         int shard) const {
-    AggregateItem item = MakeAggregateItem(site, day, "x#" + Field(reason) + ShardSuffix(shard));
-    item.type = "x";
-    item.name = reason;
-    return item;
-  }
-
-  static std::string PageViewsKey(const std::string& site, const std::string& path,
-                                  const std::string& suffix) {
-    return "pv#" + Field(site) + Field(path) + suffix;
-  }
-
-  // UpdateItem: SET each of `set`, ADD each of `add` (attribute names go through placeholders:
-  // several are reserved words).
-  json UpdateRequest(const std::string& id, const std::vector<std::pair<std::string, json>>& set,
-                     const std::vector<std::pair<std::string, int64_t>>& add) const {
-    json names = json::object(), values = json::object();
-    std::string expression;
-    for (size_t i = 0; i < set.size(); ++i) {
-      const std::string n = "#s" + std::to_string(i), v = ":s" + std::to_string(i);
-      expression += (i == 0 ? "SET " : ", ") + n + " = " + v;
-      names[n] = set[i].first;
-      values[v] = set[i].second;
-    }
-    for (size_t i = 0; i < add.size(); ++i) {
-      const std::string n = "#a" + std::to_string(i), v = ":a" + std::to_string(i);
-      expression += (i == 0 ? (set.empty() ? "ADD " : " ADD ") : ", ") + n + " " + v;
-      names[n] = add[i].first;
-      values[v] = N(add[i].second);
-    }
-    return {{"TableName", options.table},
-            {"Key", Key(id)},
-            {"UpdateExpression", expression},
-            {"ExpressionAttributeNames", std::move(names)},
-            {"ExpressionAttributeValues", std::move(values)}};
-  }
-
-  // Adds to an aggregate item, (re)writing its index keys and descriptive attributes.
-  json AddToAggregate(const AggregateItem& item, int64_t count, int64_t new_visitors) const {
-    std::vector<std::pair<std::string, json>> set = {{"agg_pk", S(item.partition)},
-                                                     {"agg_sk", S(item.sort)},
-                                                     {"type", S(item.type)},
-                                                     {"day", N(item.day)},
-                                                     {"name", S(item.name)}};
-    std::vector<std::pair<std::string, int64_t>> add = {{"count", count}};
-    if (item.type == "h") {
-      set.emplace_back("hour", N(item.hour));
-      add.emplace_back("new_visitors", new_visitors);
-    }
-    if (item.type == "d") set.emplace_back("kind", S(item.kind));
-    return UpdateRequest(item.id, set, add);
-  }
-
-  // Adds one stored visit to the aggregates, then calls `done`. Failures are swallowed: the visit
-  // and the total are the durable record, the aggregates may undercount (see the header).
-  void AddToAggregates(std::shared_ptr<const Visit> visit, int shard, Deadline deadline,
-                       std::function<void()> done) {
-    using SeenKey = std::tuple<int64_t, std::string, std::string, std::string>;
-    // RollUp decides which (day, site, path, visitor) need a "seen" mark; ask it first, mark
-    // them (conditional puts), then roll up again with the answers.
-    std::vector<SeenKey> asked;
-    RollUp({visit.get()}, [&asked](int64_t day, const std::string& site, const std::string& path,
-                                   const std::string& visitor) {
-      asked.emplace_back(day, site, path, visitor);
-      return false;
-    });
-    struct Marks {
-      std::map<SeenKey, bool> first_seen;
-      size_t pending = 0;
-    };
-    auto marks = std::make_shared<Marks>();
-    marks->pending = asked.size();
-    auto then = [self = shared_from_this(), visit, shard, deadline, marks,
-                 done = std::move(done)]() mutable {
-      const Rollup rollup =
-          RollUp({visit.get()}, [&marks](int64_t day, const std::string& site,
-                                         const std::string& path, const std::string& visitor) {
-            auto it = marks->first_seen.find({day, site, path, visitor});
-            return it != marks->first_seen.end() && it->second;
-          });
-      self->WriteRollup(rollup, shard, deadline, std::move(done));
-    };
-    if (asked.empty()) return then();
-    auto on_marked = std::make_shared<decltype(then)>(std::move(then));
-    for (const SeenKey& key : asked) {
-      const auto& [day, site, path, visitor] = key;
-      json item = {{"visit_id", S("seen#" + std::to_string(day) + "#" + Field(site) +
-                                  Field(path) + Field(visitor))},
-                   // Which visit saw it first: a retry of our own put that already landed
-                   // succeeds again, while another visit's put is refused.
-                   {"first_visit", S(visit->visit_id)},
-                   // Needed only while the day's salt lives (48 h); TTL removes it after.
-                   {"expiration_time", N((day + 2) * 86400)}};
-      json put = {{"TableName", options.table},
-                  {"Item", std::move(item)},
-                  {"ConditionExpression", "attribute_not_exists(visit_id) OR first_visit = :me"},
-                  {"ExpressionAttributeValues", {{":me", S(visit->visit_id)}}}};
-      client->Invoke("PutItem", std::move(put), true, deadline,
-             [marks, key, on_marked](CallResult result) {
-               // Refused by the condition: another visit saw this visitor first. Any other
-               // failure counts the visitor as seen (undercount, never overcount).
-               marks->first_seen[key] = result.status.ok();
-               if (--marks->pending == 0) (*on_marked)();
-             });
-    }
-  }
-
-  // Sends one ADD per aggregate item of `rollup` (all at once), then calls `done`.
-  void WriteRollup(const Rollup& rollup, int shard, Deadline deadline,
-                   std::function<void()> done) {
-    std::vector<json> updates;
-    std::map<std::pair<std::string, std::string>, int64_t> page_views;
-    for (const auto& [key, delta] : rollup.hours) {
-      const auto& [site, hour, path] = key;
-      updates.push_back(
-          AddToAggregate(HourItem(site, hour, path, shard), delta.views, delta.new_visitors));
-      page_views[{site, path}] += delta.views;
-    }
-    for (const auto& [key, views] : page_views) {
-      updates.push_back(UpdateRequest(PageViewsKey(key.first, key.second, ShardSuffix(shard)),
-                                      {}, {{"count", views}}));
-    }
-    for (const auto& [key, views] : rollup.dimensions) {
-      const auto& [site, day, kind, value] = key;
-      updates.push_back(AddToAggregate(DimensionItem(site, day, kind, value, shard), views, 0));
-    }
-    if (updates.empty()) return done();
-    auto pending = std::make_shared<size_t>(updates.size());
-    auto finished = std::make_shared<std::function<void()>>(std::move(done));
-    for (json& update : updates) {
-      // ADD is not idempotent: retried only when it certainly was not applied.
-      client->Invoke("UpdateItem", std::move(update), false, deadline, [pending, finished](CallResult) {
-        if (--*pending == 0) (*finished)();
-      });
-    }
-  }
-
   json Key(const std::string& id) const {
     return {{"visit_id", S(id)}};
   }
@@ -393,9 +123,14 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
             {"ReturnValues", "UPDATED_NEW"}};
   }
 
-  // Sums the `count` of `keys` with consistent reads, following UnprocessedKeys.
+  // Sums `count_of(item)` over the items of `keys` (missing items count 0) with consistent
+  // reads, following UnprocessedKeys.
   void SumCounters(std::vector<std::string> keys, Deadline deadline,
-                   std::function<void(StatusOr<int64_t>)> done, int64_t sum_so_far = 0) {
+                   std::function<void(StatusOr<int64_t>)> done, int64_t sum_so_far = 0,
+                   std::function<int64_t(const json&)> count_of = nullptr) {
+    if (!count_of) {
+      count_of = [](const json& item) { return NumberAttribute(item, "count").value_or(0); };
+    }
     if (keys.empty()) {
       done(sum_so_far);
       return;
@@ -403,31 +138,79 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
     json key_list = json::array();
     for (const auto& key : keys) key_list.push_back(Key(key));
     json body = {{"RequestItems",
-                  {{options.table,
-                    {{"Keys", key_list},
-                     {"ConsistentRead", true},
-                     {"ProjectionExpression", "#count"},
-                     {"ExpressionAttributeNames", {{"#count", "count"}}}}}}}};
-    client->Invoke("BatchGetItem", std::move(body), true, deadline,
-           [self = shared_from_this(), deadline, done = std::move(done),
-            sum_so_far](CallResult result) mutable {
-             if (!result.status.ok()) return done(result.status);
-             int64_t sum = sum_so_far;
-             const json& responses = result.body["Responses"];
-             if (responses.is_object() && responses.contains(self->options.table)) {
-               for (const json& item : responses[self->options.table]) {
-                 sum += NumberAttribute(item, "count").value_or(0);
-               }
-             }
-             std::vector<std::string> unprocessed;
-             const json& left = result.body["UnprocessedKeys"];
-             if (left.is_object() && left.contains(self->options.table)) {
-               for (const json& key : left[self->options.table]["Keys"]) {
-                 unprocessed.push_back(key["visit_id"].value("S", ""));
-               }
-             }
-             self->SumCounters(std::move(unprocessed), deadline, std::move(done), sum);
-           });
+                  {{options.table, {{"Keys", key_list}, {"ConsistentRead", true}}}}}};
+    client->Invoke(
+        "BatchGetItem", std::move(body), true, deadline,
+        [self = shared_from_this(), deadline, done = std::move(done), sum_so_far,
+         count_of = std::move(count_of)](CallResult result) mutable {
+          if (!result.status.ok()) return done(result.status);
+          int64_t sum = sum_so_far;
+          const char* table = self->options.table.c_str();
+          const json& items = Member(Member(result.body, "Responses"), table);
+          if (items.is_array()) {
+            for (const json& item : items) sum += count_of(item);
+          }
+          std::vector<std::string> unprocessed;
+          const json& left = Member(Member(Member(result.body, "UnprocessedKeys"), table), "Keys");
+          if (left.is_array()) {
+            for (const json& key : left) {
+              if (std::optional<std::string> id = StringAttribute(key, "visit_id")) {
+                unprocessed.push_back(*id);
+              }
+            }
+          }
+          self->SumCounters(std::move(unprocessed), deadline, std::move(done), sum,
+                            std::move(count_of));
+        });
+  }
+
+  // Visits waiting for their aggregates when the store writes them itself (no stream consumer):
+  // one chunk is written at a time, and the visits that arrive meanwhile make the next chunk,
+  // so a busy store writes each hour item once per chunk, not once per visit.
+  std::shared_ptr<AggregateWriter> writer;
+  std::mutex inline_mu;
+  struct Waiting {
+    Visit visit;
+    Deadline deadline;
+    std::function<void()> done;
+  };
+  std::vector<Waiting> inline_waiting;
+  bool inline_busy = false;
+
+  void AggregateInline(Visit visit, Deadline deadline, std::function<void()> done) {
+    {
+      std::lock_guard lock(inline_mu);
+      inline_waiting.push_back({std::move(visit), deadline, std::move(done)});
+      if (inline_busy) return;
+      inline_busy = true;
+    }
+    FlushInline();
+  }
+
+  void FlushInline() {
+    auto batch = std::make_shared<std::vector<Waiting>>();
+    {
+      std::lock_guard lock(inline_mu);
+      batch->swap(inline_waiting);
+      if (batch->empty()) {
+        inline_busy = false;
+        return;
+      }
+    }
+    std::vector<StreamRecord> records;
+    Deadline deadline = kNoDeadline;
+    for (const Waiting& waiting : *batch) {
+      StreamRecord record;
+      record.kind = StreamRecord::Kind::kVisit;
+      record.visit = waiting.visit;
+      records.push_back(std::move(record));
+      deadline = std::min(deadline, waiting.deadline);
+    }
+    // Failures leave the aggregates short of these visits; the visits and the total are stored.
+    writer->Apply(std::move(records), deadline, [self = shared_from_this(), batch](ApplyResult) {
+      for (Waiting& waiting : *batch) waiting.done();
+      self->FlushInline();
+    });
   }
 
   // Deletes the salt items of `days` (missing ones are fine), then calls `then`.
@@ -558,6 +341,7 @@ StatusOr<std::unique_ptr<DynamoDbStore>> DynamoDbStore::Open(DynamoDbOptions opt
   auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
   ASSIGN_OR_RETURN(impl->client, DynamoDbClient::Create(std::move(client_options)));
+  impl->writer = std::make_shared<AggregateWriter>(impl->client);
   return std::unique_ptr<DynamoDbStore>(new DynamoDbStore(std::move(impl)));
 }
 
@@ -573,7 +357,14 @@ DynamoDbStore::~DynamoDbStore() {
 std::string DynamoDbStore::Describe() const {
   return "dynamodb://" + impl_->options.table + "?region=" + impl_->options.region +
          "&endpoint=" + impl_->options.endpoint +
-         "&shards=" + std::to_string(impl_->options.counter_shards);
+         "&shards=" + std::to_string(impl_->options.counter_shards) +
+         "&aggregates=" + (impl_->options.aggregates_from_stream ? "stream" : "inline");
+}
+
+void DynamoDbStore::ApplyStreamRecords(std::vector<StreamRecord> records, Deadline deadline,
+                                       std::function<void(ApplyResult)> done) {
+  done = impl_->Track(std::move(done));
+  impl_->writer->Apply(std::move(records), deadline, std::move(done));
 }
 
 void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<RecordedVisit> done) {
@@ -599,8 +390,9 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
       // A failed read of the other shards only makes the displayed number low, never the count.
       const int64_t others = join->other_shards.ok() ? *join->other_shards : 0;
       const int64_t total = *join->shard_total + others;
+      if (self->options.aggregates_from_stream) return join->done(RecordedVisit{total, 1});
       // Only a visit this call stored reaches the aggregates (a duplicate fails above), once.
-      self->AddToAggregates(join->visit, join->shard, deadline,
+      self->AggregateInline(*join->visit, deadline,
                             [join, total] { join->done(RecordedVisit{total, 1}); });
       return;
     }
@@ -614,12 +406,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
     join->done(!join->put.ok() ? join->put : join->shard_total.status());
   };
 
-  json item = {{"visit_id", S(visit.visit_id)},     {"timestamp", S(visit.timestamp)},
-               {"visitor", S(visit.visitor)},       {"user_agent", S(visit.user_agent)},
-               {"path", S(visit.path)},             {"referrer", S(visit.referrer)},
-               {"site", S(visit.site)},             {"expiration_time", N(visit.expiration_time)}};
-  if (!visit.screen.empty()) item["screen"] = S(visit.screen);
-  if (!visit.source.empty()) item["source"] = S(visit.source);
+  json item = VisitItem(visit, impl.options.aggregates_from_stream);
   json put = {{"TableName", impl.options.table},
               {"Item", std::move(item)},
               {"ConditionExpression", "attribute_not_exists(visit_id)"}};
@@ -730,11 +517,19 @@ void DynamoDbStore::RecordDrop(std::string site, int64_t time_ms, std::string re
                                Deadline deadline, StatusCallback done) {
   Impl& impl = *impl_;
   done = impl.Track(std::move(done));
-  const AggregateItem item =
-      impl.DropItem(site, DayOfHour(HourOf(time_ms)), reason, impl.PickShard());
+  const AggregateItem item = DropItem(site, DayOfHour(HourOf(time_ms)), reason,
+                                     impl.ShardSuffix(impl.PickShard()));
+  json update = UpdateRequest(impl.options.table, item.id,
+                              {{"agg_pk", S(item.partition)},
+                               {"agg_sk", S(item.sort)},
+                               {"type", S(item.type)},
+                               {"day", N(item.day)},
+                               {"name", S(item.name)}},
+                              {{"count", N(1)}});
   // ADD is not idempotent: retried only when it certainly was not applied.
-  impl.client->Invoke("UpdateItem", impl.AddToAggregate(item, 1, 0), false, DynamoDbClient::Effective(deadline),
-              [done = std::move(done)](CallResult result) { done(result.status); });
+  impl.client->Invoke("UpdateItem", std::move(update), false,
+                      DynamoDbClient::Effective(deadline),
+                      [done = std::move(done)](CallResult result) { done(result.status); });
 }
 
 void DynamoDbStore::QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) {
@@ -798,11 +593,20 @@ void DynamoDbStore::ReadPageViews(std::string site, std::string path, Deadline d
                                   Callback<int64_t> done) {
   Impl& impl = *impl_;
   done = impl.Track(std::move(done));
-  std::vector<std::string> keys;
+  // The packed item of the site (written from the stream) plus the path's own items (written
+  // before, or since the packed item filled up).
+  const std::string packed = PackedPageViewsKey(site);
+  std::vector<std::string> keys = {packed};
   for (const std::string& suffix : impl.AllShardSuffixes()) {
-    keys.push_back(Impl::PageViewsKey(site, path, suffix));
+    keys.push_back(PageViewsKey(site, path, suffix));
   }
-  impl.SumCounters(std::move(keys), DynamoDbClient::Effective(deadline), std::move(done));
+  const std::string attribute = path.empty() ? "v" : ViewsAttribute(path);
+  impl.SumCounters(std::move(keys), DynamoDbClient::Effective(deadline), std::move(done), 0,
+                   [packed, attribute](const json& item) {
+                     const bool is_packed = StringAttribute(item, "visit_id") == packed;
+                     return NumberAttribute(item, is_packed ? attribute.c_str() : "count")
+                         .value_or(0);
+                   });
 }
 
 void DynamoDbStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
@@ -868,14 +672,18 @@ Status DynamoDbStore::CreateTable(Deadline deadline) {
        {"AttributeDefinitions", key_attributes},
        {"KeySchema", {{{"AttributeName", "visit_id"}, {"KeyType", "HASH"}}}},
        {"GlobalSecondaryIndexes", json::array({index})},
-       {"BillingMode", "PAY_PER_REQUEST"}});
+       {"BillingMode", "PAY_PER_REQUEST"},
+       // The stream the aggregates Lambda reads (deploy/terraform sets the same).
+       {"StreamSpecification", {{"StreamEnabled", true}, {"StreamViewType", "NEW_IMAGE"}}}});
   const bool exists = created.status.message().starts_with("ResourceInUseException");
   if (!created.status.ok() && !exists) return created.status;
   bool index_requested = !exists;
+  bool stream_enabled = false;
   while (true) {
     CallResult described = call("DescribeTable", {{"TableName", table}});
     if (!described.status.ok()) return described.status;
     const json& description = described.body["Table"];
+    stream_enabled = Member(Member(description, "StreamSpecification"), "StreamEnabled") == true;
     std::string index_status;
     if (description.contains("GlobalSecondaryIndexes")) {
       for (const json& existing : description["GlobalSecondaryIndexes"]) {
@@ -898,6 +706,14 @@ Status DynamoDbStore::CreateTable(Deadline deadline) {
     }
     if (Clock::now() > deadline) return DeadlineExceededError("table did not become active");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (!stream_enabled) {
+    // A table made before the stream fed the aggregates (or by the seed's Terraform).
+    CallResult streamed = call(
+        "UpdateTable",
+        {{"TableName", table},
+         {"StreamSpecification", {{"StreamEnabled", true}, {"StreamViewType", "NEW_IMAGE"}}}});
+    if (!streamed.status.ok()) return streamed.status;
   }
   CallResult ttl = call("UpdateTimeToLive",
                         {{"TableName", table},

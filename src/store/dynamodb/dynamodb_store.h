@@ -4,42 +4,25 @@
 // "aggregates" (hash `agg_pk`, range `agg_sk`, projection ALL) that only aggregate items enter.
 // Free text in keys is length-prefixed (F(x) = "<bytes>:x") so keys never collide; <sh> is ""
 // with one counter shard, else "#<i>" for a shard picked at random per visit or drop. Items:
-//   visit_id = <UUIDv7>   one per visit (timestamp, visitor, user_agent, path, referrer, site,
-//                         expiration_time)
+//   visit_id = <UUIDv7>   one per visit (visit_item.h)
 //   visit_id = "total"    the counter (`count`, N), incremented with an atomic ADD; with
 //                         counter_shards > 1 the increments go to "total#0".."total#N-1" and
 //                         reads sum them all plus "total"
 //   visit_id = "salt#<day>"  the daily visitor-hash salt (`salt`, B), deleted when the salt two
 //                         days later is created, with a TTL of 48 h as a backstop
-//   visit_id = "pv#" F(site) F(path) <sh>   views of a path ("" = site) ever (`count`); read
-//                         with one consistent BatchGetItem over every shard, like the total
-//   visit_id = "seen#<day>#" F(site) F(path) F(visitor)   "already counted as unique today";
-//                         expiration_time = 48 h after the day began (TTL)
-//   visit_id = "agg#<block>#" F(site) "#" agg_sk, with agg_pk = "<block>#<site>" (block = day /
-//                         32) and agg_sk = "<day in block, 2 digits>#" followed by
-//                           "h<hour of day, 2 digits>#" F(path) <sh>   views, new_visitors
-//                           "d#<kind>#" F(value) <sh>                    views of a referrer,
-//                                                                         browser, os or device
-//                           "x#" F(reason) <sh>                           requests dropped
-//                         (attributes type, day, hour, kind, name, count, new_visitors: reads
-//                         never parse keys)
+//   aggregate, page-view and marker items: aggregate_items.h, aggregate_writer.h
 //
-// Recording a visit sends PutItem (visit) and UpdateItem (ADD 1) at the same time: one network
-// round trip of latency instead of the seed's two in sequence. The two writes are not one
-// transaction; see docs/design.md ("DynamoDB") for the retry rules that keep the counter from
-// counting a visit twice, and what can still drift. Only when both succeeded does the visit reach
-// the aggregates, in two more round trips: a conditional PutItem per "seen" item (2; refused =
-// seen before), then one UpdateItem ADD per aggregate item (hourly site + path, page views site +
-// path, up to 4 dimensions: 6 to 8). No TransactWriteItems: it would cost twice the write units
-// and conflict on the hot site-wide items. A duplicate visit_id fails the visit's PutItem, so it
-// is never aggregated. If the process dies (or a request fails) between the visit write and the
-// aggregate writes, the aggregates undercount that visit; the visit and the total are the durable
-// record. Aggregate failures are not reported to the caller, who could do nothing about them.
+// Recording a visit sends PutItem (visit, conditional) and UpdateItem (ADD 1) at the same time:
+// one network round trip of latency. The two writes are not one transaction; see docs/aws.md for
+// the retry rules that keep the counter from counting a visit twice, and what can still drift.
+// The aggregates are a projection of the visits: with `aggregates_from_stream` the table's
+// DynamoDB Stream feeds them (ApplyStreamRecords, run by the Lambda that the stream invokes) and
+// a visit costs nothing more; without it the store adds each stored visit itself before
+// answering, through the same AggregateWriter (visits that arrive while a chunk is being written
+// share the next chunk). Either way a visit is counted in the aggregates exactly once.
 //
-// Statistics are read from the index, which DynamoDB keeps eventually consistent (usually well
-// under a second behind): one paginated Query per 32-day block of the range (at most 14 for 400
-// days, 2 for 31), reading every hourly, dimension and drop item of the range's days; there is no
-// per-path pre-aggregation, so the items read grow with the distinct paths and values per day.
+// Statistics are read from the index, which DynamoDB keeps eventually consistent: one paginated
+// Query per 32-day block of the range (at most 14 for 400 days, 2 for 31).
 //
 // Thread-safe. Calls complete on the store's HTTP thread. The destructor waits for calls in
 // flight (each bounded by its deadline, at most 10 s).
@@ -50,6 +33,8 @@
 
 #include "aws/http_client.h"
 #include "aws/sigv4.h"
+#include "store/dynamodb/aggregate_writer.h"
+#include "store/dynamodb/stream_records.h"
 #include "store/store.h"
 
 namespace footfall::store::dynamodb {
@@ -70,6 +55,10 @@ struct DynamoDbOptions {
   std::string ca_file;
   // Attempts per DynamoDB call, counting the first (retries also stop at the deadline). Default 8.
   int max_attempts = 8;
+  // True when a consumer of the table's stream (the aggregates Lambda) writes the aggregates:
+  // RecordVisit then writes only the visit and the counter. Default false: the store writes them
+  // itself. (URI: aggregates=stream|inline; env FOOTFALL_AGGREGATES.)
+  bool aggregates_from_stream = false;
 };
 
 class DynamoDbStore final : public Store {
@@ -101,10 +90,16 @@ class DynamoDbStore final : public Store {
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override;
 
+  // Adds the visits among `records` (records of this table's stream, in stream order) to the
+  // aggregates, exactly once however often they are delivered (aggregate_writer.h). Never fails
+  // the call for a poison record. Calls `done` once, on the HTTP thread.
+  void ApplyStreamRecords(std::vector<StreamRecord> records, Deadline deadline,
+                          std::function<void(ApplyResult)> done);
+
   // Creates the table as deploy/terraform does (hash key visit_id, on-demand, TTL on
-  // expiration_time, the "aggregates" index), waits until it is active. For local use (`footfall
-  // migrate`); the Lambda never creates tables. Succeeds if it already exists; adds the index to
-  // a table that lacks it. Blocking.
+  // expiration_time, the "aggregates" index, a NEW_IMAGE stream), waits until it is active. For
+  // local use (`footfall migrate`); the Lambda never creates tables. Succeeds if it already
+  // exists; adds the index and the stream to a table that lacks them. Blocking.
   Status CreateTable(Deadline deadline);
 
  private:

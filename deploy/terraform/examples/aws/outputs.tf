@@ -22,3 +22,13 @@ output "dashboard_url" {
   description = "CloudWatch dashboard."
   value       = module.footfall.dashboard_url
 }
+
+output "aggregates_function_name" {
+  description = "Lambda function that writes the statistics aggregates from the table's stream."
+  value       = module.footfall.aggregates_function_name
+}
+
+output "aggregates_failure_queue_url" {
+  description = "SQS queue that receives each batch of stream records Lambda gave up on (docs/aws-deploy.md)."
+  value       = module.footfall.aggregates_failure_queue_url
+}

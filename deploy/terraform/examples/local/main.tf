@@ -36,6 +36,7 @@ provider "aws" {
     lambda         = var.endpoint
     route53        = var.endpoint
     sns            = var.endpoint
+    sqs            = var.endpoint
     sts            = var.endpoint
     wafv2          = var.endpoint
   }

@@ -2,6 +2,9 @@
 # key (GetItem/BatchGetItem, PutItem, UpdateItem ADD, DeleteItem). Statistics need every path and
 # value of a range of days, hence one index: sparse, since only the aggregate items (hourly,
 # dimension and drop counters) carry agg_pk/agg_sk, so visit records are not copied into it.
+# The table's stream carries each new visit item to the aggregates function (aggregates.tf), so
+# the request path writes only the visit and the counter. NEW_IMAGE: the function needs the visit
+# as written, never the item before a change.
 # Item design: src/store/dynamodb/dynamodb_store.h.
 
 resource "aws_dynamodb_table" "visits" {
@@ -9,6 +12,8 @@ resource "aws_dynamodb_table" "visits" {
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "visit_id"
   deletion_protection_enabled = var.deletion_protection
+  stream_enabled              = true
+  stream_view_type            = "NEW_IMAGE"
 
   attribute {
     name = "visit_id"
@@ -68,4 +73,10 @@ resource "aws_dynamodb_table_item" "counter" {
   lifecycle {
     ignore_changes = [item]
   }
+
+  # Created after, so destroyed before, the stream's mapping and the aggregates function. On AWS
+  # the order does not matter (the mapping's filter drops counter records). moto, the emulator the
+  # module is tested on, invokes a mapped function on every write to the table and answers 500 to
+  # any write once that function is gone: deleting the counters last would fail the destroy.
+  depends_on = [aws_lambda_event_source_mapping.aggregates]
 }

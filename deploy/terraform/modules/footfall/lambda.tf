@@ -8,9 +8,9 @@ resource "aws_cloudwatch_log_group" "lambda" {
   tags              = local.tags
 }
 
-resource "aws_iam_role" "lambda" {
-  name = "${var.name}-lambda"
-  assume_role_policy = jsonencode({
+locals {
+  # Both functions' roles: assumable by the Lambda service only.
+  lambda_trust_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
@@ -18,7 +18,12 @@ resource "aws_iam_role" "lambda" {
       Principal = { Service = "lambda.amazonaws.com" }
     }]
   })
-  tags = local.tags
+}
+
+resource "aws_iam_role" "lambda" {
+  name               = "${var.name}-lambda"
+  assume_role_policy = local.lambda_trust_policy
+  tags               = local.tags
 }
 
 locals {
@@ -88,6 +93,9 @@ resource "aws_lambda_function" "footfall" {
       FOOTFALL_RETENTION_DAYS  = tostring(var.retention_days)
       FOOTFALL_COUNTER_SHARDS  = tostring(var.counter_shards)
       FOOTFALL_LOG_LEVEL       = var.log_level
+      # The table's stream feeds the aggregates (aggregates.tf): the request path writes only the
+      # visit and the counter.
+      FOOTFALL_AGGREGATES = "stream"
     }
   }
 

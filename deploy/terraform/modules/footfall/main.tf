@@ -1,6 +1,8 @@
 # footfall on AWS: API Gateway (REST or HTTP API) → one Lambda function (the C++ footfall binary)
-# → one DynamoDB table; CloudWatch logs, alarms and a dashboard; optional WAF and custom domain.
-# Files: dynamodb.tf, lambda.tf, api_rest.tf, api_http.tf, domain.tf, waf.tf, monitoring.tf.
+# → one DynamoDB table, whose stream feeds the statistics aggregates through a second function
+# (the same binary); CloudWatch logs, alarms and a dashboard; optional WAF and custom domain.
+# Files: dynamodb.tf, lambda.tf, aggregates.tf, api_rest.tf, api_http.tf, domain.tf, waf.tf,
+# monitoring.tf.
 
 data "aws_region" "current" {}
 
@@ -30,6 +32,9 @@ locals {
   counter_ids = tolist(concat(["total"], [for i in range(var.counter_shards) : "total#${i}" if var.counter_shards > 1]))
 
   lambda_log_group_name = "/aws/lambda/${var.name}"
+
+  aggregates_function_name  = "${var.name}-aggregates"
+  aggregates_log_group_name = "/aws/lambda/${local.aggregates_function_name}"
 
   tags = merge({ "app" = "footfall" }, var.tags)
 }

@@ -1,6 +1,7 @@
 # Alarms (to an SNS topic, optionally mailed) and a dashboard in the provider's region. The
-# function's own metrics come from CloudWatch Embedded Metric Format lines it prints: namespace
-# "Footfall", metrics VisitsRecorded, StoreLatency, Errors, dimension FunctionName.
+# functions' own metrics come from CloudWatch Embedded Metric Format lines they print: namespace
+# "Footfall", dimension FunctionName; the API function's VisitsRecorded, StoreLatency, Errors, the
+# aggregates function's StreamVisitsApplied, StreamRecordsSkipped, StreamRecordsAlreadyApplied.
 
 resource "aws_sns_topic" "alarms" {
   # Not encrypted with the AWS-managed SNS key: CloudWatch alarms cannot publish to it.
@@ -19,7 +20,9 @@ resource "aws_sns_topic_subscription" "alarm_email" {
 locals {
   region = data.aws_region.current.name
 
-  function_dimensions = { FunctionName = aws_lambda_function.footfall.function_name }
+  function_dimensions   = { FunctionName = aws_lambda_function.footfall.function_name }
+  aggregates_dimensions = { FunctionName = aws_lambda_function.aggregates.function_name }
+  failures_dimensions   = { QueueName = aws_sqs_queue.aggregates_failures.name }
 
   # Stage-level API Gateway metrics (free; no detailed metrics needed). The REST API names them
   # 4XXError/5XXError by ApiName and Stage, the HTTP API 4xx/5xx by ApiId and Stage.
@@ -80,6 +83,33 @@ locals {
       statistic   = null
       percentile  = "p99"
       threshold   = var.latency_alarm_ms
+    }
+    aggregates-errors = {
+      description = "The aggregates function failed a batch (crash, timeout or runtime error); Lambda bisects and retries it."
+      namespace   = "AWS/Lambda"
+      metric      = "Errors"
+      dimensions  = local.aggregates_dimensions
+      statistic   = "Sum"
+      percentile  = null
+      threshold   = 0
+    }
+    aggregates-iterator-age = {
+      description = "The aggregates function is more than ${var.aggregates_iterator_age_alarm_s} s behind the table's stream (IteratorAge): statistics lag the visits, and records leave the stream after 24 h."
+      namespace   = "AWS/Lambda"
+      metric      = "IteratorAge"
+      dimensions  = local.aggregates_dimensions
+      statistic   = "Maximum"
+      percentile  = null
+      threshold   = var.aggregates_iterator_age_alarm_s * 1000 # IteratorAge is in milliseconds
+    }
+    aggregates-failures = {
+      description = "Lambda gave up on a batch of stream records: those visits are missing from the statistics. Each message in ${aws_sqs_queue.aggregates_failures.name} names a shard and sequence-number range (docs/aws-deploy.md)."
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = local.failures_dimensions
+      statistic   = "Maximum"
+      percentile  = null
+      threshold   = 0
     }
   }
 }
@@ -150,7 +180,8 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
 locals {
   dashboard_name = var.name
 
-  fn = aws_lambda_function.footfall.function_name
+  fn            = aws_lambda_function.footfall.function_name
+  aggregates_fn = aws_lambda_function.aggregates.function_name
   # ["AWS/ApiGateway", "<metric>", "ApiName", "<name>", "Stage", "<stage>"] (or ApiId, Stage).
   api_metric = [for metric in ["Count", local.api_4xx_metric, local.api_5xx_metric] :
     concat(["AWS/ApiGateway", metric], flatten([for k, v in local.api_dimensions : [k, v]]))
@@ -195,6 +226,25 @@ locals {
         ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", aws_dynamodb_table.visits.name],
         ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", aws_dynamodb_table.visits.name],
         ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", aws_dynamodb_table.visits.name],
+      ]
+    },
+    {
+      title = "Aggregates from the stream (EMF)"
+      stat  = "Sum"
+      metrics = [
+        ["Footfall", "StreamVisitsApplied", "FunctionName", local.aggregates_fn],
+        ["Footfall", "StreamRecordsSkipped", "FunctionName", local.aggregates_fn],
+        ["Footfall", "StreamRecordsAlreadyApplied", "FunctionName", local.aggregates_fn],
+      ]
+    },
+    {
+      title = "Aggregates function and its failure queue"
+      stat  = "Sum"
+      metrics = [
+        ["AWS/Lambda", "Invocations", "FunctionName", local.aggregates_fn],
+        ["AWS/Lambda", "Errors", "FunctionName", local.aggregates_fn],
+        ["AWS/Lambda", "IteratorAge", "FunctionName", local.aggregates_fn, { stat = "Maximum", yAxis = "right", label = "IteratorAge max (ms, right axis)" }],
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.aggregates_failures.name, { stat = "Maximum", label = "Batches given up on (failure queue)" }],
       ]
     },
   ]

@@ -33,6 +33,11 @@ output "table_arn" {
   value       = aws_dynamodb_table.visits.arn
 }
 
+output "stream_arn" {
+  description = "ARN of the visits table's stream (NEW_IMAGE), the aggregates function's event source."
+  value       = aws_dynamodb_table.visits.stream_arn
+}
+
 output "counter_item_ids" {
   description = "visit_id keys of the counter items."
   value       = local.counter_ids
@@ -56,6 +61,41 @@ output "lambda_role_arn" {
 output "lambda_log_group" {
   description = "The function's CloudWatch log group."
   value       = aws_cloudwatch_log_group.lambda.name
+}
+
+output "aggregates_function_name" {
+  description = "Name of the Lambda function that writes the statistics aggregates from the table's stream."
+  value       = aws_lambda_function.aggregates.function_name
+}
+
+output "aggregates_function_arn" {
+  description = "ARN of the aggregates function."
+  value       = aws_lambda_function.aggregates.arn
+}
+
+output "aggregates_role_arn" {
+  description = "ARN of the aggregates function's execution role."
+  value       = aws_iam_role.aggregates.arn
+}
+
+output "aggregates_event_source_mapping_id" {
+  description = "UUID of the event source mapping from the stream to the aggregates function (aws lambda get-event-source-mapping --uuid)."
+  value       = aws_lambda_event_source_mapping.aggregates.uuid
+}
+
+output "aggregates_log_group" {
+  description = "The aggregates function's CloudWatch log group."
+  value       = aws_cloudwatch_log_group.aggregates.name
+}
+
+output "aggregates_failure_queue_url" {
+  description = "URL of the SQS queue that receives a description of each batch of stream records Lambda gave up on."
+  value       = aws_sqs_queue.aggregates_failures.url
+}
+
+output "aggregates_failure_queue_arn" {
+  description = "ARN of the aggregates failure queue."
+  value       = aws_sqs_queue.aggregates_failures.arn
 }
 
 output "access_log_group" {

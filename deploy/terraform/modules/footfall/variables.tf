@@ -150,6 +150,76 @@ variable "log_level" {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Statistics aggregates: the table's stream → the "<name>-aggregates" function (aggregates.tf)
+# ---------------------------------------------------------------------------------------------
+
+variable "aggregates_batch_size" {
+  description = "Most stream records per invocation of the aggregates function (1-10000). Bigger batches fold more visits into each aggregate write (fewer write units and invocations per visit) but take longer to run, and a failing batch is bisected and retried as a whole."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.aggregates_batch_size >= 1 && var.aggregates_batch_size <= 10000 && floor(var.aggregates_batch_size) == var.aggregates_batch_size
+    error_message = "aggregates_batch_size must be a whole number from 1 to 10000 (the most a DynamoDB stream event source takes)."
+  }
+}
+
+variable "aggregates_batching_window_s" {
+  description = "Seconds Lambda may wait to fill a batch before invoking the aggregates function (0-300). Longer means fuller batches (fewer write units and invocations per visit) and statistics that lag further behind the visits; 0 invokes as soon as records arrive."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.aggregates_batching_window_s >= 0 && var.aggregates_batching_window_s <= 300 && floor(var.aggregates_batching_window_s) == var.aggregates_batching_window_s
+    error_message = "aggregates_batching_window_s must be a whole number from 0 to 300."
+  }
+}
+
+variable "aggregates_max_retries" {
+  description = "Retries of a failed batch before Lambda gives up on it and sends its description to the failure queue (-1: retry until the records expire from the stream, 24 h). More rides out longer outages; but the shard's later records wait (statistics stall) while a batch is retried."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.aggregates_max_retries >= -1 && var.aggregates_max_retries <= 10000 && floor(var.aggregates_max_retries) == var.aggregates_max_retries
+    error_message = "aggregates_max_retries must be -1 (until the records expire) or a whole number from 0 to 10000."
+  }
+}
+
+variable "aggregates_max_record_age_s" {
+  description = "Records older than this many seconds are given up on (sent to the failure queue) instead of processed: -1 (never; the stream keeps records 24 h) or 60-604800. Longer lets the statistics catch up after a long outage; shorter bounds how stale a batch may get before it is set aside."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.aggregates_max_record_age_s == -1 || (var.aggregates_max_record_age_s >= 60 && var.aggregates_max_record_age_s <= 604800 && floor(var.aggregates_max_record_age_s) == var.aggregates_max_record_age_s)
+    error_message = "aggregates_max_record_age_s must be -1 or a whole number from 60 to 604800."
+  }
+}
+
+variable "aggregates_timeout_s" {
+  description = "Timeout of the aggregates function in seconds (1-900). It must cover the slowest batch of aggregates_batch_size records; a batch that times out is bisected and retried."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.aggregates_timeout_s >= 1 && var.aggregates_timeout_s <= 900 && floor(var.aggregates_timeout_s) == var.aggregates_timeout_s
+    error_message = "aggregates_timeout_s must be a whole number from 1 to 900 (Lambda's maximum)."
+  }
+}
+
+variable "aggregates_iterator_age_alarm_s" {
+  description = "The stream-lag alarm fires when the aggregates function's IteratorAge (age of the last record it read) exceeds this many seconds over 5 minutes: the statistics are that far behind the visits. Records leave the stream after 24 h."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.aggregates_iterator_age_alarm_s >= 1 && var.aggregates_iterator_age_alarm_s <= 86400 && floor(var.aggregates_iterator_age_alarm_s) == var.aggregates_iterator_age_alarm_s
+    error_message = "aggregates_iterator_age_alarm_s must be a whole number from 1 to 86400 (the stream's retention)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
 # DynamoDB
 # ---------------------------------------------------------------------------------------------
 

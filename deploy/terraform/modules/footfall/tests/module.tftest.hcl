@@ -1,5 +1,6 @@
 # Plan/apply the module against a mock AWS provider (no network, no emulator) and check its logic:
-# toggles, least-privilege policy, privacy of the access logs, counter items, alarms, dashboard.
+# toggles, least-privilege policies, privacy of the access logs, counter items, the stream and the
+# aggregates function it feeds, alarms, dashboard.
 # Run from the module directory (tests/terraform/tf_suite.py does this for ctest):
 #   terraform init && terraform test -var lambda_zip_path=/any/file.zip
 
@@ -11,7 +12,16 @@ mock_provider "aws" {
     defaults = { partition = "aws" }
   }
   mock_resource "aws_dynamodb_table" {
-    defaults = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits" }
+    defaults = {
+      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits"
+      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits/stream/2026-01-01T00:00:00.000"
+    }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:footfall-test-aggregates-failures"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/footfall-test-aggregates-failures"
+    }
   }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/footfall-test" }
@@ -75,6 +85,21 @@ mock_provider "aws" {
   }
 }
 
+# The mock gives every function, log group and role the same ARN by default; the aggregates
+# function's own ARNs keep the policy and mapping assertions below meaningful.
+override_resource {
+  target = aws_lambda_function.aggregates
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:footfall-test-aggregates" }
+}
+override_resource {
+  target = aws_cloudwatch_log_group.aggregates
+  values = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/footfall-test-aggregates" }
+}
+override_resource {
+  target = aws_iam_role.aggregates
+  values = { arn = "arn:aws:iam::123456789012:role/footfall-test-aggregates" }
+}
+
 variables {
   name            = "footfall-test"
   allowed_origins = ["https://me.example", "https://www.me.example"]
@@ -105,6 +130,10 @@ run "defaults_rest_api" {
       aws_dynamodb_table.visits.server_side_encryption[0].enabled
     )
     error_message = "table must have TTL on expiration_time, PITR and SSE"
+  }
+  assert {
+    condition     = aws_dynamodb_table.visits.stream_enabled && aws_dynamodb_table.visits.stream_view_type == "NEW_IMAGE"
+    error_message = "the table's stream must be on with NEW_IMAGE: it feeds the aggregates function"
   }
 
   # One counter item "total" at 0, never rewritten on later applies.
@@ -137,6 +166,7 @@ run "defaults_rest_api" {
       FOOTFALL_RETENTION_DAYS  = "90"
       FOOTFALL_COUNTER_SHARDS  = "1"
       FOOTFALL_LOG_LEVEL       = "info"
+      FOOTFALL_AGGREGATES      = "stream"
     })
     error_message = "function environment differs from the contract"
   }
@@ -179,6 +209,125 @@ run "defaults_rest_api" {
   assert {
     condition     = jsondecode(aws_iam_role.lambda.assume_role_policy).Statement[0].Principal == { Service = "lambda.amazonaws.com" }
     error_message = "only Lambda may assume the function's role"
+  }
+
+  # The aggregates function: the same package and runtime as the API function, its own role,
+  # log group, timeout and environment (exactly these keys).
+  assert {
+    condition = (
+      aws_lambda_function.aggregates.function_name == "footfall-test-aggregates" &&
+      aws_lambda_function.aggregates.filename == aws_lambda_function.footfall.filename &&
+      aws_lambda_function.aggregates.source_code_hash == aws_lambda_function.footfall.source_code_hash &&
+      aws_lambda_function.aggregates.runtime == "provided.al2023" &&
+      aws_lambda_function.aggregates.handler == "bootstrap" &&
+      aws_lambda_function.aggregates.architectures == tolist(["x86_64"]) &&
+      aws_lambda_function.aggregates.memory_size == 128 &&
+      aws_lambda_function.aggregates.timeout == 60 &&
+      aws_lambda_function.aggregates.tracing_config[0].mode == "Active" &&
+      aws_lambda_function.aggregates.role == "arn:aws:iam::123456789012:role/footfall-test-aggregates" &&
+      aws_iam_role.aggregates.name == "footfall-test-aggregates"
+    )
+    error_message = "aggregates function settings differ from the contract"
+  }
+  assert {
+    condition = aws_lambda_function.aggregates.environment[0].variables == tomap({
+      DYNAMODB_TABLE      = "footfall-test-visits"
+      FOOTFALL_LOG_LEVEL  = "info"
+      FOOTFALL_AGGREGATES = "stream"
+    })
+    error_message = "aggregates function environment differs from the contract"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.aggregates.name == "/aws/lambda/footfall-test-aggregates" && aws_cloudwatch_log_group.aggregates.retention_in_days == 30
+    error_message = "the aggregates function's log group must be /aws/lambda/<name>-aggregates with a retention"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.aggregates.assume_role_policy).Statement[0].Principal == { Service = "lambda.amazonaws.com" }
+    error_message = "only Lambda may assume the aggregates function's role"
+  }
+
+  # Least privilege for the aggregates role: reading this table's stream, the aggregate writes
+  # on this table (no DeleteItem, no Query), the failure queue, its own log group, X-Ray.
+  assert {
+    condition = jsondecode(aws_iam_role_policy.aggregates.policy).Statement == [
+      {
+        Sid      = "VisitsStream"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+        Resource = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits/stream/2026-01-01T00:00:00.000"
+      },
+      {
+        Sid      = "ListVisitsStreams"
+        Effect   = "Allow"
+        Action   = ["dynamodb:ListStreams"]
+        Resource = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits/stream/*"
+      },
+      {
+        Sid      = "VisitsTable"
+        Effect   = "Allow"
+        Action   = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits"
+      },
+      {
+        Sid      = "FailureQueue"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = "arn:aws:sqs:eu-west-1:123456789012:footfall-test-aggregates-failures"
+      },
+      {
+        Sid      = "OwnLogGroup"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/footfall-test-aggregates:*"
+      },
+      {
+        Sid      = "XRay"
+        Effect   = "Allow"
+        Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+        Resource = "*"
+      },
+    ]
+    error_message = "the aggregates function's policy is not the least-privilege one"
+  }
+
+  # The stream → function mapping: settings, partial-batch failures, failure destination, and a
+  # filter that lets through only INSERTs of visit items marked for the stream.
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.aggregates.event_source_arn == aws_dynamodb_table.visits.stream_arn &&
+      aws_lambda_event_source_mapping.aggregates.function_name == "arn:aws:lambda:eu-west-1:123456789012:function:footfall-test-aggregates" &&
+      aws_lambda_event_source_mapping.aggregates.starting_position == "TRIM_HORIZON" &&
+      aws_lambda_event_source_mapping.aggregates.batch_size == 100 &&
+      aws_lambda_event_source_mapping.aggregates.maximum_batching_window_in_seconds == 5 &&
+      aws_lambda_event_source_mapping.aggregates.bisect_batch_on_function_error &&
+      aws_lambda_event_source_mapping.aggregates.maximum_retry_attempts == 10 &&
+      aws_lambda_event_source_mapping.aggregates.maximum_record_age_in_seconds == 86400 &&
+      tolist(aws_lambda_event_source_mapping.aggregates.function_response_types) == tolist(["ReportBatchItemFailures"])
+    )
+    error_message = "the event source mapping's settings differ from the defaults"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.aggregates.destination_config[0].on_failure[0].destination_arn == aws_sqs_queue.aggregates_failures.arn
+    error_message = "batches given up on must go to the failure queue"
+  }
+  assert {
+    condition = (
+      length(aws_lambda_event_source_mapping.aggregates.filter_criteria) == 1 &&
+      length(aws_lambda_event_source_mapping.aggregates.filter_criteria[0].filter) == 1 &&
+      jsondecode(one(aws_lambda_event_source_mapping.aggregates.filter_criteria[0].filter).pattern) == {
+        eventName = ["INSERT"]
+        dynamodb  = { NewImage = { aggregates = { S = ["stream"] } } }
+      }
+    )
+    error_message = "the mapping must have exactly one filter: INSERTs of visits marked for the stream"
+  }
+  assert {
+    condition = (
+      aws_sqs_queue.aggregates_failures.name == "footfall-test-aggregates-failures" &&
+      aws_sqs_queue.aggregates_failures.sqs_managed_sse_enabled &&
+      aws_sqs_queue.aggregates_failures.message_retention_seconds == 1209600
+    )
+    error_message = "the failure queue must be <name>-aggregates-failures, encrypted, keeping messages 14 days"
   }
 
   # REST API: 5 resources (/count, /api, /api/count, /healthz, /readyz), GET + OPTIONS on the
@@ -256,7 +405,10 @@ run "defaults_rest_api" {
   # Alarms notify the topic; the dashboard is in the provider's region.
   assert {
     condition = (
-      sort(keys(aws_cloudwatch_metric_alarm.metric)) == tolist(["api-5xx", "api-latency-p99", "lambda-errors", "lambda-throttles", "store-errors"]) &&
+      sort(keys(aws_cloudwatch_metric_alarm.metric)) == tolist([
+        "aggregates-errors", "aggregates-failures", "aggregates-iterator-age",
+        "api-5xx", "api-latency-p99", "lambda-errors", "lambda-throttles", "store-errors",
+      ]) &&
       alltrue([for a in concat(values(aws_cloudwatch_metric_alarm.metric), [aws_cloudwatch_metric_alarm.dynamodb_throttles]) :
         tolist(a.alarm_actions) == tolist([aws_sns_topic.alarms.arn]) && tolist(a.ok_actions) == tolist([aws_sns_topic.alarms.arn])
       ])
@@ -273,6 +425,23 @@ run "defaults_rest_api" {
     error_message = "REST alarms must use the REST metric names and dimensions"
   }
   assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.metric["aggregates-errors"].namespace == "AWS/Lambda" &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-errors"].metric_name == "Errors" &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-errors"].dimensions == tomap({ FunctionName = "footfall-test-aggregates" }) &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-iterator-age"].metric_name == "IteratorAge" &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-iterator-age"].statistic == "Maximum" &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-iterator-age"].threshold == 300000 &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-iterator-age"].dimensions == tomap({ FunctionName = "footfall-test-aggregates" }) &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-failures"].namespace == "AWS/SQS" &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-failures"].metric_name == "ApproximateNumberOfMessagesVisible" &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-failures"].statistic == "Maximum" &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-failures"].threshold == 0 &&
+      aws_cloudwatch_metric_alarm.metric["aggregates-failures"].dimensions == tomap({ QueueName = "footfall-test-aggregates-failures" })
+    )
+    error_message = "aggregates alarms: function errors, iterator age in ms, messages in the failure queue"
+  }
+  assert {
     condition = alltrue([for w in jsondecode(aws_cloudwatch_dashboard.footfall.dashboard_body).widgets :
       w.properties.region == "eu-west-1" if w.type == "metric"
     ])
@@ -285,10 +454,37 @@ run "defaults_rest_api" {
     )
     error_message = "the dashboard must chart the EMF metric VisitsRecorded"
   }
+  assert {
+    # Each series as "namespace metric dimension value" (series may carry options after those).
+    condition = length(setsubtract(
+      [
+        "Footfall StreamVisitsApplied FunctionName footfall-test-aggregates",
+        "Footfall StreamRecordsSkipped FunctionName footfall-test-aggregates",
+        "Footfall StreamRecordsAlreadyApplied FunctionName footfall-test-aggregates",
+        "AWS/Lambda Invocations FunctionName footfall-test-aggregates",
+        "AWS/Lambda Errors FunctionName footfall-test-aggregates",
+        "AWS/Lambda IteratorAge FunctionName footfall-test-aggregates",
+        "AWS/SQS ApproximateNumberOfMessagesVisible QueueName footfall-test-aggregates-failures",
+      ],
+      flatten([for w in jsondecode(aws_cloudwatch_dashboard.footfall.dashboard_body).widgets :
+        [for series in w.properties.metrics : join(" ", slice(series, 0, 4))] if w.type == "metric"
+      ])
+    )) == 0
+    error_message = "the dashboard must chart the aggregates function, its EMF metrics and the failure queue"
+  }
 
   assert {
     condition     = output.custom_domain_url == null && output.web_acl_arn == null && output.api_type == "rest"
     error_message = "outputs of optional parts must be null when off"
+  }
+  assert {
+    condition = (
+      output.stream_arn == aws_dynamodb_table.visits.stream_arn &&
+      output.aggregates_function_name == "footfall-test-aggregates" &&
+      output.aggregates_failure_queue_url == "https://sqs.eu-west-1.amazonaws.com/123456789012/footfall-test-aggregates-failures" &&
+      output.aggregates_failure_queue_arn == "arn:aws:sqs:eu-west-1:123456789012:footfall-test-aggregates-failures"
+    )
+    error_message = "outputs must name the stream, the aggregates function and its failure queue"
   }
   assert {
     condition     = output.dashboard_url == "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/footfall-test"
@@ -390,6 +586,20 @@ run "sharded_counter_and_options" {
     error_message = "without tracing there must be no X-Ray permission"
   }
   assert {
+    condition = (
+      aws_lambda_function.aggregates.tracing_config[0].mode == "PassThrough" &&
+      length([for s in jsondecode(aws_iam_role_policy.aggregates.policy).Statement : s if s.Sid == "XRay"]) == 0 &&
+      aws_lambda_function.aggregates.architectures == tolist(["arm64"]) &&
+      coalesce(aws_lambda_function.aggregates.reserved_concurrent_executions, -1) == -1 &&
+      aws_lambda_function.aggregates.environment[0].variables == tomap({
+        DYNAMODB_TABLE      = "my-visits"
+        FOOTFALL_LOG_LEVEL  = "warn"
+        FOOTFALL_AGGREGATES = "stream"
+      })
+    )
+    error_message = "the aggregates function must follow tracing, architecture, table and log level (and not the API's concurrency cap)"
+  }
+  assert {
     condition     = aws_lambda_function.footfall.architectures == tolist(["arm64"]) && aws_lambda_function.footfall.reserved_concurrent_executions == 10
     error_message = "architecture and reserved concurrency must follow the variables"
   }
@@ -404,6 +614,38 @@ run "sharded_counter_and_options" {
   assert {
     condition     = !aws_dynamodb_table.visits.deletion_protection_enabled && output.counter_item_ids == tolist(["total", "total#0", "total#1", "total#2", "total#3"])
     error_message = "deletion protection and counter ids must follow the variables"
+  }
+}
+
+run "aggregates_options" {
+  command = apply
+
+  variables {
+    lambda_memory_mb                = 256
+    aggregates_batch_size           = 10000
+    aggregates_batching_window_s    = 0
+    aggregates_max_retries          = -1
+    aggregates_max_record_age_s     = -1
+    aggregates_timeout_s            = 900
+    aggregates_iterator_age_alarm_s = 60
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.aggregates.batch_size == 10000 &&
+      aws_lambda_event_source_mapping.aggregates.maximum_batching_window_in_seconds == 0 &&
+      aws_lambda_event_source_mapping.aggregates.maximum_retry_attempts == -1 &&
+      aws_lambda_event_source_mapping.aggregates.maximum_record_age_in_seconds == -1
+    )
+    error_message = "the mapping must follow the aggregates_* variables"
+  }
+  assert {
+    condition     = aws_lambda_function.aggregates.timeout == 900 && aws_lambda_function.aggregates.memory_size == 256 && aws_lambda_function.footfall.timeout == 10
+    error_message = "the aggregates function takes its own timeout and the shared memory size"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["aggregates-iterator-age"].threshold == 60000
+    error_message = "the iterator age alarm threshold is aggregates_iterator_age_alarm_s in milliseconds"
   }
 }
 

@@ -188,3 +188,155 @@ run "bad_alarm_email" {
   }
   expect_failures = [var.alarm_email]
 }
+
+# The stream → aggregates function mapping: Lambda's limits for a DynamoDB stream source.
+run "aggregates_limits_are_accepted" {
+  command = plan
+  variables {
+    aggregates_batch_size           = 10000
+    aggregates_batching_window_s    = 300
+    aggregates_max_retries          = 10000
+    aggregates_max_record_age_s     = 604800
+    aggregates_timeout_s            = 900
+    aggregates_iterator_age_alarm_s = 86400
+  }
+}
+
+run "aggregates_lower_limits_are_accepted" {
+  command = plan
+  variables {
+    aggregates_batch_size           = 1
+    aggregates_batching_window_s    = 0
+    aggregates_max_retries          = -1
+    aggregates_max_record_age_s     = 60
+    aggregates_timeout_s            = 1
+    aggregates_iterator_age_alarm_s = 1
+  }
+}
+
+run "aggregates_record_age_unlimited_is_fine" {
+  command = plan
+  variables {
+    aggregates_max_record_age_s = -1
+  }
+}
+
+run "aggregates_batch_size_zero" {
+  command = plan
+  variables {
+    aggregates_batch_size = 0
+  }
+  expect_failures = [var.aggregates_batch_size]
+}
+
+run "aggregates_batch_size_above_stream_maximum" {
+  command = plan
+  variables {
+    aggregates_batch_size = 10001
+  }
+  expect_failures = [var.aggregates_batch_size]
+}
+
+run "aggregates_batch_size_fractional" {
+  command = plan
+  variables {
+    aggregates_batch_size = 2.5
+  }
+  expect_failures = [var.aggregates_batch_size]
+}
+
+run "aggregates_batching_window_negative" {
+  command = plan
+  variables {
+    aggregates_batching_window_s = -1
+  }
+  expect_failures = [var.aggregates_batching_window_s]
+}
+
+run "aggregates_batching_window_above_300" {
+  command = plan
+  variables {
+    aggregates_batching_window_s = 301
+  }
+  expect_failures = [var.aggregates_batching_window_s]
+}
+
+run "aggregates_retries_below_minus_one" {
+  command = plan
+  variables {
+    aggregates_max_retries = -2
+  }
+  expect_failures = [var.aggregates_max_retries]
+}
+
+run "aggregates_retries_above_10000" {
+  command = plan
+  variables {
+    aggregates_max_retries = 10001
+  }
+  expect_failures = [var.aggregates_max_retries]
+}
+
+run "aggregates_record_age_zero" {
+  command = plan
+  variables {
+    aggregates_max_record_age_s = 0
+  }
+  expect_failures = [var.aggregates_max_record_age_s]
+}
+
+run "aggregates_record_age_below_60" {
+  command = plan
+  variables {
+    aggregates_max_record_age_s = 59
+  }
+  expect_failures = [var.aggregates_max_record_age_s]
+}
+
+run "aggregates_record_age_above_a_week" {
+  command = plan
+  variables {
+    aggregates_max_record_age_s = 604801
+  }
+  expect_failures = [var.aggregates_max_record_age_s]
+}
+
+run "aggregates_record_age_below_minus_one" {
+  command = plan
+  variables {
+    aggregates_max_record_age_s = -2
+  }
+  expect_failures = [var.aggregates_max_record_age_s]
+}
+
+run "aggregates_timeout_zero" {
+  command = plan
+  variables {
+    aggregates_timeout_s = 0
+  }
+  expect_failures = [var.aggregates_timeout_s]
+}
+
+run "aggregates_timeout_beyond_lambda_maximum" {
+  command = plan
+  variables {
+    aggregates_timeout_s = 901
+  }
+  expect_failures = [var.aggregates_timeout_s]
+}
+
+run "aggregates_iterator_age_alarm_zero" {
+  command = plan
+  variables {
+    aggregates_iterator_age_alarm_s = 0
+  }
+  expect_failures = [var.aggregates_iterator_age_alarm_s]
+}
+
+run "aggregates_iterator_age_alarm_beyond_stream_retention" {
+  command = plan
+  variables {
+    aggregates_iterator_age_alarm_s = 86401
+  }
+  expect_failures = [var.aggregates_iterator_age_alarm_s]
+}
