@@ -84,7 +84,8 @@ void AggregateWriter::Apply(std::vector<StreamRecord> records, Deadline deadline
                             std::function<void(ApplyResult)> done) {
   auto run = std::make_shared<Run>();
   run->records = std::move(records);
-  run->deadline = deadline;
+  // A caller without a deadline still gets an end: a minute, the aggregates function's timeout.
+  run->deadline = std::min(deadline, SteadyClock::now() + std::chrono::seconds(60));
   run->done = std::move(done);
   Step(std::move(run));
 }

@@ -64,7 +64,7 @@ class AggregateWriter : public std::enable_shared_from_this<AggregateWriter> {
   explicit AggregateWriter(std::shared_ptr<DynamoDbClient> client);
 
   // Applies `records` (in stream order), stopping at the first chunk that cannot be written by
-  // `deadline`. Calls `done` once.
+  // `deadline` (at most a minute from now). Calls `done` once.
   void Apply(std::vector<StreamRecord> records, Deadline deadline,
              std::function<void(ApplyResult)> done);
 

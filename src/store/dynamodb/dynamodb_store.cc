@@ -1,6 +1,5 @@
 #include "store/dynamodb/dynamodb_store.h"
 
-
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -13,9 +12,9 @@
 
 #include "base/base64.h"
 #include "base/utc_time.h"
-#include "store/dynamodb/dynamodb_client.h"
 #include "store/dynamodb/aggregate_items.h"
 #include "store/dynamodb/aggregate_writer.h"
+#include "store/dynamodb/dynamodb_client.h"
 #include "store/dynamodb/visit_item.h"
 #include "store/stats_rollup.h"
 
