@@ -64,7 +64,6 @@ std::optional<lambda::StreamBatchOutcome> ApplyStreamEvent(
   outcome.records_skipped = result.poison;
   outcome.not_visits = result.not_visits;
   outcome.problems = std::move(result.poison_problems);
-  outcome.store_requests = result.requests;
   outcome.write_units = result.write_units;
   return outcome;
 }
@@ -150,6 +149,10 @@ int RunLambda(const LambdaConfig& config) {
     options.stream_handler = [dynamodb](const std::string& event,
                                         std::chrono::steady_clock::time_point deadline) {
       return ApplyStreamEvent(*dynamodb, event, deadline);
+    };
+    options.store_usage = [dynamodb] {
+      const store::dynamodb::DynamoDbUsage usage = dynamodb->Usage();
+      return lambda::StoreUsage{usage.requests, usage.consumed_capacity};
     };
   }
   lambda::LambdaRuntime runtime(options, **client, **service, clock, WriteLine);

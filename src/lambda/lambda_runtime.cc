@@ -73,8 +73,6 @@ std::string FormatInvocationLine(const InvocationRecord& record,
     w.Int64(record.stream->records_skipped);
     w.Key("records_not_visits");
     w.Int64(record.stream->not_visits);
-    w.Key("dynamodb_requests");
-    w.Int64(record.stream->store_requests);
     w.Key("write_units");
     w.Int64(record.stream->write_units);
     if (!record.stream->problems.empty()) {
@@ -104,6 +102,12 @@ std::string FormatInvocationLine(const InvocationRecord& record,
   w.Int(record.status);
   w.Key("latency_ms");
   w.Double(record.latency_ms);
+  if (record.store_usage) {
+    w.Key("dynamodb_requests");
+    w.Int64(record.store_usage->requests);
+    w.Key("consumed_capacity");
+    w.Double(record.store_usage->consumed_capacity);
+  }
   if (!record.error_detail.empty()) key_string("error", record.error_detail);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
@@ -148,7 +152,14 @@ Status LambdaRuntime::HandleInvocation(const Invocation& invocation) {
     ::setenv("_X_AMZN_TRACE_ID", invocation.trace_id.c_str(), 1);
   }
 
+  const std::optional<StoreUsage> usage_before =
+      options_.store_usage ? std::optional<StoreUsage>(options_.store_usage()) : std::nullopt;
   auto finish = [&](Status posted) {
+    if (usage_before) {
+      const StoreUsage now = options_.store_usage();
+      record.store_usage = StoreUsage{now.requests - usage_before->requests,
+                                      now.consumed_capacity - usage_before->consumed_capacity};
+    }
     record.latency_ms =
         std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count();
     if (!posted.ok()) {

@@ -29,8 +29,14 @@ struct StreamBatchOutcome {
   int64_t records_skipped = 0;         // poison: not valid visits, skipped for good
   int64_t not_visits = 0;              // records with nothing to aggregate
   std::vector<std::string> problems;   // why records were skipped (no record data in them)
-  int64_t store_requests = 0;          // DynamoDB requests made for the batch
-  int64_t write_units = 0;             // their write request units, by AWS's rules
+  int64_t write_units = 0;             // write request units written, by AWS's rules
+};
+
+// What the store has asked of its database so far (monotonic counters); the runtime logs the
+// difference over each invocation.
+struct StoreUsage {
+  int64_t requests = 0;
+  double consumed_capacity = 0;  // as the database reported it
 };
 
 // Applies `event` if it is a batch of stream records, by `deadline`; nullopt if it is not one.
@@ -47,6 +53,8 @@ struct LambdaRuntimeOptions {
   bool log_every_invocation = true;
   // Set when the store can apply stream batches; without it such events are invalid events.
   StreamBatchHandler stream_handler = nullptr;
+  // Set when the store counts its requests: each line then says what the invocation cost.
+  std::function<StoreUsage()> store_usage = nullptr;
 };
 
 class LambdaRuntime {
@@ -88,6 +96,8 @@ struct InvocationRecord {
   std::string error_detail;    // for operators; never contains client data
   // Set for a stream batch: its metrics replace VisitsRecorded and StoreLatency.
   std::optional<StreamBatchOutcome> stream;
+  // The store's requests and reported capacity during this invocation, when it counts them.
+  std::optional<StoreUsage> store_usage;
 };
 std::string FormatInvocationLine(const InvocationRecord& record, const std::string& function_name);
 

@@ -289,6 +289,11 @@ class StreamAggregatesTest(trt.LambdaRuntimeTestCase):
         self.assertEqual(counts, {"PutItem": visits, "UpdateItem": visits}, counts)
         trt.MEASURED["request path, DynamoDB requests per warm visit (stream mode)"] = (
             "%s, 1 round trip" % {k: v / visits for k, v in counts.items()})
+        # The runtime's own count agrees: each warm visit's line says 2 requests, and what
+        # DynamoDB (here moto) reported consuming.
+        api_lines = [json.loads(l) for l in api.wait_lines(visits + 1)][-visits:]
+        self.assertEqual({l["dynamodb_requests"] for l in api_lines}, {2})
+        self.assertTrue(all(l["consumed_capacity"] > 0 for l in api_lines), api_lines[0])
         self.assert_no_aggregates_written(table)
 
         stream_arn, records = self.stream_records(table)

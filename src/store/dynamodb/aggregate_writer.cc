@@ -173,7 +173,6 @@ void AggregateWriter::ReadKeys(std::shared_ptr<Run> run, std::shared_ptr<Chunk> 
                                json keys) {
   const std::string& table = client_->table();
   json body = {{"RequestItems", {{table, {{"Keys", std::move(keys)}, {"ConsistentRead", true}}}}}};
-  ++run->result.requests;
   client_->Invoke(
       "BatchGetItem", std::move(body), true, run->deadline,
       [self = shared_from_this(), run, chunk](CallResult read) mutable {
@@ -245,7 +244,6 @@ void AggregateWriter::Skip(std::shared_ptr<Run> run, const std::string& listed) 
                        .count() +
                    kMarkerLifetimeSeconds)}}},
               {"ConditionExpression", "attribute_not_exists(visit_id)"}};
-  ++run->result.requests;
   run->result.write_units += WriteUnits(rest.size() + 40);
   client_->Invoke("PutItem", std::move(put), true, run->deadline,
                   [self = shared_from_this(), run](CallResult written) mutable {
@@ -326,7 +324,6 @@ void AggregateWriter::Commit(std::shared_ptr<Run> run, std::shared_ptr<Chunk> ch
 
 void AggregateWriter::Send(std::shared_ptr<Run> run, std::shared_ptr<Chunk> chunk,
                            json transaction, int attempt) {
-  ++run->result.requests;
   run->result.write_units += chunk->write_units;
   // Safe to repeat: a repeat of an applied transaction fails on the marker's condition.
   client_->Invoke(

@@ -45,7 +45,6 @@ struct ApplyResult {
   int64_t poison = 0;                  // records skipped as not valid visits
   std::vector<std::string> poison_problems;  // why (at most kMaxProblemsReported)
   int64_t chunks = 0;                  // transactions written
-  int64_t requests = 0;                // DynamoDB requests made (reads, writes, retries)
   // Write request units by AWS's rules, from the sizes read before each write (a transactional
   // write counts twice, an item in the index once more).
   int64_t write_units = 0;

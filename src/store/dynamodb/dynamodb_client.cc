@@ -17,6 +17,33 @@ constexpr std::chrono::milliseconds kBackoffCap{1000};
 
 const json kNull;
 
+// Calls that take ReturnConsumedCapacity (the data plane; not table management).
+bool ReportsCapacity(const std::string& operation) {
+  for (const char* name : {"PutItem", "UpdateItem", "DeleteItem", "GetItem", "BatchGetItem",
+                           "BatchWriteItem", "Query", "Scan", "TransactWriteItems",
+                           "TransactGetItems"}) {
+    if (operation == name) return true;
+  }
+  return false;
+}
+
+// The capacity units an answer says it consumed: one ConsumedCapacity object, or a list of them
+// (batch and transaction calls).
+double CapacityIn(const json& body) {
+  const json& consumed = Member(body, "ConsumedCapacity");
+  double units = 0;
+  auto add = [&units](const json& one) {
+    const json& value = Member(one, "CapacityUnits");
+    if (value.is_number()) units += value.get<double>();
+  };
+  if (consumed.is_array()) {
+    for (const json& one : consumed) add(one);
+  } else {
+    add(consumed);
+  }
+  return units;
+}
+
 // The text of member `name` of an error body, "" when absent or not a string.
 std::string TextMember(const json& body, const char* name) {
   const json& value = Member(body, name);
@@ -73,8 +100,14 @@ void DynamoDbClient::After(std::chrono::milliseconds delay, std::function<void()
   http_->After(delay, std::move(fn));
 }
 
+DynamoDbUsage DynamoDbClient::Usage() const {
+  std::lock_guard lock(usage_mu_);
+  return usage_;
+}
+
 void DynamoDbClient::Invoke(std::string operation, json body, bool idempotent, Deadline deadline,
                             std::function<void(CallResult)> done) {
+  if (ReportsCapacity(operation) && body.is_object()) body["ReturnConsumedCapacity"] = "TOTAL";
   Attempt(std::move(operation), std::move(body), idempotent, deadline, std::move(done), 1, false);
 }
 
@@ -91,6 +124,10 @@ void DynamoDbClient::Attempt(std::string operation, json body, bool idempotent,
                                   std::chrono::system_clock::now())) {
     request.headers.push_back(std::move(header));
   }
+  {
+    std::lock_guard lock(usage_mu_);
+    ++usage_.requests;
+  }
   http_->Send(
       std::move(request), deadline,
       [self = shared_from_this(), operation = std::move(operation), body = std::move(body),
@@ -105,6 +142,10 @@ void DynamoDbClient::Attempt(std::string operation, json body, bool idempotent,
         } else {
           json parsed = json::parse(outcome.response.body, nullptr, false);
           if (outcome.response.status == 200 && parsed.is_object()) {
+            if (const double units = CapacityIn(parsed); units > 0) {
+              std::lock_guard lock(self->usage_mu_);
+              self->usage_.consumed_capacity += units;
+            }
             result.body = std::move(parsed);
             done(std::move(result));
             return;

@@ -43,6 +43,14 @@ struct CallResult {
   bool earlier_attempt_unknown = false;  // an earlier attempt may have been applied
 };
 
+// What the client has asked of DynamoDB since it was made: requests sent (each attempt) and the
+// capacity units DynamoDB reported consuming (ReturnConsumedCapacity=TOTAL on every data call;
+// AWS's own count — moto reports its own figures, which do not follow AWS's rules).
+struct DynamoDbUsage {
+  int64_t requests = 0;
+  double consumed_capacity = 0;
+};
+
 class DynamoDbClient : public std::enable_shared_from_this<DynamoDbClient> {
  public:
   // Errors: kInvalidArgument (a bad CA file).
@@ -68,6 +76,8 @@ class DynamoDbClient : public std::enable_shared_from_this<DynamoDbClient> {
   // Stops the HTTP thread; calls in flight fail with kUnavailable. For the owner's destructor.
   void Shutdown();
 
+  DynamoDbUsage Usage() const;
+
  private:
   explicit DynamoDbClient(DynamoDbClientOptions options);
   void Attempt(std::string operation, json body, bool idempotent, Deadline deadline,
@@ -77,6 +87,8 @@ class DynamoDbClient : public std::enable_shared_from_this<DynamoDbClient> {
   std::unique_ptr<aws::AsyncHttpClient> http_;
   std::mutex rng_mu_;
   std::mt19937_64 rng_{std::random_device{}()};
+  mutable std::mutex usage_mu_;
+  DynamoDbUsage usage_;
 };
 
 // Attribute values in DynamoDB's JSON form.

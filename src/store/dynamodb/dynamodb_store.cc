@@ -360,6 +360,8 @@ std::string DynamoDbStore::Describe() const {
          "&aggregates=" + (impl_->options.aggregates_from_stream ? "stream" : "inline");
 }
 
+DynamoDbUsage DynamoDbStore::Usage() const { return impl_->client->Usage(); }
+
 void DynamoDbStore::ApplyStreamRecords(std::vector<StreamRecord> records, Deadline deadline,
                                        std::function<void(ApplyResult)> done) {
   done = impl_->Track(std::move(done));

@@ -90,6 +90,9 @@ class DynamoDbStore final : public Store {
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override;
 
+  // Requests sent to DynamoDB and capacity units it reported, since the store was opened.
+  DynamoDbUsage Usage() const;
+
   // Adds the visits among `records` (records of this table's stream, in stream order) to the
   // aggregates, exactly once however often they are delivered (aggregate_writer.h). Never fails
   // the call for a poison record. Calls `done` once, on the HTTP thread.
