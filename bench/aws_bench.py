@@ -309,18 +309,9 @@ def run(binary, work, moto, proxy):
 
     # Stream path: footfall's visits, delivered to the aggregates function in batches.
     arn = ddb.describe_table(TableName=ff_table)["Table"]["LatestStreamArn"]
-    streams = moto_streams(moto)
-    records = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while it:
-            page = streams.get_records(ShardIterator=it, Limit=1000)
-            if not page["Records"]:
-                break
-            records += [r for r in page["Records"] if r["eventName"] == "INSERT" and
-                        r["dynamodb"].get("NewImage", {}).get("aggregates") == {"S": "stream"}]
-            it = page.get("NextShardIterator")
+    records = [r for r in tls.read_stream(tls.streams_client(moto.endpoint), arn)
+               if r["eventName"] == "INSERT" and
+               r["dynamodb"].get("NewImage", {}).get("aggregates") == {"S": "stream"}]
     stream_wru, stream_requests, stream_reported = {}, {}, {}
     with RuntimeApiFixture() as fx:
         agg = start("footfall", fx)
@@ -354,13 +345,6 @@ def run(binary, work, moto, proxy):
            log_per_invocation, len(records))
     print("cross-check, capacity moto reported per visit on the stream path (not AWS's rules): "
           + ", ".join("batch %d: %.2f" % (b, stream_reported[b]) for b in sorted(stream_reported)))
-
-
-def moto_streams(moto):
-    import boto3
-    return boto3.client("dynamodbstreams", region_name=trt.REGION, endpoint_url=moto.endpoint,
-                        aws_access_key_id="AKIDFOOTFALLTEST", aws_secret_access_key="secret",
-                        aws_session_token="session-token")
 
 
 def report(cold, warm, requests, waves, request_wru, item_size, stream_wru, stream_requests,

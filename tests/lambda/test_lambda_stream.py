@@ -103,6 +103,28 @@ def lambda_record(record, stream_arn):
             "eventSourceARN": stream_arn}
 
 
+def streams_client(endpoint):
+    return boto3.client("dynamodbstreams", region_name=trt.REGION, endpoint_url=endpoint,
+                        aws_access_key_id="AKIDFOOTFALLTEST", aws_secret_access_key="secret",
+                        aws_session_token="session-token")
+
+
+def read_stream(streams, arn):
+    """Every record of stream `arn`, shard by shard, each shard in order, as GetRecords returns
+    them (what a DynamoDB event source mapping would hand the aggregates function)."""
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            page = streams.get_records(ShardIterator=it, Limit=1000)
+            if not page["Records"]:
+                break
+            records.extend(page["Records"])
+            it = page.get("NextShardIterator")
+    return records
+
+
 class CountingProxy:
     """An HTTP proxy in front of moto on a free loopback port: counts requests per DynamoDB
     operation, and answers the first `throttle` TransactWriteItems with DynamoDB's throttling
@@ -198,22 +220,9 @@ class StreamAggregatesTest(trt.LambdaRuntimeTestCase):
              "--to", str(TODAY + datetime.timedelta(days=2))]
 
     def stream_records(self, table):
-        """Every record of the table's stream, shard by shard, as GetRecords returns them."""
-        streams = boto3.client("dynamodbstreams", region_name=trt.REGION,
-                               endpoint_url=trt.MOTO.endpoint, aws_access_key_id="AKIDFOOTFALLTEST",
-                               aws_secret_access_key="secret", aws_session_token="session-token")
+        """(stream ARN, every record of the table's stream) from moto."""
         arn = self.ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-        records = []
-        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                            ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-            while it:
-                page = streams.get_records(ShardIterator=it, Limit=1000)
-                if not page["Records"]:
-                    break
-                records.extend(page["Records"])
-                it = page.get("NextShardIterator")
-        return arn, records
+        return arn, read_stream(streams_client(trt.MOTO.endpoint), arn)
 
     def footfall(self, *args):
         done = subprocess.run([trt.footfall_bin(), *args], env=trt.clean_env(),

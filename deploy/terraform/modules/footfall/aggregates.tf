@@ -71,13 +71,7 @@ locals {
         Resource = "${aws_cloudwatch_log_group.aggregates.arn}:*"
       },
     ],
-    # X-Ray's put actions have no resource-level permissions: "*" is the only valid resource.
-    var.xray_tracing ? [{
-      Sid      = "XRay"
-      Effect   = "Allow"
-      Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
-      Resource = "*"
-    }] : [],
+    local.xray_statements,
   )
 }
 

@@ -9,6 +9,15 @@ resource "aws_cloudwatch_log_group" "lambda" {
 }
 
 locals {
+  # Both functions may send traces. X-Ray's put actions have no resource-level permissions: "*" is
+  # the only valid resource.
+  xray_statements = var.xray_tracing ? [{
+    Sid      = "XRay"
+    Effect   = "Allow"
+    Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    Resource = "*"
+  }] : []
+
   # Both functions' roles: assumable by the Lambda service only.
   lambda_trust_policy = jsonencode({
     Version = "2012-10-17"
@@ -55,13 +64,7 @@ locals {
         Resource = "${aws_cloudwatch_log_group.lambda.arn}:*"
       },
     ],
-    # X-Ray's put actions have no resource-level permissions: "*" is the only valid resource.
-    var.xray_tracing ? [{
-      Sid      = "XRay"
-      Effect   = "Allow"
-      Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
-      Resource = "*"
-    }] : [],
+    local.xray_statements,
   )
 }
 
