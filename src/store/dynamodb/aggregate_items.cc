@@ -168,11 +168,40 @@ size_t ItemBytes(const json& item) {
   return bytes;
 }
 
-size_t AdditionBytes(const HourAdditions& additions) {
+size_t HourItemBytesAfter(const AggregateItem& item, const json* current,
+                          const HourAdditions& additions) {
   size_t bytes = 0;
-  for (const auto& [name, amount] : additions.counters) bytes += name.size() + NumberBytes(amount);
+  if (current != nullptr && current->is_object()) {
+    bytes = ItemBytes(*current);
+  } else {
+    // A new item: its key and the index attributes HourItemUpdate sets.
+    bytes = std::string_view("visit_id").size() + item.id.size() +
+            std::string_view("agg_pk").size() + item.partition.size() +
+            std::string_view("agg_sk").size() + item.sort.size() +
+            std::string_view("type").size() + item.type.size() + std::string_view("day").size() +
+            NumberBytes(item.day) + std::string_view("hour").size() + NumberBytes(item.hour) +
+            std::string_view("slot").size() + NumberBytes(item.slot);
+  }
+  static const json kNone;
+  const json& read = current != nullptr ? *current : kNone;
+  for (const auto& [name, amount] : additions.counters) {
+    const std::optional<int64_t> old = NumberAttribute(read, name.c_str());
+    if (!old) {
+      bytes += name.size() + NumberBytes(amount);
+      continue;
+    }
+    bytes += NumberBytes(*old + amount);
+    bytes -= std::min(bytes, NumberBytes(*old));
+  }
   for (const auto& [name, elements] : additions.visitor_sets) {
-    bytes += name.size() + elements.size() * 8;
+    const json& existing = Member(Member(read, name.c_str()), "BS");
+    if (!existing.is_array()) {
+      bytes += name.size() + elements.size() * 8;
+      continue;
+    }
+    for (const std::string& element : elements) {
+      if (std::find(existing.begin(), existing.end(), json(element)) == existing.end()) bytes += 8;
+    }
   }
   return bytes;
 }

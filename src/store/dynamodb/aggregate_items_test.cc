@@ -103,6 +103,26 @@ TEST(AggregateItemsTest, ItemBytesFollowsDynamoDbsRules) {
   EXPECT_EQ(ItemBytes(item), (8 + 3) + (5 + 3) + (1 + 8));
 }
 
+TEST(AggregateItemsTest, HourItemBytesAfterCountsOnlyWhatAnUpdateAdds) {
+  const Visit a = MakeVisit("v1", "/a", kHour10), b = MakeVisit("v2", "/a", kHour10);
+  const HourAdditions first = AddUp({&a}).hours.at({"a.example", kHour10});
+  const AggregateItem key = HourItem("a.example", kHour10, 0);
+  // A new item: its keys and index attributes, then every name and value added.
+  const size_t fresh = HourItemBytesAfter(key, nullptr, first);
+  const json written = HourItemHolding(kHour10, first);
+  EXPECT_GT(fresh, ItemBytes(written));
+  // The same visitor again: counters stay one digit, the sets already hold it.
+  EXPECT_EQ(HourItemBytesAfter(key, &written, first), ItemBytes(written));
+  // Another visitor: 8 bytes in each of the two sets; a counter growing past 9 takes no more
+  // bytes (DynamoDB stores two digits per byte).
+  const HourAdditions second = AddUp({&b}).hours.at({"a.example", kHour10});
+  EXPECT_EQ(HourItemBytesAfter(key, &written, second), ItemBytes(written) + 16);
+  HourAdditions many = first;
+  many.counters["v"] = 200;  // 1 → 201: one byte more
+  many.visitor_sets.clear();
+  EXPECT_EQ(HourItemBytesAfter(key, &written, many), ItemBytes(written) + 1);
+}
+
 TEST(AggregateItemsTest, UpdateRequestNamesEveryAttributeThroughAPlaceholder) {
   const json update = UpdateRequest("t", "id", {{"type", S("H")}}, {{"v/a b", N(2)}});
   EXPECT_EQ(update["UpdateExpression"], "SET #s0 = :s0 ADD #a0 :a0");

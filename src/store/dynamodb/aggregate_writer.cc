@@ -269,19 +269,19 @@ void AggregateWriter::Commit(std::shared_ptr<Run> run, std::shared_ptr<Chunk> ch
   };
   for (const auto& [hour, added] : additions.hours) {
     int slot = SlotOf(hour);
-    const json* current = read_item(HourItem(hour.first, hour.second, slot).id);
-    size_t bytes = current != nullptr ? ItemBytes(*current) : 0;
-    const size_t adding = AdditionBytes(added);
-    if (bytes > 0 && bytes + adding > kHourSlotBytes) {
+    AggregateItem item = HourItem(hour.first, hour.second, slot);
+    const json* current = read_item(item.id);
+    size_t bytes = HourItemBytesAfter(item, current, added);
+    if (current != nullptr && bytes > kHourSlotBytes) {
       // Full: the rest of the hour goes to the next slot, which nobody has read (if another
       // writer started it, it is at most one chunk large).
       SetSlot(hour, ++slot);
-      bytes = 0;
+      item = HourItem(hour.first, hour.second, slot);
+      bytes = HourItemBytesAfter(item, nullptr, added);
     }
-    const AggregateItem item = HourItem(hour.first, hour.second, slot);
     actions.push_back({{"Update", HourItemUpdate(table, item, added)}});
     // Transactional write twice, plus the index's copy.
-    write_units += 3 * WriteUnits(bytes + adding + item.id.size() + 100);
+    write_units += 3 * WriteUnits(bytes);
   }
   for (const auto& [site, views] : additions.page_views) {
     const std::string packed_key = PackedPageViewsKey(site);
