@@ -9,10 +9,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace footfall::testing {
@@ -37,15 +42,42 @@ bool AnswersHttp(int port) {
   return ok;
 }
 
+// The port moto_server_atomic.py wrote to `path` (it renames the file into place, so it is whole
+// or absent), or 0 while there is none.
+int ReadPort(const std::string& path) {
+  std::ifstream in(path);
+  int port = 0;
+  return in >> port ? port : 0;
+}
+
+// Removes a temporary directory and what is in it when the start-up is over.
+struct TempDir {
+  explicit TempDir(std::string dir) : path(std::move(dir)) {}
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string path;
+};
+
 }  // namespace
 
 StatusOr<std::unique_ptr<MotoServer>> MotoServer::Start(const std::string& tls_cert,
                                                         const std::string& tls_key) {
-  const int port = FreeLoopbackPort();
-  const std::string port_text = std::to_string(port);
+  // The wrapper binds port 0 and writes the port the OS gave it to a file: picking a free port
+  // here and passing it down would leave a gap in which another process can take it (or, worse,
+  // listen on it and answer in moto's place).
+  char pattern[] = "/tmp/footfall-moto-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) {
+    return UnavailableError(std::string("mkdtemp: ") + std::strerror(errno));
+  }
+  const TempDir temp_dir(pattern);
+  const std::string port_file = temp_dir.path + "/port";
   // moto's app behind a per-request lock: see tests/tools/README.md for the lost-update race.
   std::vector<std::string> args = {"python3", FOOTFALL_SOURCE_DIR "/tests/tools/moto_server_atomic.py",
-                                   "-H", "127.0.0.1", "-p", port_text};
+                                   "-H", "127.0.0.1", "-p", "0", "--port-file", port_file};
   const bool tls = !tls_cert.empty();
   if (tls) args.insert(args.end(), {"-c", tls_cert, "-k", tls_key});
   std::vector<char*> argv;
@@ -64,7 +96,7 @@ StatusOr<std::unique_ptr<MotoServer>> MotoServer::Start(const std::string& tls_c
     ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
-  std::unique_ptr<MotoServer> server(new MotoServer(pid, port, tls));
+  std::unique_ptr<MotoServer> server(new MotoServer(pid, 0, tls));
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -73,10 +105,17 @@ StatusOr<std::unique_ptr<MotoServer>> MotoServer::Start(const std::string& tls_c
       return UnavailableError("moto_server exited during start-up (status " +
                               std::to_string(status) + "; is moto installed for python3?)");
     }
-    if (tls ? AcceptsConnections(port) : AnswersHttp(port)) return server;
+    if (server->port_ == 0) server->port_ = ReadPort(port_file);
+    // The port file is written once the socket listens; the answer shows moto's app is serving.
+    if (server->port_ != 0 &&
+        (tls ? AcceptsConnections(server->port_) : AnswersHttp(server->port_))) {
+      return server;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return UnavailableError("moto_server did not answer on port " + port_text + " within 20 s");
+  return UnavailableError(server->port_ == 0 ? "moto_server did not bind a port within 20 s"
+                                             : "moto_server did not answer on port " +
+                                                   std::to_string(server->port_) + " within 20 s");
 }
 
 MotoServer::~MotoServer() {

@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -24,6 +26,8 @@ namespace footfall::testing {
 namespace {
 
 constexpr const char* kBin = "/usr/lib/postgresql/15/bin";
+// Ports tried by Start before it gives up (each one taken by someone else in the meantime).
+constexpr int kPortAttempts = 8;
 
 // Drops to the `postgres` user when running as root (PostgreSQL refuses root). In the child.
 void DropPrivileges() {
@@ -70,6 +74,30 @@ std::string ReadFile(const std::string& path) {
   return out.size() > 2000 ? out.substr(out.size() - 2000) : out;
 }
 
+// A port for PostgreSQL on 127.0.0.1. PostgreSQL must be told its port (it cannot bind port 0 and
+// say which it got), so the port is picked here, at random between 20000 and the start of the
+// kernel's ephemeral range (ip_local_port_range). The kernel hands out ephemeral ports to whatever
+// binds port 0 (every footfall the tests start) and to outgoing connections (every client), so
+// none of those can be given this port: not before PostgreSQL binds it, not while it is stopped
+// between Stop and Restart, and a client reconnecting to the stopped server cannot connect to
+// itself. A process that binds a fixed port still could: Start then tries another.
+int PickPort() {
+  constexpr int kFirst = 20000;  // below: where fixed-port services usually live
+  int low = 32768;
+  int high = 60999;
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  range >> low >> high;
+  if (low - kFirst < 1000) return FreeLoopbackPort();  // no room below: take an ephemeral one
+  std::random_device random;
+  return std::uniform_int_distribution<int>(kFirst, low - 1)(random);
+}
+
+// True if the postmaster's log says it could not listen because the address was in use.
+bool PortWasTaken(const std::string& log) {
+  return log.find("could not bind") != std::string::npos &&
+         log.find("Address already in use") != std::string::npos;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
@@ -81,7 +109,7 @@ StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   char pattern[] = "/tmp/footfall-pg-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) return UnavailableError("mkdtemp failed");
   const std::string root = pattern;
-  std::unique_ptr<PostgresServer> server(new PostgresServer(root + "/data", FreeLoopbackPort()));
+  std::unique_ptr<PostgresServer> server(new PostgresServer(root + "/data", 0));
   if (::getuid() == 0) {
     const passwd* user = ::getpwnam("postgres");
     if (user == nullptr) return UnavailableError("running as root but there is no postgres user");
@@ -98,8 +126,18 @@ StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return UnavailableError("initdb failed: " + ReadFile(log));
   }
-  RETURN_IF_ERROR(server->Launch());
-  return server;
+  // Start-up fails, precisely and at once, when the port was taken after it was picked: the
+  // postmaster logs "could not bind ...: Address already in use" and exits. Then another port.
+  for (int attempt = 1;; ++attempt) {
+    server->port_ = PickPort();
+    std::filesystem::remove(root + "/postgres.log");
+    Status launched = server->Launch();
+    if (launched.ok()) return server;
+    const bool exited = server->pid_ == 0;
+    if (attempt == kPortAttempts || !exited || !PortWasTaken(ReadFile(root + "/postgres.log"))) {
+      return launched;
+    }
+  }
 }
 
 Status PostgresServer::Launch() {
@@ -107,7 +145,9 @@ Status PostgresServer::Launch() {
   const std::string log = root + "/postgres.log";
   pid_ = Spawn({std::string(kBin) + "/postgres", "-D", data_dir_, "-p", std::to_string(port_),
                 "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + root,
-                "-c", "max_connections=100", "-c", "fsync=on", "-c", "synchronous_commit=on"},
+                "-c", "max_connections=100", "-c", "fsync=on", "-c", "synchronous_commit=on",
+                // The log is read for its English words ("ready to accept connections").
+                "-c", "lc_messages=C"},
                true, log);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {

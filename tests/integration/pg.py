@@ -4,7 +4,8 @@ tests/postgres_server.cc starts one for the C++ tests:
   initdb -U postgres --auth=trust -E UTF8 --no-sync   into a fresh temp dir
   postgres -D DIR/data -p PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=DIR
 
-on a free loopback port, as the `postgres` user when running as root (PostgreSQL refuses root).
+on a loopback port picked by pick_port() (below the kernel's ephemeral range; another one if the
+server finds it taken), as the `postgres` user when running as root (PostgreSQL refuses root).
 Start-up waits, with a deadline, for "ready to accept connections" in the server's log. Only the
 postmaster it started (and, for pause/resume, that postmaster's children) is ever signalled, by
 PID; the postmaster gets SIGKILL if the starting process dies (PR_SET_PDEATHSIG, as
@@ -26,6 +27,7 @@ Also a small command line, used by bench/postgres_bench.sh:
 import ctypes
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -39,6 +41,7 @@ sys.dont_write_bytecode = True
 
 BIN_DIR = "/usr/lib/postgresql/15/bin"
 START_DEADLINE_S = 30.0   # initdb or postgres start-up, each
+PORT_ATTEMPTS = 8         # ports tried by start(), each taken by someone else in the meantime
 STOP_DEADLINE_S = 30.0    # fast shutdown (SIGINT) until the postmaster has exited
 PSQL_TIMEOUT_S = 30.0
 
@@ -48,9 +51,35 @@ class PostgresError(AssertionError):
 
 
 def free_port():
+    """A loopback port that was free a moment ago (bound to port 0 and closed)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def pick_port():
+    """A port for PostgreSQL on 127.0.0.1, at random between 20000 and the start of the kernel's
+    ephemeral range. PostgreSQL must be told its port (it cannot bind port 0 and say which it
+    got). The kernel hands out ephemeral ports to whatever binds port 0 (every footfall the tests
+    start) and to outgoing connections (every client), so none of those can be given this port:
+    not before PostgreSQL binds it, not while it is stopped for a restart, and a client
+    reconnecting to the stopped server cannot connect to itself. A process that binds a fixed port
+    still could: start() then tries another (see _port_was_taken)."""
+    first = 20000  # below: where fixed-port services usually live
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    if low - first < 1000:
+        return free_port()  # no room below the ephemeral range: take an ephemeral port
+    return random.SystemRandom().randrange(first, low)
+
+
+def _port_was_taken(log_text):
+    """True if the postmaster's log says it could not listen because the address was in use (it
+    then exits at once: 127.0.0.1 is its only TCP address)."""
+    return "could not bind" in log_text and "Address already in use" in log_text
 
 
 def _tool(name):
@@ -102,7 +131,6 @@ class PostgresServer:
         self.root = tempfile.mkdtemp(prefix="footfall-pg-")
         self.data_dir = os.path.join(self.root, "data")
         self.log_path = os.path.join(self.root, "postgres.log")
-        self.port = free_port()
         if os.getuid() == 0:
             try:
                 self._user = pwd.getpwnam("postgres")
@@ -123,8 +151,17 @@ class PostgresServer:
                                     f"{self._tail(init_log)}") from None
         if code != 0:
             raise PostgresError(f"initdb exited with {code}: {self._tail(init_log)}")
-        self._launch()
-        return self
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self.port = pick_port()
+            offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+            try:
+                self._launch()
+                return self
+            except PostgresError:
+                # Taken after it was picked: the postmaster said so and exited. Another port.
+                if attempt == PORT_ATTEMPTS or not _port_was_taken(self._read(self.log_path,
+                                                                             offset)):
+                    raise
 
     def _spawn(self, argv, log):
         kwargs = {}
@@ -138,7 +175,9 @@ class PostgresServer:
     def _launch(self):
         argv = [_tool("postgres"), "-D", self.data_dir, "-p", str(self.port),
                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
-                "-c", "max_connections=100", "-c", "fsync=on", "-c", "synchronous_commit=on"]
+                "-c", "max_connections=100", "-c", "fsync=on", "-c", "synchronous_commit=on",
+                # The log is read for its English words ("ready to accept connections").
+                "-c", "lc_messages=C"]
         for setting in self.extra_settings:
             argv += ["-c", setting]
         # The log is appended to across restarts: only what follows `offset` is this start's.

@@ -4,16 +4,17 @@ tests/tools/moto_server_atomic.py), over real HTTP: counting, concurrency with a
 the items in the table, and a store that goes away (503 quickly, readiness false, no leak)."""
 import concurrent.futures
 import os
-import socket
 import subprocess
 import sys
 import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FootfallServer, HarnessError, REPO_ROOT, footfall_bin, request,  # noqa: E402
                      run_tests, _die_with_parent)
+
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "tools"))
+import moto_server_atomic  # noqa: E402
 
 import boto3  # noqa: E402
 
@@ -21,31 +22,17 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
                "AWS_SESSION_TOKEN": "testing-session", "AWS_REGION": "us-east-1"}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Moto:
+    """moto_server_atomic.py on a port the OS chose when moto bound it (no pick-then-bind race);
+    it listens when the constructor returns. Raises HarnessError if it does not start."""
+
     def __init__(self):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(REPO_ROOT, "tests", "tools", "moto_server_atomic.py"),
-             "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1)
-                return
-            except urllib.error.HTTPError:
-                return  # moto answered (with an error page): it is up
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise HarnessError("moto server exited during start-up")
-                time.sleep(0.05)
-        raise HarnessError("moto server did not answer within 30 s")
+        try:
+            self.proc, self.port = moto_server_atomic.launch(
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent, deadline_s=30)
+        except RuntimeError as error:
+            raise HarnessError(str(error)) from None
 
     @property
     def endpoint(self):

@@ -16,7 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import FootfallServer, footfall_bin, run_tests  # noqa: E402
+from harness import FootfallServer, footfall_bin, request, run_tests  # noqa: E402
 
 
 def make_certificate(directory, name):
@@ -40,6 +40,34 @@ def fingerprint(port, context):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
             return hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest(), tls.version()
+
+
+RELOAD_DEADLINE_S = 10.0  # from SIGHUP to footfall's log line saying how the reload went
+
+
+def reload_outcomes(srv):
+    """footfall's log lines about SIGHUP reloads, oldest first: "tls reloaded" or "reload failed"
+    (also without TLS, where there is nothing to reload)."""
+    return [e for e in srv.stderr_events() if e.get("msg") in ("tls reloaded", "reload failed")]
+
+
+def sighup_and_wait(srv):
+    """Sends SIGHUP and waits until footfall logs the outcome of that reload; returns the event.
+    Fails the test if none comes within RELOAD_DEADLINE_S (or footfall exits first)."""
+    before = len(reload_outcomes(srv))
+    srv.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + RELOAD_DEADLINE_S
+    while True:
+        outcomes = reload_outcomes(srv)
+        if len(outcomes) > before:
+            return outcomes[before]
+        if srv.proc.poll() is not None:
+            raise AssertionError(f"footfall exited ({srv.proc.returncode}) on SIGHUP; stderr:\n"
+                                 f"{srv.stderr_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no reload outcome logged within {RELOAD_DEADLINE_S}s of "
+                                 f"SIGHUP; stderr:\n{srv.stderr_text()[-2000:]}")
+        time.sleep(0.02)
 
 
 class TlsTest(unittest.TestCase):
@@ -103,29 +131,27 @@ class TlsTest(unittest.TestCase):
             self.assertEqual(conn.getresponse().read()[:1], b"{")
             for src, dst in ((self.second_cert, cert), (self.second_key, key)):
                 os.replace(src, dst)
-            srv.proc.send_signal(signal.SIGHUP)
-            deadline = time.monotonic() + 10
-            while fingerprint(srv.port, client_context(self.ca))[0] == first:
-                self.assertLess(time.monotonic(), deadline, "SIGHUP did not reload the certificate")
-                time.sleep(0.05)
+            self.assertEqual(sighup_and_wait(srv)["msg"], "tls reloaded")
             second, _ = fingerprint(srv.port, client_context(self.ca))
+            self.assertNotEqual(second, first, "a new connection after the reload got the old "
+                                               "certificate")
             conn.request("GET", "/api/count")
             self.assertEqual(conn.getresponse().status, 200)
             conn.close()
             # Unusable files: the reload fails, the server keeps serving the last good certificate.
             with open(key, "w") as out:
                 out.write("not a key\n")
-            srv.proc.send_signal(signal.SIGHUP)
-            time.sleep(0.5)
+            self.assertEqual(sighup_and_wait(srv)["msg"], "reload failed")
             self.assertIsNone(srv.proc.poll(), "footfall died on a bad reload")
             self.assertEqual(fingerprint(srv.port, client_context(self.ca))[0], second)
-            self.assertIn("reload failed", srv.stderr_text())
 
     def test_sighup_without_tls_is_harmless(self):
         with FootfallServer() as srv:
-            srv.proc.send_signal(signal.SIGHUP)
-            time.sleep(0.3)
+            # Handled (there is nothing to reload, and footfall says so), not the default action.
+            outcome = sighup_and_wait(srv)
+            self.assertEqual(outcome["msg"], "reload failed", outcome)
             self.assertIsNone(srv.proc.poll(), "SIGHUP must not stop footfall")
+            self.assertEqual(request(srv.port, "GET", "/healthz").status, 200)
 
     def test_bad_tls_files_are_refused_at_start_with_one_clear_line(self):
         cases = [(["--tls-cert", self.cert], "both"),

@@ -59,6 +59,19 @@ def load_event(name):
         return f.read()
 
 
+def wait_for(read, done, what, timeout=10.0):
+    """Polls read() until done(value); returns that value. AssertionError naming `what` and the
+    last value if it is not done within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("waited %.0f s for %s; last: %r" % (timeout, what, value))
+        time.sleep(0.02)
+
+
 def control(fx, method, path, body=None):
     req = urllib.request.Request(fx.url + path, data=body, method=method)
     try:
@@ -133,10 +146,11 @@ class NextInvocationTest(FixtureTestCase):
 
         t = threading.Thread(target=runtime)
         t.start()
+        # The fixture has the call and holds it ("waiting"). That it held it until the enqueue
+        # below is shown by the answer: it carries an id that did not exist before.
         self.fx.wait_next_calls(1, timeout=2)
-        time.sleep(0.3)
-        self.assertTrue(t.is_alive(), "/next answered with nothing queued")
         self.assertEqual(self.fx.next_calls()[0]["outcome"], "waiting")
+        self.assertTrue(t.is_alive(), "/next answered with nothing queued")
         rid = self.fx.enqueue({"hello": "world"})
         t.join(2)
         self.assertFalse(t.is_alive(), "/next did not return after enqueue")
@@ -186,10 +200,10 @@ class NextInvocationTest(FixtureTestCase):
         rid = self.fx.enqueue(b"{}")
         t.join(3)
         self.assertEqual(got["r"][1]["Lambda-Runtime-Aws-Request-Id"], rid)
-        end = time.monotonic() + 2
-        while self.fx.next_calls()[0]["outcome"] == "waiting" and time.monotonic() < end:
-            time.sleep(0.02)
-        self.assertEqual(self.fx.next_calls()[0]["outcome"], "abandoned")
+        # The fixture notices the closed connection on its next look (every 50 ms).
+        self.assertEqual(wait_for(lambda: self.fx.next_calls()[0]["outcome"],
+                                  lambda outcome: outcome != "waiting",
+                                  "the dead waiter's /next call to be settled"), "abandoned")
 
     def test_stop_releases_a_blocked_next(self):
         fx = raf.RuntimeApiFixture().start()

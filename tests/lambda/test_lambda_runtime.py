@@ -18,7 +18,6 @@ Nothing is skipped: if moto, boto3 or the binary is missing or does not start, t
 
 import datetime
 import hashlib
-import http.client
 import json
 import os
 import re
@@ -31,17 +30,16 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 import uuid
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 EVENTS = os.path.join(HERE, "events")
-MOTO_SCRIPT = os.path.join(REPO, "tests", "tools", "moto_server_atomic.py")
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "tools"))
 
+import moto_server_atomic  # noqa: E402
 import runtime_api_fixture as raf  # noqa: E402
 
 import boto3  # noqa: E402  (a failed import fails the test, as it should)
@@ -107,12 +105,6 @@ def runtime_command():
     return argv
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def load_event(name):
     with open(os.path.join(EVENTS, name), "rb") as f:
         return f.read()
@@ -141,48 +133,26 @@ def uuid7_time_s(visit_id):
 
 
 class MotoServer:
-    """moto_server_atomic.py on a free loopback port; stop() ends only the process it started.
-    Raises RuntimeError (with moto's output) if it does not answer HTTP."""
+    """moto_server_atomic.py on a loopback port the OS chose when moto bound it (so no other
+    process can have taken it first); stop() ends only the process it started. Raises
+    RuntimeError (with moto's output) if it does not start."""
 
     START_TIMEOUT_S = 60
-    ATTEMPTS = 3  # a port picked free can be taken by someone else before moto binds it
 
     def __init__(self):
         self.proc = None
         self.log = tempfile.NamedTemporaryFile(prefix="footfall-moto-", suffix=".log", delete=False)
         try:
-            for attempt in range(1, self.ATTEMPTS + 1):
-                if self._start():
-                    return
-                if attempt == self.ATTEMPTS:
-                    raise RuntimeError("moto_server exited during start-up %d times (rc %s): %s"
-                                       % (self.ATTEMPTS, self.proc.returncode, self.log_tail()))
+            self.proc, self.port = moto_server_atomic.launch(
+                stdout=self.log, stderr=subprocess.STDOUT, deadline_s=self.START_TIMEOUT_S)
+        except RuntimeError as error:
+            tail = self.log_tail()
+            self.stop()
+            raise RuntimeError("%s: %s" % (error, tail)) from None
         except BaseException:
             self.stop()
             raise
-
-    def _start(self):
-        """True once moto answers; False if it exited; RuntimeError on timeout."""
-        self.port = free_port()
         self.endpoint = "http://127.0.0.1:%d" % self.port
-        self.proc = subprocess.Popen(
-            [sys.executable, MOTO_SCRIPT, "-H", "127.0.0.1", "-p", str(self.port)],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + self.START_TIMEOUT_S
-        while True:
-            if self.proc.poll() is not None:
-                return False
-            try:
-                with urllib.request.urlopen(self.endpoint + "/", timeout=2) as resp:
-                    resp.read()
-                return True
-            except urllib.error.HTTPError:
-                return True  # any HTTP status: it is serving
-            except (OSError, http.client.HTTPException):
-                if time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not answer HTTP on %s within %d s: %s"
-                                       % (self.endpoint, self.START_TIMEOUT_S, self.log_tail()))
-                time.sleep(0.05)
 
     def log_tail(self, n=2000):
         try:
@@ -726,7 +696,13 @@ class DeadlineTest(LambdaRuntimeTestCase):
         self.check_logs(rt)
 
     def test_store_port_closed(self):
-        rt = self.start_runtime(table="footfall-e2e-nowhere", endpoint="http://127.0.0.1:%d" % free_port())
+        # Bound, never listening, and held for the test: connections are refused, and no other
+        # process can start listening on the port meanwhile (a port picked free and let go can).
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        self.addCleanup(closed.close)
+        rt = self.start_runtime(table="footfall-e2e-nowhere",
+                                endpoint="http://127.0.0.1:%d" % closed.getsockname()[1])
         self.check_answers_before_deadline(rt, "endpoint port closed")
 
     def test_store_accepts_but_never_answers(self):

@@ -7,22 +7,77 @@ increments survived (tests/tools/README.md). Real DynamoDB applies each item wri
 runs moto's own server application (the same one `moto_server` runs) on a threaded werkzeug
 server, with a lock so each request is applied whole — connections and keep-alive stay concurrent.
 
-Usage: moto_server_atomic.py -H 127.0.0.1 -p PORT [-c CERT.pem -k KEY.pem]
+Usage: moto_server_atomic.py -H 127.0.0.1 -p PORT [--port-file FILE] [-c CERT.pem -k KEY.pem]
+
+`-p 0` lets the OS choose a free port as the socket is bound, so no other process can take it in
+between; `--port-file FILE` tells the caller which port that is: once the socket listens, the port
+number and a newline are written to FILE.tmp, which is then renamed to FILE (a reader sees the
+whole number or no file). Connections made from then on are answered.
+
+From Python, launch() runs this script that way and returns (process, port).
 """
 import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 
-from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import run_simple
+
+def launch(host="127.0.0.1", ssl_cert=None, ssl_key=None, stdout=None, stderr=None,
+           preexec_fn=None, deadline_s=60.0):
+    """Starts this script on port 0 as a child process and waits until it listens.
+
+    Returns (subprocess.Popen, port); stopping the process is the caller's job. `stdout`/`stderr`
+    and `preexec_fn` go to Popen. Raises RuntimeError if the server exits first or has not bound a
+    port within `deadline_s` seconds (moto's import alone takes seconds on a loaded machine); the
+    process is then killed. Stdlib only, so a test can import it without importing moto."""
+    workdir = tempfile.mkdtemp(prefix="footfall-moto-")
+    port_file = os.path.join(workdir, "port")
+    argv = [sys.executable, os.path.abspath(__file__), "-H", host, "-p", "0",
+            "--port-file", port_file]
+    if ssl_cert:
+        argv += ["-c", ssl_cert, "-k", ssl_key]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                            preexec_fn=preexec_fn)
+    try:
+        deadline = time.monotonic() + deadline_s
+        while True:
+            try:
+                with open(port_file) as f:
+                    return proc, int(f.read())
+            except FileNotFoundError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"moto_server_atomic.py exited with {proc.returncode} before "
+                                   "it listened (is moto installed for this python?)")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"moto_server_atomic.py did not listen within {deadline_s} s")
+            time.sleep(0.02)
+    except BaseException:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
-    parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("-p", "--port", type=int, required=True,
+                        help="port to listen on; 0: one the OS chooses (see --port-file)")
+    parser.add_argument("--port-file", help="once listening, write the port number here")
     parser.add_argument("-c", "--ssl-cert", help="serve HTTPS with this certificate (PEM)")
     parser.add_argument("-k", "--ssl-key", help="and this private key (PEM)")
     args = parser.parse_args()
+
+    # Imported here, not at the top: launch() is used by tests that do not import moto.
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
 
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
@@ -33,8 +88,20 @@ def main() -> None:
             return [b"".join(app(environ, start_response))]
 
     ssl_context = (args.ssl_cert, args.ssl_key) if args.ssl_cert else None
-    run_simple(args.host, args.port, atomic_app, threaded=True, use_reloader=False,
-               ssl_context=ssl_context)
+    # What werkzeug's run_simple does, split so that the bound port is known before serving.
+    server = make_server(args.host, args.port, atomic_app, threaded=True, ssl_context=ssl_context)
+    port = server.socket.getsockname()[1]
+    # moto_server sets this from -p; moto puts it in the URLs it hands out.
+    os.environ.setdefault("MOTO_PORT", str(port))
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as out:
+            out.write(f"{port}\n")
+        os.replace(args.port_file + ".tmp", args.port_file)
+    server.log_startup()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
 
 
 if __name__ == "__main__":
