@@ -325,6 +325,8 @@ StatusOr<Stats> RunStatsQuery(sqlite3* db, const StatsQuery& query) {
 
 }  // namespace
 
+std::string SqliteStore::LibraryVersion() { return sqlite3_libversion(); }
+
 StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteOptions options) {
   if (options.path.empty()) return InvalidArgumentError("sqlite store needs a file path");
   if (options.max_batch == 0) return InvalidArgumentError("max_batch must be at least 1");
@@ -525,27 +527,25 @@ void SqliteStore::CheckReady(Deadline, StatusCallback done) {
 }
 
 void SqliteStore::CommitBatch(std::vector<PendingVisit>& batch) {
-  StatusOr<int64_t> total = TryCommit(batch);
-  if (total.ok()) {
-    CompleteCommittedBatch(batch, *total);
-    return;
-  }
-  if (batch.size() > 1 && total.status().code() == StatusCode::kAlreadyExists) {
-    // One bad visit must not fail the others: retry each alone.
-    for (PendingVisit& pending : batch) {
-      std::vector<PendingVisit> single;
-      single.push_back(std::move(pending));
-      CommitBatch(single);
+  StatusOr<BatchOutcome> outcome = TryCommit(batch);
+  if (!outcome.ok()) return FailBatch(batch, outcome.status());
+  if (outcome->rejected.empty()) return CompleteCommittedBatch(batch, outcome->total);
+  // The visits stored are numbered in batch order, as CompleteCommittedBatch numbers a full batch.
+  std::vector<StatusOr<RecordedVisit>> results;
+  results.reserve(batch.size());
+  int64_t total = outcome->total - outcome->stored;
+  for (Status& rejected : outcome->rejected) {
+    if (rejected.ok()) {
+      results.push_back(RecordedVisit{++total, outcome->stored});
+    } else {
+      results.push_back(std::move(rejected));
     }
-    return;
   }
-  FailBatch(batch, total.status());
+  CompleteBatch(batch, [&results](size_t index) { return std::move(results[index]); });
 }
 
-Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
+Status SqliteStore::AddToAggregates(const std::vector<const Visit*>& visits) {
   sqlite3* db = writer_db_.get();
-  std::vector<const Visit*> visits;
-  for (const PendingVisit& pending : batch) visits.push_back(&pending.visit);
   Status seen_error;
   const Rollup rollup = RollUp(visits, [&](int64_t day, const std::string& site,
                                            const std::string& path, const std::string& visitor) {
@@ -603,13 +603,17 @@ Status SqliteStore::AddToAggregates(const std::vector<PendingVisit>& batch) {
   return OkStatus();
 }
 
-StatusOr<int64_t> SqliteStore::TryCommit(std::vector<PendingVisit>& batch) {
+StatusOr<SqliteStore::BatchOutcome> SqliteStore::TryCommit(
+    const std::vector<PendingVisit>& batch) {
   sqlite3* db = writer_db_.get();
   RETURN_IF_ERROR(StepToDone(db, begin_.get(), "beginning a transaction"));
-  auto work = [&]() -> StatusOr<int64_t> {
+  BatchOutcome outcome;
+  auto work = [&]() -> Status {
+    std::vector<const Visit*> stored;
+    stored.reserve(batch.size());
     sqlite3_stmt* insert = insert_visit_.get();
-    for (const PendingVisit& pending : batch) {
-      const Visit& v = pending.visit;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Visit& v = batch[i].visit;
       RETURN_IF_ERROR(BindText(db, insert, 1, v.visit_id));
       RETURN_IF_ERROR(BindText(db, insert, 2, v.timestamp));
       RETURN_IF_ERROR(BindText(db, insert, 3, v.visitor));
@@ -620,26 +624,44 @@ StatusOr<int64_t> SqliteStore::TryCommit(std::vector<PendingVisit>& batch) {
       sqlite3_bind_int64(insert, 8, v.expiration_time);
       RETURN_IF_ERROR(BindText(db, insert, 9, v.screen));
       RETURN_IF_ERROR(BindText(db, insert, 10, v.source));
-      RETURN_IF_ERROR(StepToDone(db, insert, "inserting a visit"));
+      Status inserted = StepToDone(db, insert, "inserting a visit");
+      if (inserted.ok()) {
+        stored.push_back(&v);
+        continue;
+      }
+      // A constraint failure (a duplicate visit_id) undoes this one INSERT and leaves the
+      // transaction open (SQLite's default ABORT conflict resolution), so the visit fails alone and
+      // the others still commit together: no savepoint is needed while a visit is one statement
+      // (aggregates and the counter are written for the stored visits only, below). Any other
+      // error fails the whole batch.
+      if (inserted.code() != StatusCode::kAlreadyExists) return inserted;
+      if (sqlite3_get_autocommit(db)) {  // not SQLite's documented behaviour: nothing is stored
+        return InternalError("a rejected visit ended its batch's transaction: " +
+                             inserted.message());
+      }
+      if (outcome.rejected.empty()) outcome.rejected.resize(batch.size());
+      outcome.rejected[i] = std::move(inserted);
     }
-    RETURN_IF_ERROR(AddToAggregates(batch));
+    outcome.stored = static_cast<int>(stored.size());
+    if (stored.empty()) return OkStatus();  // nothing to commit: rolled back below, no fsync
+    RETURN_IF_ERROR(AddToAggregates(stored));
     sqlite3_stmt* add = add_to_total_.get();
-    sqlite3_bind_int64(add, 1, static_cast<int64_t>(batch.size()));
+    sqlite3_bind_int64(add, 1, static_cast<int64_t>(stored.size()));
     const int rc = sqlite3_step(add);
     if (rc != SQLITE_ROW) {
       sqlite3_reset(add);
       return SqliteError(db, rc, "adding to the total");
     }
-    const int64_t total = sqlite3_column_int64(add, 0);
+    outcome.total = sqlite3_column_int64(add, 0);
     sqlite3_reset(add);
-    RETURN_IF_ERROR(StepToDone(db, commit_.get(), "committing"));
-    return total;
+    return StepToDone(db, commit_.get(), "committing");
   };
-  StatusOr<int64_t> total = work();
-  if (!total.ok() && !sqlite3_get_autocommit(db)) {
+  const Status done = work();
+  if ((!done.ok() || outcome.stored == 0) && !sqlite3_get_autocommit(db)) {
     StepToDone(db, rollback_.get(), "rolling back").IgnoreError();
   }
-  return total;
+  if (!done.ok()) return done;
+  return outcome;
 }
 
 }  // namespace footfall::store::sqlite

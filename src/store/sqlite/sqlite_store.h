@@ -4,14 +4,17 @@
 // max_batch), inserts them and adds their number to the counter in ONE transaction, waits for the
 // commit to reach the disk, and only then completes their callbacks. So a success means the visit
 // is durable, one fsync serves a whole batch, and a crash loses only visits not yet acknowledged.
+// A duplicate visit_id fails alone inside its batch; the rest of the batch still commits once.
 // Reads run on a separate reader thread with its own connection (WAL: readers never wait for the
 // writer). All methods are thread-safe and never block the caller on disk I/O.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/group_commit.h"
 #include "store/pending_drops.h"
@@ -39,6 +42,8 @@ class SqliteStore final : public Store {
   // threads. Errors: kUnavailable (cannot create or open the file), kFailedPrecondition (the file
   // is not a footfall database or is from a newer version), kInternal.
   static StatusOr<std::unique_ptr<SqliteStore>> Open(SqliteOptions options);
+  // The version of the SQLite library linked in, e.g. "3.40.1" (for `footfall --version`).
+  static std::string LibraryVersion();
   // Commits every queued visit and completes every callback, then closes.
   ~SqliteStore() override;
 
@@ -60,14 +65,25 @@ class SqliteStore final : public Store {
  private:
   explicit SqliteStore(SqliteOptions options);
   Status Start();
+  // What one batch's transaction did.
+  struct BatchOutcome {
+    int64_t total = 0;  // the counter after the transaction (meaningful when stored > 0)
+    int stored = 0;     // visits inserted and counted
+    // Empty when every visit was stored; else one per visit of the batch, in order: OK if it was
+    // stored, else why it alone was not (kAlreadyExists for a duplicate visit_id).
+    std::vector<Status> rejected;
+  };
+
   // Commits `batch` in one transaction and completes its callbacks (on the writer thread).
   void CommitBatch(std::vector<PendingVisit>& batch);
-  // Adds the batch to the aggregate tables (inside the open transaction).
-  Status AddToAggregates(const std::vector<PendingVisit>& batch);
+  // Adds `visits` to the aggregate tables (inside the open transaction).
+  Status AddToAggregates(const std::vector<const Visit*>& visits);
   // Writes the coalesced drop counts (a writer job).
   void FlushDrops();
-  // Tries `batch` as one transaction; on success returns the counter total after it.
-  StatusOr<int64_t> TryCommit(std::vector<PendingVisit>& batch);
+  // Runs `batch` as one transaction: inserts every visit, a visit whose insert breaks a constraint
+  // (a duplicate visit_id) failing alone, then counts and aggregates the visits stored and commits
+  // once (or rolls back if none was stored). Any other error rolls everything back and is returned.
+  StatusOr<BatchOutcome> TryCommit(const std::vector<PendingVisit>& batch);
 
   const SqliteOptions options_;
 

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <future>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "store/blocking.h"
 
@@ -47,6 +51,72 @@ class SqliteStoreTest : public ::testing::Test {
     return v;
   }
 
+  // What RecordVisit answered one visit.
+  struct Answer {
+    StatusCode code = StatusCode::kUnimplemented;  // until answered (no write returns it)
+    int64_t total = 0;
+    int batch_size = 0;
+  };
+  struct BatchRun {
+    std::vector<Answer> answers;  // one per visit, in order
+    int commits = 0;              // transactions the batch committed, counted in the WAL
+  };
+
+  // Records `visits` as ONE batch. SqliteStore runs GetOrCreateDailySalt and its callback on the
+  // writer thread, so a callback that waits holds the writer while the visits queue; released, the
+  // group committer takes them all at once (up to max_batch). Nothing can fail between holding and
+  // releasing, so the store is never left held.
+  BatchRun RecordAsOneBatch(SqliteStore& store, std::vector<Visit> visits) const {
+    std::promise<void> writer_held, release_writer;
+    store.GetOrCreateDailySalt(1, Salt{}, kNoDeadline,
+                               [&, release = release_writer.get_future().share()](StatusOr<Salt> salt) {
+                                 EXPECT_TRUE(salt.ok()) << salt.status().ToString();
+                                 writer_held.set_value();
+                                 release.wait();
+                               });
+    writer_held.get_future().wait();
+    const int commits_before = CountWalCommits();  // the writer is held: nothing commits now
+    BatchRun run;
+    run.answers.resize(visits.size());
+    std::atomic<size_t> remaining{visits.size()};
+    std::promise<void> finished;
+    for (size_t i = 0; i < visits.size(); ++i) {
+      store.RecordVisit(std::move(visits[i]), kNoDeadline, [&, i](StatusOr<RecordedVisit> r) {
+        run.answers[i].code = r.status().code();
+        if (r.ok()) run.answers[i] = {StatusCode::kOk, r->total, r->batch_size};
+        if (--remaining == 0) finished.set_value();
+      });
+    }
+    release_writer.set_value();
+    finished.get_future().wait();
+    run.commits = CountWalCommits() - commits_before;
+    return run;
+  }
+
+  // Counts the commits in the database's WAL file, read as SQLite lays it out
+  // (https://sqlite.org/fileformat.html#the_write_ahead_log): every committed transaction ends
+  // with exactly one frame whose header holds the database size after the commit; the others hold
+  // 0. Frames whose salts differ from the WAL header's are left over from before the WAL was last
+  // restarted, and end the count. The WAL of these small tests is never checkpointed midway.
+  int CountWalCommits() const {
+    std::ifstream file(path_ + "-wal", std::ios::binary);
+    const std::string wal((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    auto u32 = [&wal](size_t at) {
+      return uint32_t{static_cast<uint8_t>(wal[at])} << 24 |
+             uint32_t{static_cast<uint8_t>(wal[at + 1])} << 16 |
+             uint32_t{static_cast<uint8_t>(wal[at + 2])} << 8 | static_cast<uint8_t>(wal[at + 3]);
+    };
+    constexpr size_t kWalHeader = 32, kFrameHeader = 24;
+    if (wal.size() < kWalHeader) return 0;
+    const size_t frame = kFrameHeader + (u32(8) == 1 ? 65536 : u32(8));
+    int commits = 0;
+    for (size_t at = kWalHeader; at + frame <= wal.size(); at += frame) {
+      if (u32(at + 8) != u32(16) || u32(at + 12) != u32(20)) break;
+      if (u32(at + 4) != 0) ++commits;
+    }
+    return commits;
+  }
+
   fs::path dir_;
   std::string path_;
 };
@@ -71,13 +141,17 @@ TEST_F(SqliteStoreTest, ConcurrentVisitsAreBatchedAndEachGetsItsOwnTotal) {
   std::promise<void> all_done;
   for (int i = 0; i < kVisits; ++i) {
     store->RecordVisit(MakeVisit(i), kNoDeadline, [&](StatusOr<RecordedVisit> r) {
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-      {
-        std::lock_guard lock(mu);
-        totals.insert(r->total);
-      }
-      int seen = largest_batch.load();
-      while (r->batch_size > seen && !largest_batch.compare_exchange_weak(seen, r->batch_size)) {
+      // EXPECT, never ASSERT, in a callback: an ASSERT returns before the visit is counted as
+      // done, and the test would hang instead of failing.
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (r.ok()) {
+        {
+          std::lock_guard lock(mu);
+          totals.insert(r->total);
+        }
+        int seen = largest_batch.load();
+        while (r->batch_size > seen && !largest_batch.compare_exchange_weak(seen, r->batch_size)) {
+        }
       }
       if (++done == kVisits) all_done.set_value();
     });
@@ -107,6 +181,83 @@ TEST_F(SqliteStoreTest, DuplicateVisitFailsAloneWithoutFailingItsBatch) {
   EXPECT_EQ(codes[1], StatusCode::kAlreadyExists);
   EXPECT_EQ(codes[2], StatusCode::kOk);
   EXPECT_EQ(*ReadTotalAndWait(*store), 3);
+}
+
+// Issue: one duplicate visit_id rolled its batch back and recommitted every other visit alone, one
+// fsync each — exactly what re-running an import does.
+TEST_F(SqliteStoreTest, DuplicateInABatchFailsAloneAndTheBatchCommitsOnce) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(RecordVisitAndWait(*store, MakeVisit(7)).ok());
+  ASSERT_EQ(CountWalCommits(), 1) << "the WAL must show the commit of visit 7";
+
+  constexpr int kVisits = 100, kDuplicate = 50;
+  std::vector<Visit> visits;
+  for (int i = 0; i < kVisits; ++i) visits.push_back(MakeVisit(i == kDuplicate ? 7 : 100 + i));
+  const BatchRun run = RecordAsOneBatch(*store, std::move(visits));
+
+  EXPECT_EQ(run.commits, 1) << "the batch must commit once";
+  const std::vector<Answer>& answers = run.answers;
+  int64_t expected_total = 1;  // visit 7, recorded first
+  for (int i = 0; i < kVisits; ++i) {
+    if (i == kDuplicate) {
+      EXPECT_EQ(answers[i].code, StatusCode::kAlreadyExists);
+      continue;
+    }
+    EXPECT_EQ(answers[i].code, StatusCode::kOk) << i;
+    EXPECT_EQ(answers[i].total, ++expected_total) << i;  // batch order, no gap at the duplicate
+    EXPECT_EQ(answers[i].batch_size, kVisits - 1) << i;
+  }
+  // Stored and counted once: the counter, the raw visits and the aggregates agree.
+  EXPECT_EQ(*ReadTotalAndWait(*store), kVisits);
+  StatusOr<VisitPage> page = ScanVisitsAndWait(*store, 0, int64_t{1} << 50, "", 1000);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->visits.size(), static_cast<size_t>(kVisits));
+  for (const std::string path : {"/p", ""}) {
+    StatusOr<int64_t> views = Wait<int64_t>([&](Callback<int64_t> done) {
+      store->ReadPageViews("a.example", path, kNoDeadline, std::move(done));
+    });
+    ASSERT_TRUE(views.ok()) << views.status().ToString();
+    EXPECT_EQ(*views, kVisits) << "page views of '" << path << "'";
+  }
+}
+
+TEST_F(SqliteStoreTest, BatchOfOnlyDuplicatesCommitsNothing) {
+  // Re-running an import that is already stored: every visit fails, and nothing is written.
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(RecordVisitAndWait(*store, MakeVisit(1)).ok());
+  ASSERT_TRUE(RecordVisitAndWait(*store, MakeVisit(2)).ok());
+  const BatchRun run = RecordAsOneBatch(*store, {MakeVisit(1), MakeVisit(2)});
+  EXPECT_EQ(run.answers[0].code, StatusCode::kAlreadyExists);
+  EXPECT_EQ(run.answers[1].code, StatusCode::kAlreadyExists);
+  EXPECT_EQ(run.commits, 0);
+  EXPECT_EQ(*ReadTotalAndWait(*store), 2);
+}
+
+TEST_F(SqliteStoreTest, OtherErrorInTheMiddleOfABatchFailsTheWholeBatch) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(RecordVisitAndWait(*store, MakeVisit(1)).ok());
+  {  // A non-constraint error (SQLITE_TOOBIG) when visit 105 is inserted.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const std::string trigger = "CREATE TRIGGER fail_one BEFORE INSERT ON visits WHEN NEW.visit_id = '" +
+                                MakeVisit(105).visit_id +
+                                "' BEGIN SELECT zeroblob(2000000000); END";
+    EXPECT_EQ(sqlite3_exec(db, trigger.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  std::vector<Visit> visits;
+  for (int i = 100; i < 110; ++i) visits.push_back(MakeVisit(i));
+  const BatchRun run = RecordAsOneBatch(*store, std::move(visits));
+  for (const Answer& answer : run.answers) EXPECT_EQ(answer.code, StatusCode::kInternal);
+  EXPECT_EQ(run.commits, 0);
+  EXPECT_EQ(*ReadTotalAndWait(*store), 1);
+  StatusOr<VisitPage> page = ScanVisitsAndWait(*store, 0, int64_t{1} << 50, "", 1000);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->visits.size(), 1u);
 }
 
 TEST_F(SqliteStoreTest, LargeBatchesStoreEveryFieldOfEveryVisit) {
