@@ -1,29 +1,48 @@
 #include "store/postgres/libpq_loader.h"
 
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 
 #include <string>
 
 namespace footfall::store::postgres {
 namespace {
 
-TEST(LibpqLoaderTest, LoadsLibpqAndItsFunctionsWork) {
-  ASSERT_TRUE(LoadLibpq().ok()) << LoadLibpq().ToString();
-  EXPECT_TRUE(LoadLibpq().ok());  // once; later calls give the same outcome
-  // Through the forwarders, no server needed: libpq parses a connection URI.
+// Parses a connection URI through the table: no server needed. Returns its port, or "" if none.
+std::string PortOf(const char* uri) {
   char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse("postgres://ff@127.0.0.1:5433/footfall", &error);
-  ASSERT_NE(options, nullptr) << (error ? error : "");
+  PQconninfoOption* options = Libpq().conninfo_parse(uri, &error);
+  if (options == nullptr) {
+    Libpq().freemem(error);
+    return "";
+  }
   std::string port;
   for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
     if (std::string(option->keyword) == "port" && option->val != nullptr) port = option->val;
   }
-  PQconninfoFree(options);
-  EXPECT_EQ(port, "5433");
-  EXPECT_EQ(PQconninfoParse("postgres://[bad", &error), nullptr);
+  Libpq().conninfo_free(options);
+  return port;
+}
+
+// First in this file: a caller that skipped LoadLibpq() gets the library loaded, not a crash.
+TEST(LibpqLoaderTest, TableLoadsLibpqOnFirstUse) {
+  EXPECT_EQ(PortOf("postgres://ff@127.0.0.1:5434/footfall"), "5434");
+}
+
+TEST(LibpqLoaderTest, LoadsLibpqAndItsFunctionsWork) {
+  ASSERT_TRUE(LoadLibpq().ok()) << LoadLibpq().ToString();
+  EXPECT_TRUE(LoadLibpq().ok());  // once; later calls give the same outcome
+  EXPECT_EQ(PortOf("postgres://ff@127.0.0.1:5433/footfall"), "5433");
+  char* error = nullptr;
+  EXPECT_EQ(Libpq().conninfo_parse("postgres://[bad", &error), nullptr);
   ASSERT_NE(error, nullptr);
-  PQfreemem(error);
+  Libpq().freemem(error);
+}
+
+TEST(LibpqLoaderTest, EveryFunctionOfTheTableIsResolved) {
+  ASSERT_TRUE(LoadLibpq().ok()) << LoadLibpq().ToString();
+#define FOOTFALL_EXPECT_RESOLVED(member, symbol) EXPECT_NE(Libpq().member, nullptr) << #symbol;
+  FOOTFALL_LIBPQ_FUNCTIONS(FOOTFALL_EXPECT_RESOLVED)
+#undef FOOTFALL_EXPECT_RESOLVED
 }
 
 }  // namespace

@@ -1,15 +1,12 @@
 #include "store/postgres/postgres_store.h"
 
-#include "store/postgres/libpq_loader.h"
-
 #include "base/utc_time.h"
 #include "store/open_store.h"
+#include "store/postgres/libpq_loader.h"
+#include "store/postgres/postgres_session.h"
 #include "store/stats_rollup.h"
 
 #include <libpq-fe.h>
-#include <poll.h>
-
-#include <cerrno>
 
 #include <nlohmann/json.hpp>
 
@@ -26,11 +23,6 @@ namespace footfall::store::postgres {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// The longest wait for PostgreSQL's answer to a statement — or to a whole batch transaction —
-// before the connection is dropped: past the server's statement_timeout (5 s), within a
-// request's budget (10 s).
-constexpr std::chrono::milliseconds kAnswerTimeout{6000};
 
 // Any fixed number: the key of the advisory lock migrations run under.
 constexpr int64_t kMigrationLockKey = 7'304'521'001;
@@ -240,61 +232,19 @@ SELECT encode(salt, 'hex') FROM daily_salts WHERE day = $1::integer
 
 constexpr const char* kReadTotal = "SELECT COALESCE(sum(count), 0)::bigint FROM counter_shards";
 
-struct ResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using Result = std::unique_ptr<PGresult, ResultDeleter>;
-
-std::string OneLine(std::string_view text);
-
-// The one mapping from PostgreSQL errors (SQLSTATE) to Status codes.
-Status PostgresError(PGconn* conn, const PGresult* result, std::string_view what) {
-  std::string message(what);
-  message += ": ";
-  const char* detail = result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn);
-  message += OneLine(detail != nullptr && *detail != '\0' ? detail : PQerrorMessage(conn));
-  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  const std::string_view sqlstate = state != nullptr ? state : "";
-  if (sqlstate.empty() || PQstatus(conn) == CONNECTION_BAD) return UnavailableError(message);
-  if (sqlstate == "23505") return AlreadyExistsError(message);
-  if (sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "57014" ||
-      sqlstate == "40001" ||
-      sqlstate == "40P01" || sqlstate == "53300" || sqlstate == "55P03") {
-    return UnavailableError(message);
-  }
-  if (sqlstate.starts_with("53")) return ResourceExhaustedError(message);
-  if (sqlstate.starts_with("28") || sqlstate == "3D000" || sqlstate == "42P01") {
-    return FailedPreconditionError(message);
-  }
-  return InternalError(message);
-}
-
-// libpq's messages span lines ("...failed: Connection refused\n\tIs the server running...");
-// footfall's errors and logs are one line each.
-std::string OneLine(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n' || c == '\t') {
-      if (!out.empty() && out.back() != ' ') out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-// True if `socket` has bytes or an EOF waiting (checked without blocking).
-bool HasUnsolicitedInput(int socket) {
-  if (socket < 0) return true;
-  pollfd descriptor{socket, POLLIN, 0};
-  return ::poll(&descriptor, 1, 0) != 0;
-}
-
 std::string WithConnectTimeout(const std::string& uri, int seconds) {
   if (uri.find("connect_timeout=") != std::string::npos) return uri;
   return uri + (uri.find('?') == std::string::npos ? "?" : "&") +
          "connect_timeout=" + std::to_string(seconds);
+}
+
+SessionOptions SessionFor(const PostgresOptions& options,
+                          std::chrono::milliseconds reconnect_interval) {
+  SessionOptions session;
+  session.uri = WithConnectTimeout(options.uri, options.connect_timeout_seconds);
+  session.reconnect_interval = reconnect_interval;
+  session.connect_timeout = std::chrono::seconds(options.connect_timeout_seconds);
+  return session;
 }
 
 std::string Hex(const Salt& salt) {
@@ -323,19 +273,20 @@ std::string Dump(const nlohmann::json& rows) {
 }
 
 std::string Text(const PGresult* result, int row, int column) {
-  return std::string(PQgetvalue(result, row, column),
-                     static_cast<size_t>(PQgetlength(result, row, column)));
+  return std::string(Libpq().get_value(result, row, column),
+                     static_cast<size_t>(Libpq().get_length(result, row, column)));
 }
 
 int64_t Integer(const PGresult* result, int row, int column) {
-  return PQgetisnull(result, row, column) ? 0 : std::atoll(PQgetvalue(result, row, column));
+  if (Libpq().get_is_null(result, row, column)) return 0;
+  return std::atoll(Libpq().get_value(result, row, column));
 }
 
 // The parts of "a,b,c" (none for NULL or "").
 std::vector<std::string_view> CommaList(const PGresult* result, int row, int column) {
   std::vector<std::string_view> parts;
   const std::string_view list =
-      PQgetisnull(result, row, column) ? "" : PQgetvalue(result, row, column);
+      Libpq().get_is_null(result, row, column) ? "" : Libpq().get_value(result, row, column);
   for (size_t start = 0; start < list.size();) {
     const size_t comma = std::min(list.find(',', start), list.size());
     parts.push_back(list.substr(start, comma - start));
@@ -352,145 +303,6 @@ int RandomShard(int shards) {
 
 }  // namespace
 
-// A libpq connection that reconnects itself, at most once per reconnect_interval while the
-// database is down (so a down database costs a fast failure, not a connection storm).
-// Used by one thread at a time.
-class PostgresStore::Session {
- public:
-  Session(std::string uri, std::chrono::milliseconds reconnect_interval)
-      : uri_(std::move(uri)), reconnect_interval_(reconnect_interval) {}
-  ~Session() { Close(); }
-
-  StatusOr<PGconn*> Get() {
-    if (in_transaction_) {
-      // Never reconnect inside a transaction: the next statements would run outside it.
-      if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK &&
-          (PQtransactionStatus(conn_) == PQTRANS_INTRANS ||
-           PQtransactionStatus(conn_) == PQTRANS_INERROR)) {
-        return conn_;
-      }
-      return UnavailableError("the connection to PostgreSQL was lost during a transaction");
-    }
-    if (conn_ != nullptr) {
-      // An idle connection has nothing to read (footfall uses no LISTEN): anything readable is
-      // a "terminating connection" message or EOF from a restarted server, a proxy's idle
-      // timeout or idle_session_timeout. Then a new connection is opened now, before anything
-      // is sent, instead of failing one request with a 503.
-      if (PQstatus(conn_) == CONNECTION_OK && !HasUnsolicitedInput(PQsocket(conn_))) return conn_;
-      Close();
-      last_attempt_ = {};  // it was up a moment ago: reconnect at once
-    }
-    const auto now = SteadyClock::now();
-    if (now - last_attempt_ < reconnect_interval_) {
-      return UnavailableError("database unreachable (retrying): " +
-                              (last_error_.empty() ? std::string("connection lost") : last_error_));
-    }
-    last_attempt_ = now;
-    conn_ = PQconnectdb(uri_.c_str());
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      last_error_ = OneLine(PQerrorMessage(conn_));
-      Close();
-      return UnavailableError("cannot connect to PostgreSQL: " + last_error_);
-    }
-    // Notices ("relation already exists, skipping") are not errors; keep them off stderr.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
-    // A statement waiting on a lock (or a stuck server) must end within a request's budget.
-    Result timeout(PQexec(conn_, "SET statement_timeout = 5000"));
-    if (PQresultStatus(timeout.get()) != PGRES_COMMAND_OK) {
-      last_error_ = OneLine(PQerrorMessage(conn_));
-      Close();
-      return UnavailableError("configuring the PostgreSQL session: " + last_error_);
-    }
-    return conn_;
-  }
-
-  // Starts a transaction: until Commit or Rollback, statements run on this connection or fail.
-  // Errors: as Exec.
-  Status Begin() {
-    // A connection left inside a transaction (a failed ROLLBACK) is not reused.
-    if (conn_ != nullptr && PQtransactionStatus(conn_) != PQTRANS_IDLE) Close();
-    RETURN_IF_ERROR(Exec("BEGIN", {}, "beginning a transaction").status());
-    in_transaction_ = true;
-    return OkStatus();
-  }
-
-  // Commits the transaction, waiting at most `timeout`. Errors: as Exec; kInternal if
-  // PostgreSQL rolled it back instead.
-  Status Commit(std::chrono::milliseconds timeout) {
-    StatusOr<Result> result = Exec("COMMIT", {}, "committing", timeout);
-    in_transaction_ = false;
-    RETURN_IF_ERROR(result.status());
-    if (std::string_view(PQcmdStatus(result->get())) != "COMMIT") {
-      return InternalError("PostgreSQL rolled the transaction back");
-    }
-    return OkStatus();
-  }
-
-  // Ends a failed transaction. (On a lost connection the server has rolled it back already.)
-  void Rollback() {
-    if (in_transaction_ && conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) {
-      Exec("ROLLBACK", {}, "rolling back").status().IgnoreError();
-    }
-    in_transaction_ = false;
-  }
-
-  // Runs one statement with text parameters, waiting at most `timeout` for the answer (the
-  // server's statement_timeout cannot help when the server itself stops answering). On a
-  // client-side timeout the connection is dropped: its state is unknown. Errors: as
-  // PostgresError, kDeadlineExceeded on timeout.
-  StatusOr<Result> Exec(const char* sql, const std::vector<std::string>& params,
-                        std::string_view what,
-                        std::chrono::milliseconds timeout = kAnswerTimeout) {
-    ASSIGN_OR_RETURN(PGconn * conn, Get());
-    std::vector<const char*> values;
-    for (const std::string& param : params) values.push_back(param.c_str());
-    if (PQsendQueryParams(conn, sql, static_cast<int>(values.size()), nullptr, values.data(),
-                          nullptr, nullptr, 0) != 1) {
-      Status error = PostgresError(conn, nullptr, what);
-      Close();
-      return error;
-    }
-    const auto deadline = SteadyClock::now() + timeout;
-    Result last;
-    while (true) {
-      // Flush what is left to send, then wait for the answer without blocking past the deadline.
-      while (PQisBusy(conn) || PQflush(conn) == 1) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - SteadyClock::now());
-        if (left.count() <= 0) {
-          Close();
-          return DeadlineExceededError(std::string(what) + ": no answer from PostgreSQL within " +
-                                       std::to_string(timeout.count()) + " ms");
-        }
-        pollfd descriptor{PQsocket(conn), POLLIN, 0};
-        if (::poll(&descriptor, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-        if (PQconsumeInput(conn) != 1) break;
-      }
-      Result result(PQgetResult(conn));
-      if (result == nullptr) break;  // every result of the statement has been read
-      last = std::move(result);
-    }
-    const ExecStatusType status = PQresultStatus(last.get());
-    if (last != nullptr && (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) return last;
-    Status error = PostgresError(conn, last.get(), what);
-    if (PQstatus(conn) == CONNECTION_BAD) Close();  // reconnect next time
-    return error;
-  }
-
- private:
-  void Close() {
-    if (conn_ != nullptr) PQfinish(conn_);
-    conn_ = nullptr;
-  }
-
-  const std::string uri_;
-  const std::chrono::milliseconds reconnect_interval_;
-  PGconn* conn_ = nullptr;
-  bool in_transaction_ = false;  // between Begin and Commit/Rollback
-  SteadyClock::time_point last_attempt_{};
-  std::string last_error_;
-};
-
 Status PostgresStore::Migrate(const PostgresOptions& options) {
   if (!options.uri.starts_with("postgres://") && !options.uri.starts_with("postgresql://")) {
     return InvalidArgumentError("'" + options.uri + "' is not a postgres:// URI");
@@ -501,18 +313,17 @@ Status PostgresStore::Migrate(const PostgresOptions& options) {
   RETURN_IF_ERROR(LoadLibpq());
   // A string libpq cannot parse is a configuration error, not an outage.
   char* parse_error = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(options.uri.c_str(), &parse_error);
+  PQconninfoOption* parsed = Libpq().conninfo_parse(options.uri.c_str(), &parse_error);
   if (parsed == nullptr) {
     std::string message = parse_error != nullptr ? parse_error : "malformed";
-    PQfreemem(parse_error);
+    Libpq().freemem(parse_error);
     while (!message.empty() && message.back() == '\n') message.pop_back();
     return InvalidArgumentError("bad PostgreSQL URI: " + message);
   }
-  PQconninfoFree(parsed);
+  Libpq().conninfo_free(parsed);
 
-  Session session(WithConnectTimeout(options.uri, options.connect_timeout_seconds),
-                  std::chrono::milliseconds(0));
-  RETURN_IF_ERROR(session.Get().status());
+  Session session(SessionFor(options, std::chrono::milliseconds(0)));
+  RETURN_IF_ERROR(session.Connect());
   // Migrations may legitimately run long (an index on a big table): no statement timeout here.
   RETURN_IF_ERROR(session.Exec("SET statement_timeout = 0", {}, "configuring migrations").status());
   // Already current? Then change nothing, so instances can run as a role that may only read and
@@ -522,11 +333,11 @@ Status PostgresStore::Migrate(const PostgresOptions& options) {
                      session.Exec("SELECT CASE WHEN to_regclass('footfall_schema') IS NULL "
                                   "THEN 0 ELSE 1 END",
                                   {}, "looking for the schema table"));
-    if (std::string_view(PQgetvalue(current.get(), 0, 0)) == "1") {
+    if (std::string_view(Libpq().get_value(current.get(), 0, 0)) == "1") {
       ASSIGN_OR_RETURN(Result version,
                        session.Exec("SELECT COALESCE(max(version), 0) FROM footfall_schema", {},
                                     "reading the schema version"));
-      const int found = std::atoi(PQgetvalue(version.get(), 0, 0));
+      const int found = std::atoi(Libpq().get_value(version.get(), 0, 0));
       if (found > kLatestVersion) {
         return FailedPreconditionError("database schema version " + std::to_string(found) +
                                        " is newer than this footfall's " +
@@ -556,7 +367,7 @@ Status PostgresStore::Migrate(const PostgresOptions& options) {
     ASSIGN_OR_RETURN(Result current,
                      session.Exec("SELECT COALESCE(max(version), 0) FROM footfall_schema", {},
                                   "reading the schema version"));
-    const int version = std::atoi(PQgetvalue(current.get(), 0, 0));
+    const int version = std::atoi(Libpq().get_value(current.get(), 0, 0));
     if (version > kLatestVersion) {
       return FailedPreconditionError("database schema version " + std::to_string(version) +
                                      " is newer than this footfall's " +
@@ -566,14 +377,12 @@ Status PostgresStore::Migrate(const PostgresOptions& options) {
       const std::string sql = "BEGIN;" + std::string(kMigrations[next - 1]) +
                               "INSERT INTO footfall_schema (version) VALUES (" +
                               std::to_string(next) + ");COMMIT;";
-      // A multi-statement script has no parameters: PQexec runs it as one transaction here.
-      ASSIGN_OR_RETURN(PGconn * conn, session.Get());
-      Result result(PQexec(conn, sql.c_str()));
-      if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-        Status error = PostgresError(conn, result.get(), "applying migration " +
-                                                             std::to_string(next));
-        Result rollback(PQexec(conn, "ROLLBACK"));
-        return error;
+      // One script, one transaction; as long as it takes (no statement timeout either).
+      StatusOr<Result> applied = session.ExecScript(
+          sql, "applying migration " + std::to_string(next), kNoAnswerTimeout);
+      if (!applied.ok()) {
+        session.Exec("ROLLBACK", {}, "rolling back a migration").status().IgnoreError();
+        return applied.status();
       }
     }
     return session
@@ -598,9 +407,8 @@ StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions opt
 }
 
 PostgresStore::PostgresStore(PostgresOptions options) : options_(std::move(options)) {
-  const std::string uri = WithConnectTimeout(options_.uri, options_.connect_timeout_seconds);
-  writer_session_ = std::make_unique<Session>(uri, options_.reconnect_interval);
-  reader_session_ = std::make_unique<Session>(uri, options_.reconnect_interval);
+  writer_session_ = std::make_unique<Session>(SessionFor(options_, options_.reconnect_interval));
+  reader_session_ = std::make_unique<Session>(SessionFor(options_, options_.reconnect_interval));
   writer_ = std::make_unique<GroupCommitter>(
       options_.max_batch, options_.max_queued_visits,
       [this](std::vector<PendingVisit>& batch) { CommitBatch(batch); });
@@ -733,7 +541,7 @@ void PostgresStore::ReadTotal(Deadline, Callback<int64_t> done) {
   reader_->Post([this, done = std::move(done)] {
     StatusOr<Result> result = reader_session_->Exec(kReadTotal, {}, "reading the total");
     if (!result.ok()) return done(result.status());
-    done(static_cast<int64_t>(std::atoll(PQgetvalue(result->get(), 0, 0))));
+    done(static_cast<int64_t>(std::atoll(Libpq().get_value(result->get(), 0, 0))));
   });
 }
 
@@ -746,8 +554,8 @@ void PostgresStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
       StatusOr<Result> result = writer_session_->Exec(
           kGetOrCreateSalt, {std::to_string(day), Hex(candidate)}, "getting the daily salt");
       if (!result.ok()) return done(result.status());
-      if (PQntuples(result->get()) > 0) {
-        std::optional<Salt> salt = FromHex(PQgetvalue(result->get(), 0, 0));
+      if (Libpq().ntuples(result->get()) > 0) {
+        std::optional<Salt> salt = FromHex(Libpq().get_value(result->get(), 0, 0));
         if (!salt) return done(InternalError("stored salt is malformed"));
         return done(*salt);
       }
@@ -792,7 +600,7 @@ StatusOr<Stats> PostgresStore::ReadStats(const StatsQuery& query) {
                                 {query.site, query.path, std::to_string(first),
                                  std::to_string(end)},
                                 "reading the series"));
-  for (int i = 0; i < PQntuples(series.get()); ++i) {
+  for (int i = 0; i < Libpq().ntuples(series.get()); ++i) {
     const int64_t hour = Integer(series.get(), i, 0);
     const int64_t views = Integer(series.get(), i, 1);
     const int64_t visitors = Integer(series.get(), i, 2);
@@ -806,20 +614,20 @@ StatusOr<Stats> PostgresStore::ReadStats(const StatsQuery& query) {
                                 {query.site, std::to_string(first), std::to_string(end),
                                  std::to_string(query.top)},
                                 "reading top paths"));
-  for (int i = 0; i < PQntuples(paths.get()); ++i) {
+  for (int i = 0; i < Libpq().ntuples(paths.get()); ++i) {
     rows.paths.push_back(
         {Text(paths.get(), i, 0), Integer(paths.get(), i, 1), Integer(paths.get(), i, 2)});
   }
   ASSIGN_OR_RETURN(Result dimensions,
                    session.Exec(kReadDimensions, {query.site, first_day, last_day},
                                 "reading dimensions"));
-  for (int i = 0; i < PQntuples(dimensions.get()); ++i) {
+  for (int i = 0; i < Libpq().ntuples(dimensions.get()); ++i) {
     rows.dimensions[Text(dimensions.get(), i, 0)].push_back(
         {Text(dimensions.get(), i, 1), Integer(dimensions.get(), i, 2), 0});
   }
   ASSIGN_OR_RETURN(Result drops, session.Exec(kReadDrops, {query.site, first_day, last_day},
                                               "reading drops"));
-  for (int i = 0; i < PQntuples(drops.get()); ++i) {
+  for (int i = 0; i < Libpq().ntuples(drops.get()); ++i) {
     rows.drops.push_back({Text(drops.get(), i, 0), Integer(drops.get(), i, 1), 0});
   }
   return BuildStats(query, std::move(rows));
@@ -836,7 +644,7 @@ StatusOr<VisitPage> PostgresStore::ReadVisitPage(int64_t from_ms, int64_t to_ms,
                                              {cursor, from, to, std::to_string(limit)},
                                              "scanning visits"));
   VisitPage page;
-  for (int i = 0; i < PQntuples(scan.get()); ++i) {
+  for (int i = 0; i < Libpq().ntuples(scan.get()); ++i) {
     Visit visit;
     visit.visit_id = Text(scan.get(), i, 0);
     visit.timestamp = Text(scan.get(), i, 1);
@@ -893,7 +701,7 @@ void PostgresStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t
           "expiration_time < $1::bigint LIMIT 10000)",
           {std::to_string(now_seconds)}, "pruning expired visits");
       if (!result.ok()) return done(result.status());
-      const int64_t slice = std::atoll(PQcmdTuples(result->get()));
+      const int64_t slice = std::atoll(Libpq().cmd_tuples(result->get()));
       deleted += slice;
       if (slice < 10000) break;
     }
@@ -906,7 +714,7 @@ void PostgresStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t
           "day < $1::bigint LIMIT 10000)",
           {std::to_string(today - 1)}, "forgetting old visitor hashes");
       if (!result.ok()) return done(result.status());
-      if (std::atoll(PQcmdTuples(result->get())) < 10000) return done(deleted);
+      if (std::atoll(Libpq().cmd_tuples(result->get())) < 10000) return done(deleted);
     }
   });
 }

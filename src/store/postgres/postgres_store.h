@@ -14,7 +14,10 @@
 // (a crash loses drop counts not written yet; no client was promised them).
 // Connections: one for the writer thread (group commit) and one for the reader thread — two per
 // instance, whatever the load. When PostgreSQL is down, calls fail fast with kUnavailable (a
-// reconnect is tried at most every `reconnect_interval`), and the store recovers by itself.
+// reconnect is tried at most every `reconnect_interval`), and the store recovers by itself. A
+// server that stops answering costs a call a deadline, not a frozen thread: connecting ends within
+// connect_timeout (kUnavailable), each statement within 6 s (kDeadlineExceeded; the connection is
+// dropped), whether the server stops reading or stops answering (postgres_session.h).
 //
 // Schema changes are versioned migrations applied under a PostgreSQL advisory lock, so several
 // instances starting at once do not race. Thread-safe; callbacks run on the store's threads.
@@ -32,6 +35,8 @@
 
 namespace footfall::store::postgres {
 
+class Session;  // a connection that reconnects itself (postgres_session.h)
+
 struct PostgresOptions {
   // libpq connection URI, e.g. postgres://user@host:5432/db?sslmode=disable. Required.
   std::string uri;
@@ -44,7 +49,9 @@ struct PostgresOptions {
   size_t max_queued_visits = 65536;
   // Least time between two reconnection attempts while the database is down. Default 250 ms.
   std::chrono::milliseconds reconnect_interval{250};
-  // libpq connect_timeout in seconds (unless the URI sets one). Default 2.
+  // libpq connect_timeout in seconds (unless the URI sets one): the deadline of each connection
+  // attempt as a whole (TCP, TLS, authentication, session setup), also where the URI's
+  // connect_timeout is 0 (libpq: wait forever). Default 2.
   int connect_timeout_seconds = 2;
 };
 
@@ -76,7 +83,6 @@ class PostgresStore final : public Store {
   static Status Migrate(const PostgresOptions& options);
 
  private:
-  class Session;  // a connection that reconnects itself
   struct Committed;
   explicit PostgresStore(PostgresOptions options);
   // Commits `batch` in one transaction and completes its callbacks (on the writer thread).
