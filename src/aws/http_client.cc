@@ -1,5 +1,6 @@
 #include "aws/http_client.h"
 
+#include "base/loop_guard.h"
 #include "base/thread_name.h"
 
 #include <utility>  // Boost 1.74 Asio needs it in C++20
@@ -341,7 +342,7 @@ StatusOr<std::unique_ptr<AsyncHttpClient>> AsyncHttpClient::Create(HttpClientOpt
   RETURN_IF_ERROR(impl->Init());
   impl->thread = std::thread([io = &impl->io] {
     NameThisThread("ff-aws-http");
-    io->run();
+    RunGuarded(*io, "aws-http");
   });
   return std::unique_ptr<AsyncHttpClient>(new AsyncHttpClient(std::move(impl)));
 }

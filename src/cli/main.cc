@@ -1,7 +1,6 @@
 // footfall's entry point and composition root: parses the command line and runs a subcommand.
 #include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 
 #include <cstdio>
 #include <string>
@@ -13,6 +12,7 @@
 #include "cli/prune_command.h"
 #include "cli/serve_command.h"
 #include "cli/transfer_commands.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace {
 
@@ -20,7 +20,8 @@ namespace {
 // linked in, which versions a binary carries is what tells an operator whether it needs a rebuild
 // after a security update (docs/operations.md).
 std::string VersionLine() {
-  return std::string("footfall ") + FOOTFALL_VERSION + " (SQLite " + sqlite3_libversion() + ", " +
+  return std::string("footfall ") + FOOTFALL_VERSION + " (SQLite " +
+         footfall::store::sqlite::SqliteStore::LibraryVersion() + ", " +
          OpenSSL_version(OPENSSL_VERSION) +
          (FOOTFALL_STATIC_LIBS ? ", linked statically)" : ", linked dynamically)");
 }

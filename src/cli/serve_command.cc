@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <condition_variable>
@@ -12,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/log_writer.h"
+#include "base/loop_guard.h"
 #include "base/random.h"
 #include "base/thread_name.h"
 #include "cli/option_values.h"
@@ -19,6 +21,7 @@
 #include "core/service.h"
 #include "http/server.h"
 #include "store/blocking.h"
+#include "store/drift.h"
 #include "store/open_store.h"
 
 namespace footfall::cli {
@@ -174,7 +177,25 @@ int RunServe(const ServeConfig& config) {
     std::fprintf(stderr, "footfall: metrics: %s\n", metrics.status().ToString().c_str());
     return 1;
   }
-  store::Store& measured_store = (*metrics)->store();
+  store::InstrumentedStore& measured_store = (*metrics)->store();
+  // An outage is two lines, when it starts and when it ends; the 503s in between are in the
+  // request log and footfall_store_operations_total{result="error"}.
+  std::atomic<int64_t> unavailable_since_ms{0};
+  measured_store.SetReadinessListener([&log, &unavailable_since_ms](bool ready,
+                                                                    const Status& cause) {
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    nlohmann::ordered_json line;
+    if (ready) {
+      line = {{"level", "info"}, {"msg", "store available again"},
+              {"unavailable_ms", now_ms - unavailable_since_ms.load()}};
+    } else {
+      unavailable_since_ms = now_ms;
+      line = {{"level", "warn"}, {"msg", "store unavailable"}, {"error", cause.ToString()}};
+    }
+    log.Write(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
   const auto metrics_text = [&metrics] { return (*metrics)->Render(); };
 
   SystemClock clock;
@@ -204,6 +225,21 @@ int RunServe(const ServeConfig& config) {
       .AddGaugeCallback("footfall_rate_limiter_buckets", "Visitor buckets the rate limiter holds.",
                         [&service] { return static_cast<double>((*service)->rate_limiter_size()); })
       .IgnoreError();  // registered once per process
+  (*metrics)->registry()
+      .AddCounterCallback("footfall_escaped_exceptions_total",
+                          "Exceptions caught at an event loop or store thread boundary (bugs: "
+                          "each is also one stderr line per loop and minute).",
+                          [] { return static_cast<double>(EscapedExceptions()); })
+      .IgnoreError();  // registered once per process
+  for (store::DriftKind kind : {store::DriftKind::kTotalAhead, store::DriftKind::kAggregatesShort}) {
+    (*metrics)->registry()
+        .AddCounterCallback(std::string("footfall_store_drift_") + store::DriftKindName(kind) +
+                                "_visits_total",
+                            "Visits whose store records stopped agreeing and could not be "
+                            "repaired (each also a `drift` line on stderr naming the visit ids).",
+                            [kind] { return static_cast<double>(store::DriftCount(kind)); })
+        .IgnoreError();  // registered once per process
+  }
 
   http::HttpServerOptions server_options;
   server_options.host = listen->host;

@@ -18,7 +18,7 @@ class ServeMetrics {
   // Wraps `store` (which must outlive this). Errors: registry errors (a bug).
   static StatusOr<std::unique_ptr<ServeMetrics>> Create(store::Store& store);
 
-  store::Store& store() { return *store_; }
+  store::InstrumentedStore& store() { return *store_; }
   http::HttpMetrics* http() { return http_.get(); }
   metrics::Registry& registry() { return registry_; }
   void CountDrop(std::string_view reason);

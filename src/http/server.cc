@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "base/callback_home.h"
+#include "base/loop_guard.h"
 #include "base/random.h"
 #include "base/thread_name.h"
 #include "http/listener.h"
@@ -60,7 +61,7 @@ class EventLoopHome final : public CallbackHome {
 // Runs `context` with `home` as this thread's CallbackHome.
 void RunAtHome(asio::io_context& context, EventLoopHome& home) {
   CallbackHome* previous = CallbackHome::SetForThisThread(&home);
-  context.run();
+  RunGuarded(context, "http");
   CallbackHome::SetForThisThread(previous);
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/request_log.h"
+#include "http/header_scan.h"
 #include "http/listener.h"
 #include "core/responses.h"
 
@@ -132,9 +133,8 @@ void Session::ReadHeaderBytes(size_t scanned) {
   // arrive in pieces (e.g. 4 KiB, then more) slip past it, and it keeps every field it parsed. So
   // the parser sees a request only once its whole header is buffered, and the limit is ours.
   const std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-  const size_t limit = context_.limits.max_header_bytes;
-  const size_t end = data.find("\r\n\r\n", scanned > 3 ? scanned - 3 : 0);
-  if (end != std::string_view::npos && end + 4 <= limit) {
+  const HeaderScan scan = ScanHeader(data, scanned, context_.limits.max_header_bytes);
+  if (scan.state == HeaderScan::State::kComplete) {
     reading_ = true;
     WithStream([&](auto& stream) {
     bhttp::async_read(stream, buffer_, *parser_,
@@ -144,14 +144,14 @@ void Session::ReadHeaderBytes(size_t scanned) {
     });
     return;
   }
-  if (end != std::string_view::npos || data.size() >= limit) {
+  if (scan.state == HeaderScan::State::kTooLarge) {
     FinishRead(bhttp::error::header_limit);
     return;
   }
   reading_ = true;
   const size_t room = std::min<size_t>(4096, buffer_.max_size() - buffer_.size());
   WithStream([&](auto& stream) {
-  stream.async_read_some(buffer_.prepare(room), [self = shared_from_this(), scanned = data.size()](
+  stream.async_read_some(buffer_.prepare(room), [self = shared_from_this(), scanned = scan.scanned](
                                                      beast::error_code error, size_t bytes) {
     self->buffer_.commit(bytes);
     if (error) {

@@ -3,11 +3,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <cstdlib>
 #include <future>
 #include <utility>
 #include <vector>
 
+#include "base/loop_guard.h"
 #include "lambda/api_gateway_event.h"
 
 namespace footfall::lambda {
@@ -133,7 +133,12 @@ int LambdaRuntime::Run() {
       write_line_(FormatInvocationLine(record, options_.function_name));
       return 1;
     }
-    HandleInvocation(*invocation).IgnoreError();  // already logged; the loop goes on
+    // Errors are already logged by HandleInvocation. An exception (a bug) is answered as an
+    // error, so that Lambda does not wait for this invocation until its timeout.
+    if (!CatchEscaped("lambda", [&] { HandleInvocation(*invocation).IgnoreError(); })) {
+      client_.PostError(invocation->request_id, "InternalError", "footfall failed internally")
+          .IgnoreError();
+    }
   }
 }
 
@@ -145,12 +150,8 @@ Status LambdaRuntime::HandleInvocation(const Invocation& invocation) {
   record.trace_id = invocation.trace_id;
   record.cold_start = cold_;
   cold_ = false;
-  // The X-Ray SDK convention: the current trace header lives in this variable.
-  if (invocation.trace_id.empty()) {
-    ::unsetenv("_X_AMZN_TRACE_ID");
-  } else {
-    ::setenv("_X_AMZN_TRACE_ID", invocation.trace_id.c_str(), 1);
-  }
+  // The trace id travels in the record (the log line's trace_id), never through the process
+  // environment: setenv while other threads may read the environment is undefined behaviour.
 
   const std::optional<StoreUsage> usage_before =
       options_.store_usage ? std::optional<StoreUsage>(options_.store_usage()) : std::nullopt;

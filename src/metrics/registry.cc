@@ -86,20 +86,22 @@ std::vector<std::string> BoundLabels(const std::vector<double>& bounds, bool is_
   return labels;
 }
 
-// An unlabelled gauge read from a function at each Render().
-class CallbackGauge final : public internal::FamilyBase {
+// An unlabelled gauge or counter read from a function at each Render().
+class CallbackMetric final : public internal::FamilyBase {
  public:
-  CallbackGauge(std::string name, std::string help, std::function<double()> read)
-      : FamilyBase(std::move(name), std::move(help)), read_(std::move(read)) {}
+  CallbackMetric(std::string name, std::string help, const char* type,
+                 std::function<double()> read)
+      : FamilyBase(std::move(name), std::move(help)), type_(type), read_(std::move(read)) {}
 
   void Render(std::string& out) const override {
-    AppendHeader(name_, help_, "gauge", out);
+    AppendHeader(name_, help_, type_, out);
     out.append(name_).append(" ");
     AppendDouble(read_(), out);
     out += '\n';
   }
 
  private:
+  const char* const type_;
   const std::function<double()> read_;
 };
 
@@ -306,8 +308,19 @@ Status Registry::AddGaugeCallback(std::string_view name, std::string_view help,
                                   std::function<double()> read) {
   RETURN_IF_ERROR(CheckNames(name, {}, false));
   if (!read) return InvalidArgumentError("gauge " + std::string(name) + ": no callback");
-  return Insert(std::make_unique<CallbackGauge>(std::string(name), EscapedHelp(help),
-                                                std::move(read)));
+  return Insert(std::make_unique<CallbackMetric>(std::string(name), EscapedHelp(help), "gauge",
+                                                 std::move(read)));
+}
+
+Status Registry::AddCounterCallback(std::string_view name, std::string_view help,
+                                    std::function<double()> read) {
+  RETURN_IF_ERROR(CheckNames(name, {}, false));
+  if (!name.ends_with("_total")) {
+    return InvalidArgumentError("counter " + std::string(name) + " must end in _total");
+  }
+  if (!read) return InvalidArgumentError("counter " + std::string(name) + ": no callback");
+  return Insert(std::make_unique<CallbackMetric>(std::string(name), EscapedHelp(help),
+                                                 "counter", std::move(read)));
 }
 
 std::string Registry::Render() const {

@@ -152,6 +152,11 @@ class Registry {
   Status AddGaugeCallback(std::string_view name, std::string_view help,
                           std::function<double()> read);
 
+  // Registers an unlabelled counter whose value is `read()` at each Render() (a count kept
+  // elsewhere, which must never decrease). Rules as AddGaugeCallback, plus AddCounter's "_total".
+  Status AddCounterCallback(std::string_view name, std::string_view help,
+                            std::function<double()> read);
+
   // Every family with at least one series, sorted by name, in the text exposition format 0.0.4
   // (serve it with kExpositionContentType). Series within a family are sorted by label values,
   // the overflow series last.

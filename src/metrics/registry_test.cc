@@ -145,6 +145,15 @@ TEST(RegistryTest, RejectsBadNamesAndBounds) {
   EXPECT_EQ(registry.Render(), "");
 }
 
+TEST(RegistryTest, CounterCallbackRendersAsACounterAndNeedsTotal) {
+  Registry registry;
+  EXPECT_EQ(registry.AddCounterCallback("escaped", "", [] { return 1.0; }).code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(registry.AddCounterCallback("escaped_total", "Caught.", [] { return 2.0; }).ok());
+  EXPECT_EQ(registry.Render(),
+            "# HELP escaped_total Caught.\n# TYPE escaped_total counter\nescaped_total 2\n");
+}
+
 TEST(RegistryTest, RejectsNamesTakenByAnotherFamilysSamples) {
   Registry registry;
   ASSERT_TRUE(registry.AddHistogram("latency", "", {1}).ok());

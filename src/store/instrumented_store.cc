@@ -1,6 +1,7 @@
 #include "store/instrumented_store.h"
 
 #include <chrono>
+#include <optional>
 
 namespace footfall::store {
 namespace {
@@ -46,14 +47,28 @@ void InstrumentedStore::Record(Operation operation, std::chrono::steady_clock::t
                                const Status& status) {
   const OperationMetrics& m = operations_[operation];
   m.duration->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  std::optional<bool> ready;
   if (status.ok() || status.code() == StatusCode::kAlreadyExists) {
     m.ok->Increment();
-    ready_->Set(1);
+    ready = true;
   } else {
     m.error->Increment();
     const StatusCode code = status.code();
-    if (code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded) ready_->Set(0);
+    if (code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded) ready = false;
   }
+  if (!ready) return;
+  const int64_t started_ns = started.time_since_epoch().count();
+  if (*ready) {
+    // A call that began before the store was last found unavailable says nothing about now.
+    if (started_ns < unavailable_seen_ns_.load()) return;
+  } else {
+    int64_t seen = unavailable_seen_ns_.load();
+    const int64_t now_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+    while (seen < now_ns && !unavailable_seen_ns_.compare_exchange_weak(seen, now_ns)) {
+    }
+  }
+  ready_->Set(*ready ? 1 : 0);
+  if (ready_state_.exchange(*ready) != *ready && on_readiness_) on_readiness_(*ready, status);
 }
 
 template <typename T>

@@ -2,11 +2,14 @@
 // how each operation went (footfall_store_operations_total{operation,result}), how long it took
 // (footfall_store_duration_seconds{operation}), the group-commit batch sizes
 // (footfall_group_commit_batch_size) and whether the store answers (footfall_store_ready: 0
-// after a call failed as unavailable, 1 after any call succeeded). Thread-safe; the wrapped store
-// and the registry must outlive it.
+// after a call failed as unavailable, 1 after a call that began later succeeded), and tells a
+// listener when that readiness changes (so an outage is one log line when it starts and one when
+// it ends, not a line per failed call). Thread-safe; the wrapped store and the registry must outlive it.
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <functional>
 #include <string>
 
 #include "metrics/registry.h"
@@ -35,6 +38,12 @@ class InstrumentedStore final : public Store {
   void CheckReady(Deadline deadline, StatusCallback done) override;
   std::string Describe() const override { return base_.Describe(); }
 
+  // Called once per change of readiness (false: a call failed as unavailable or past its
+  // deadline, `cause` says how; true: a call succeeded again), from the thread that completed the
+  // call. Set it before the store is used.
+  using ReadinessListener = std::function<void(bool ready, const Status& cause)>;
+  void SetReadinessListener(ReadinessListener listener) { on_readiness_ = std::move(listener); }
+
   enum Operation {
     kRecordVisit, kReadTotal, kDailySalt, kRecordDrop, kQueryStats, kReadPageViews, kScanVisits,
     kPrune, kCheckReady, kOperations
@@ -58,6 +67,9 @@ class InstrumentedStore final : public Store {
   std::array<OperationMetrics, kOperations> operations_{};
   metrics::Histogram* batch_size_ = nullptr;
   metrics::Gauge* ready_ = nullptr;
+  std::atomic<bool> ready_state_{true};
+  std::atomic<int64_t> unavailable_seen_ns_{0};  // steady clock, when a call last failed so
+  ReadinessListener on_readiness_;
 };
 
 }  // namespace footfall::store

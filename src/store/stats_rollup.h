@@ -28,7 +28,8 @@ struct HourDelta {
   int64_t views = 0;
   int64_t new_visitors = 0;
 };
-// Per (site, day, kind, value), kind one of "referrer", "browser", "os", "device".
+// Per (site, day, kind, value), kind one of "referrer", "browser", "os", "device", "screen",
+// "source" (the dimensions of a Visit; a visit without a value for a kind adds nothing to it).
 using DimensionKey = std::tuple<std::string, int64_t, std::string, std::string>;
 
 // Per (site, path) — path "" is the whole site.

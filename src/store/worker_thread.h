@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "base/loop_guard.h"
 #include "base/thread_name.h"
 
 namespace footfall::store {
@@ -18,8 +19,8 @@ class WorkerThread {
  public:
   // `name`: the thread's name (see base/thread_name.h).
   explicit WorkerThread(std::string name)
-      : thread_([this, name = std::move(name)] {
-          NameThisThread(name);
+      : name_(std::move(name)), thread_([this] {
+          NameThisThread(name_);
           Run();
         }) {}
   ~WorkerThread() {
@@ -50,7 +51,7 @@ class WorkerThread {
       std::function<void()> job = std::move(jobs_.front());
       jobs_.pop_front();
       lock.unlock();
-      job();
+      CatchEscaped(name_, job);  // a bug in one job must not end the engine's only thread
       lock.lock();
     }
   }
@@ -59,6 +60,7 @@ class WorkerThread {
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;
+  const std::string name_;
   std::thread thread_;  // last: starts after the members above exist
 };
 

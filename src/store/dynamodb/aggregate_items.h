@@ -38,9 +38,9 @@ inline constexpr const char* kAggregatesIndex = "aggregates";
 inline constexpr int64_t kDaysPerPartition = 32;
 // An update that would take an hour item past this size goes to the next slot: an update costs
 // a write unit per KB of the item (twice in a transaction, once more in the index), so a chunk
-// written to a slot of at most 1 KB costs 3 units whatever the traffic. Measured at steady state
-// (bench/aws_bench.py): 0.80 stream units per visit at batches of 10 with 1 KB, 1.27 with 4 KB.
-// Reads pay for it a little: a day's hour items are more, smaller items.
+// written to a slot of at most 1 KB costs 3 units whatever the traffic (the figures against
+// larger slots are in docs/benchmarks.md). Reads pay for it a little: a day's hour items are
+// more, smaller items.
 inline constexpr size_t kHourSlotBytes = 1024;
 // The packed page-view item of a site takes new paths only while it is smaller than this.
 inline constexpr size_t kPackedPageViewsBytes = 8192;

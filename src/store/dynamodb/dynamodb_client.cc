@@ -52,6 +52,26 @@ std::string TextMember(const json& body, const char* name) {
 
 }  // namespace
 
+ParsedAnswer ParseAnswer(int http_status, std::string_view body) {
+  ParsedAnswer answer;
+  // Invalid UTF-8, deep nesting, any other malformation: not an object, never an exception.
+  json parsed = json::parse(body, nullptr, false);
+  if (http_status == 200 && parsed.is_object()) {
+    answer.capacity_units = CapacityIn(parsed);
+    answer.result.body = std::move(parsed);
+    return answer;
+  }
+  std::string type = TextMember(parsed, "__type");
+  type = type.substr(type.find('#') + 1);  // npos + 1 == 0: keep all
+  std::string message = TextMember(parsed, "message");
+  if (message.empty()) message = TextMember(parsed, "Message");
+  if (http_status == 200) message = "a 200 answer that is not a JSON object";
+  answer.result.status = MapError(http_status, type, message.substr(0, 500));
+  answer.result.error_type = std::move(type);
+  if (parsed.is_object()) answer.result.error_body = std::move(parsed);
+  return answer;
+}
+
 const json& Member(const json& value, const char* name) {
   if (!value.is_object()) return kNull;
   auto it = value.find(name);
@@ -140,26 +160,20 @@ void DynamoDbClient::Attempt(std::string operation, json body, bool idempotent,
           result.status = outcome.status;
           verdict = AfterTransportFailure(outcome, idempotent);
         } else {
-          json parsed = json::parse(outcome.response.body, nullptr, false);
-          if (outcome.response.status == 200 && parsed.is_object()) {
-            if (const double units = CapacityIn(parsed); units > 0) {
+          ParsedAnswer answer = ParseAnswer(outcome.response.status, outcome.response.body);
+          if (answer.result.status.ok()) {
+            if (answer.capacity_units > 0) {
               std::lock_guard lock(self->usage_mu_);
-              self->usage_.consumed_capacity += units;
+              self->usage_.consumed_capacity += answer.capacity_units;
             }
-            result.body = std::move(parsed);
+            result.body = std::move(answer.result.body);
             done(std::move(result));
             return;
           }
-          // An odd answer (not JSON, fields of the wrong type) is an error, never an exception.
-          std::string type = TextMember(parsed, "__type");
-          type = type.substr(type.find('#') + 1);  // npos + 1 == 0: keep all
-          std::string message = TextMember(parsed, "message");
-          if (message.empty()) message = TextMember(parsed, "Message");
-          if (outcome.response.status == 200) message = "a 200 answer that is not a JSON object";
-          result.status = MapError(outcome.response.status, type, message);
-          result.error_type = type;
-          if (parsed.is_object()) result.error_body = std::move(parsed);
-          verdict = AfterErrorResponse(outcome.response.status, type, idempotent);
+          result.status = std::move(answer.result.status);
+          result.error_type = std::move(answer.result.error_type);
+          result.error_body = std::move(answer.result.error_body);
+          verdict = AfterErrorResponse(outcome.response.status, result.error_type, idempotent);
         }
         const auto delay = self->Backoff(attempt);
         if (verdict.retry && attempt < self->options_.max_attempts &&

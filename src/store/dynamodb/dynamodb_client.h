@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "aws/http_client.h"
 #include "aws/sigv4.h"
@@ -42,6 +43,16 @@ struct CallResult {
   json error_body;               // that error response (e.g. CancellationReasons), else null
   bool earlier_attempt_unknown = false;  // an earlier attempt may have been applied
 };
+
+// What one HTTP answer from DynamoDB says: ok with its body (a JSON object) and the capacity it
+// reports, or an error (dynamodb_errors.h's MapError of its `__type`, its message cut to 500
+// bytes) with the type and the error body. Any bytes at all give one or the other, never an
+// exception. Pure; thread-safe; fuzzed by fuzz/dynamodb_answer_fuzz.cc.
+struct ParsedAnswer {
+  CallResult result;  // status, body or error_type/error_body
+  double capacity_units = 0;
+};
+ParsedAnswer ParseAnswer(int http_status, std::string_view body);
 
 // What the client has asked of DynamoDB since it was made: requests sent (each attempt) and the
 // capacity units DynamoDB reported consuming (ReturnConsumedCapacity=TOTAL on every data call;

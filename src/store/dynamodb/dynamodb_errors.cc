@@ -9,7 +9,14 @@ bool IsThrottling(const std::string& type) {
 }
 
 Status MapError(int http_status, const std::string& type, const std::string& message) {
-  std::string text = type.empty() ? "HTTP " + std::to_string(http_status) : type;
+  if (type.empty()) {
+    // Not DynamoDB's answer (a proxy's error page, a truncated or garbled body): the service is
+    // not usable now, which says nothing about the request itself.
+    std::string text = "HTTP " + std::to_string(http_status) + " without a DynamoDB error type";
+    if (!message.empty()) text += ": " + message;
+    return UnavailableError(text);
+  }
+  std::string text = type;
   if (!message.empty()) text += ": " + message;
   if (type == "ConditionalCheckFailedException") return AlreadyExistsError(text);
   if (IsThrottling(type)) return UnavailableError(text);
@@ -32,7 +39,8 @@ AttemptVerdict AfterTransportFailure(const aws::HttpOutcome& failed, bool idempo
 }
 
 AttemptVerdict AfterErrorResponse(int http_status, const std::string& type, bool idempotent) {
-  const bool maybe_applied = http_status >= 500;
+  // An answer that is not DynamoDB's may come from something between us and it, after it.
+  const bool maybe_applied = http_status >= 500 || type.empty();
   return {.retry = IsThrottling(type) || (maybe_applied && idempotent),
           .maybe_applied = maybe_applied};
 }

@@ -16,7 +16,8 @@ bool IsThrottling(const std::string& type);
 // An error response as a Status with the type and message in its text:
 // ConditionalCheckFailedException → kAlreadyExists; throttling → kUnavailable; a missing table
 // and credential errors → kFailedPrecondition; validation → kInternal; other 5xx → kUnavailable;
-// anything else → kInternal.
+// an answer without a type (`type` "": not DynamoDB's — an HTML error page, a body that is not a
+// JSON object, a `__type` that is not a string) → kUnavailable; any other type → kInternal.
 Status MapError(int http_status, const std::string& type, const std::string& message);
 
 // Whether a failed attempt is worth repeating, and whether it may have been applied (so a repeat
@@ -32,8 +33,8 @@ struct AttemptVerdict {
 AttemptVerdict AfterTransportFailure(const aws::HttpOutcome& failed, bool idempotent);
 
 // An HTTP error response of DynamoDB error `type` ("" when the body had none). Throttling is
-// repeated always (nothing was applied); a 5xx may have been applied and is repeated only when
-// the call is `idempotent`; any other error is final.
+// repeated always (nothing was applied); a 5xx or an answer without a type may have been applied
+// and is repeated only when the call is `idempotent`; any other error is final.
 AttemptVerdict AfterErrorResponse(int http_status, const std::string& type, bool idempotent);
 
 }  // namespace footfall::store::dynamodb

@@ -55,8 +55,18 @@ TEST(DynamoDbErrorsTest, AServerErrorMayHaveBeenAppliedAndIsRepeatedOnlyWhenIdem
 
 TEST(DynamoDbErrorsTest, ClientErrorsAreFinal) {
   for (const char* type : {"ConditionalCheckFailedException", "ValidationException",
-                           "ResourceNotFoundException", "AccessDeniedException", ""}) {
+                           "ResourceNotFoundException", "AccessDeniedException"}) {
     EXPECT_FALSE(AfterErrorResponse(400, type, /*idempotent=*/true).retry) << type;
+  }
+}
+
+TEST(DynamoDbErrorsTest, AnAnswerWithoutATypeIsNotDynamoDbsAndMayHaveBeenApplied) {
+  for (int status : {200, 400, 418}) {
+    const AttemptVerdict verdict = AfterErrorResponse(status, "", /*idempotent=*/true);
+    EXPECT_TRUE(verdict.retry) << status;
+    EXPECT_TRUE(verdict.maybe_applied) << status;
+    EXPECT_FALSE(AfterErrorResponse(status, "", /*idempotent=*/false).retry) << status;
+    EXPECT_EQ(MapError(status, "", "").code(), StatusCode::kUnavailable) << status;
   }
 }
 
@@ -73,9 +83,10 @@ TEST(DynamoDbErrorsTest, ErrorTypesMapToFootfallCodesWithTypeAndMessageInTheText
   }
   EXPECT_EQ(MapError(400, "ValidationException", "").code(), StatusCode::kInternal);
   EXPECT_EQ(MapError(400, "SerializationException", "").code(), StatusCode::kInternal);
-  const Status unknown = MapError(418, "", "");
+  const Status unknown = MapError(418, "SomethingNewException", "");
   EXPECT_EQ(unknown.code(), StatusCode::kInternal);
-  EXPECT_EQ(unknown.message(), "HTTP 418");
+  EXPECT_EQ(unknown.message(), "SomethingNewException");
+  EXPECT_EQ(MapError(418, "", "").message(), "HTTP 418 without a DynamoDB error type");
 }
 
 }  // namespace

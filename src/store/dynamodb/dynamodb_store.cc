@@ -4,17 +4,18 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <future>
 #include <map>
 #include <mutex>
 #include <random>
-#include <thread>
 
 #include "base/base64.h"
 #include "base/utc_time.h"
+#include "store/drift.h"
 #include "store/dynamodb/aggregate_items.h"
 #include "store/dynamodb/aggregate_writer.h"
 #include "store/dynamodb/dynamodb_client.h"
+#include "store/dynamodb/dynamodb_table.h"
+#include "store/dynamodb/inline_aggregator.h"
 #include "store/dynamodb/visit_item.h"
 #include "store/stats_rollup.h"
 
@@ -163,54 +164,8 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
         });
   }
 
-  // Visits waiting for their aggregates when the store writes them itself (no stream consumer):
-  // one chunk is written at a time, and the visits that arrive meanwhile make the next chunk,
-  // so a busy store writes each hour item once per chunk, not once per visit.
   std::shared_ptr<AggregateWriter> writer;
-  std::mutex inline_mu;
-  struct Waiting {
-    Visit visit;
-    Deadline deadline;
-    std::function<void()> done;
-  };
-  std::vector<Waiting> inline_waiting;
-  bool inline_busy = false;
-
-  void AggregateInline(Visit visit, Deadline deadline, std::function<void()> done) {
-    {
-      std::lock_guard lock(inline_mu);
-      inline_waiting.push_back({std::move(visit), deadline, std::move(done)});
-      if (inline_busy) return;
-      inline_busy = true;
-    }
-    FlushInline();
-  }
-
-  void FlushInline() {
-    auto batch = std::make_shared<std::vector<Waiting>>();
-    {
-      std::lock_guard lock(inline_mu);
-      batch->swap(inline_waiting);
-      if (batch->empty()) {
-        inline_busy = false;
-        return;
-      }
-    }
-    std::vector<StreamRecord> records;
-    Deadline deadline = kNoDeadline;
-    for (const Waiting& waiting : *batch) {
-      StreamRecord record;
-      record.kind = StreamRecord::Kind::kVisit;
-      record.visit = waiting.visit;
-      records.push_back(std::move(record));
-      deadline = std::min(deadline, waiting.deadline);
-    }
-    // Failures leave the aggregates short of these visits; the visits and the total are stored.
-    writer->Apply(std::move(records), deadline, [self = shared_from_this(), batch](ApplyResult) {
-      for (Waiting& waiting : *batch) waiting.done();
-      self->FlushInline();
-    });
-  }
+  std::shared_ptr<InlineAggregator> inline_aggregates;  // without a stream consumer
 
   // Deletes the salt items of `days` (missing ones are fine), then calls `then`.
   void DeleteSalts(std::vector<int64_t> days, Deadline deadline, std::function<void()> then) {
@@ -278,7 +233,7 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
              const json& last = result.body["LastEvaluatedKey"];
              if (!last.is_object()) return scan->done(std::move(scan->page));
              const std::string last_id = StringAttribute(last, "visit_id").value_or("");
-             if (last_id.empty()) return scan->done(InternalError("Scan returned a bad key"));
+             if (last_id.empty()) return scan->done(UnavailableError("Scan returned a bad key"));
              if (visits.size() == static_cast<size_t>(scan->limit) ||
                  (!visits.empty() && Clock::now() > scan->return_early_after)) {
                scan->page.next_cursor = EncodeCursor(last_id);
@@ -290,6 +245,23 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
            });
   }
 
+  // Whether the table has the "aggregates" index (DescribeTable).
+  void HasAggregatesIndex(Deadline deadline, std::function<void(StatusOr<bool>)> done) {
+    client->Invoke("DescribeTable", {{"TableName", options.table}}, true, deadline,
+                   [done = std::move(done)](CallResult result) {
+                     if (!result.status.ok()) return done(result.status);
+                     const json& indexes =
+                         Member(Member(result.body, "Table"), "GlobalSecondaryIndexes");
+                     bool found = false;
+                     if (indexes.is_array()) {
+                       for (const json& index : indexes) {
+                         found = found || Member(index, "IndexName") == kAggregatesIndex;
+                       }
+                     }
+                     done(found);
+                   });
+  }
+
   void ReadSalt(int64_t day, Deadline deadline, std::function<void(StatusOr<std::optional<Salt>>)> done) {
     json body = {{"TableName", options.table},
                  {"Key", Key("salt#" + std::to_string(day))},
@@ -299,13 +271,13 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
              if (!result.status.ok()) return done(result.status);
              const json& item = result.body["Item"];
              if (!item.is_object()) return done(std::optional<Salt>());
+             const json& encoded = Member(Member(item, "salt"), "B");
              std::optional<std::string> bytes;
-             if (item.contains("salt") && item["salt"].contains("B")) {
-               bytes = Base64Decode(item["salt"].value("B", ""));
-             }
+             if (encoded.is_string()) bytes = Base64Decode(encoded.get<std::string>());
              Salt salt;
              if (!bytes || bytes->size() != salt.size()) {
-               return done(InternalError("stored salt is malformed"));
+               // Garbled on the way or stored so: either way not usable now; nothing is written.
+               return done(UnavailableError("the salt DynamoDB returned is malformed"));
              }
              std::copy(bytes->begin(), bytes->end(), salt.begin());
              done(std::optional<Salt>(salt));
@@ -341,6 +313,7 @@ StatusOr<std::unique_ptr<DynamoDbStore>> DynamoDbStore::Open(DynamoDbOptions opt
   impl->options = std::move(options);
   ASSIGN_OR_RETURN(impl->client, DynamoDbClient::Create(std::move(client_options)));
   impl->writer = std::make_shared<AggregateWriter>(impl->client);
+  impl->inline_aggregates = std::make_shared<InlineAggregator>(impl->writer);
   return std::unique_ptr<DynamoDbStore>(new DynamoDbStore(std::move(impl)));
 }
 
@@ -393,15 +366,21 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
       const int64_t total = *join->shard_total + others;
       if (self->options.aggregates_from_stream) return join->done(RecordedVisit{total, 1});
       // Only a visit this call stored reaches the aggregates (a duplicate fails above), once.
-      self->AggregateInline(*join->visit, deadline,
-                            [join, total] { join->done(RecordedVisit{total, 1}); });
+      self->inline_aggregates->Add(*join->visit, deadline,
+                                   [join, total] { join->done(RecordedVisit{total, 1}); });
       return;
     }
     if (!join->put.ok() && join->shard_total.ok()) {
       // The visit was not stored but was counted: take the count back before answering (an ADD
       // is only retried when it certainly was not applied, so this cannot over-correct).
       self->client->Invoke("UpdateItem", self->AddToCounter(join->shard_key, -1), false, deadline,
-                   [join](CallResult) { join->done(join->put); });
+                   [join](CallResult taken_back) {
+                     if (!taken_back.status.ok()) {
+                       ReportDrift(DriftKind::kTotalAhead, {join->visit->visit_id},
+                                   taken_back.status);
+                     }
+                     join->done(join->put);
+                   });
       return;
     }
     join->done(!join->put.ok() ? join->put : join->shard_total.status());
@@ -440,7 +419,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
                 } else if (auto count = NumberAttribute(result.body["Attributes"], "count")) {
                   join->shard_total = *count;
                 } else {
-                  join->shard_total = InternalError("UpdateItem returned no count");
+                  join->shard_total = UnavailableError("DynamoDB's UpdateItem answer has no count");
                 }
                 finish(0);
               });
@@ -567,25 +546,31 @@ void DynamoDbStore::QueryStats(StatsQuery query, Deadline deadline, Callback<Sta
          {{":pk", S(std::to_string(block) + "#" + join->query.site)},
           {":low", S(low)},
           {":high", S(high)}}}};
-    impl.QueryAll(std::move(request), deadline, [join](StatusOr<std::vector<json>> items) {
+    impl.QueryAll(std::move(request), deadline,
+                  [self = impl_, join, deadline](StatusOr<std::vector<json>> items) {
       if (!items.ok()) {
-        // A table made before aggregates (or by the seed's Terraform): DynamoDB answers a
-        // ValidationException, moto a ResourceNotFoundException.
-        const bool no_index = items.status().message().find("index") != std::string::npos &&
-                              (items.status().code() == StatusCode::kInternal ||
-                               items.status().code() == StatusCode::kFailedPrecondition);
-        if (join->error.ok()) {
-          join->error = no_index ? FailedPreconditionError(
-                                       "the table has no aggregates index (footfall migrate adds "
-                                       "it): " + items.status().message())
-                                 : items.status();
-        }
+        if (join->error.ok()) join->error = items.status();
       } else {
         for (json& item : *items) join->items.push_back(std::move(item));
       }
       if (--join->pending > 0) return;
-      if (!join->error.ok()) return join->done(join->error);
-      join->done(BuildStats(join->query, StatsRowsFromItems(join->query, join->items)));
+      if (join->error.ok()) {
+        return join->done(BuildStats(join->query, StatsRowsFromItems(join->query, join->items)));
+      }
+      // A table made before aggregates (or by the seed's Terraform) has no index: DynamoDB
+      // answers a ValidationException, moto a ResourceNotFoundException. Ask the table.
+      const StatusCode code = join->error.code();
+      if (code != StatusCode::kInternal && code != StatusCode::kFailedPrecondition) {
+        return join->done(join->error);
+      }
+      self->HasAggregatesIndex(deadline, [join](StatusOr<bool> has_index) {
+        if (has_index.ok() && !*has_index) {
+          return join->done(FailedPreconditionError(
+              "the table has no aggregates index (footfall migrate adds it): " +
+              join->error.message()));
+        }
+        join->done(join->error);
+      });
     });
   }
 }
@@ -649,82 +634,7 @@ void DynamoDbStore::CheckReady(Deadline deadline, StatusCallback done) {
 }
 
 Status DynamoDbStore::CreateTable(Deadline deadline) {
-  deadline = std::min(deadline, Clock::now() + std::chrono::seconds(60));
-  auto call = [&](const char* operation, json body) {
-    auto promise = std::make_shared<std::promise<CallResult>>();
-    auto future = promise->get_future();
-    impl_->client->Invoke(operation, std::move(body), true, deadline,
-                  [promise](CallResult result) { promise->set_value(std::move(result)); });
-    return future.get();
-  };
-  const std::string& table = impl_->options.table;
-  const json key_attributes = {{{"AttributeName", "visit_id"}, {"AttributeType", "S"}},
-                               {{"AttributeName", "agg_pk"}, {"AttributeType", "S"}},
-                               {{"AttributeName", "agg_sk"}, {"AttributeType", "S"}}};
-  // Sparse: only aggregate items carry agg_pk/agg_sk, so visits are not copied into it.
-  const json index = {{"IndexName", kAggregatesIndex},
-                      {"KeySchema",
-                       {{{"AttributeName", "agg_pk"}, {"KeyType", "HASH"}},
-                        {{"AttributeName", "agg_sk"}, {"KeyType", "RANGE"}}}},
-                      {"Projection", {{"ProjectionType", "ALL"}}}};
-  CallResult created = call(
-      "CreateTable",
-      {{"TableName", table},
-       {"AttributeDefinitions", key_attributes},
-       {"KeySchema", {{{"AttributeName", "visit_id"}, {"KeyType", "HASH"}}}},
-       {"GlobalSecondaryIndexes", json::array({index})},
-       {"BillingMode", "PAY_PER_REQUEST"},
-       // The stream the aggregates Lambda reads (deploy/terraform sets the same).
-       {"StreamSpecification", {{"StreamEnabled", true}, {"StreamViewType", "NEW_IMAGE"}}}});
-  const bool exists = created.status.message().starts_with("ResourceInUseException");
-  if (!created.status.ok() && !exists) return created.status;
-  bool index_requested = !exists;
-  bool stream_enabled = false;
-  while (true) {
-    CallResult described = call("DescribeTable", {{"TableName", table}});
-    if (!described.status.ok()) return described.status;
-    const json& description = described.body["Table"];
-    stream_enabled = Member(Member(description, "StreamSpecification"), "StreamEnabled") == true;
-    std::string index_status;
-    if (description.contains("GlobalSecondaryIndexes")) {
-      for (const json& existing : description["GlobalSecondaryIndexes"]) {
-        if (existing.value("IndexName", "") == kAggregatesIndex) {
-          index_status = existing.value("IndexStatus", "");
-        }
-      }
-    }
-    const bool table_active = description.value("TableStatus", "") == "ACTIVE";
-    if (table_active && index_status == "ACTIVE") break;
-    if (table_active && index_status.empty() && !index_requested) {
-      // A table made before aggregates: add the index (an online operation).
-      CallResult updated = call("UpdateTable",
-                                {{"TableName", table},
-                                 {"AttributeDefinitions", key_attributes},
-                                 {"GlobalSecondaryIndexUpdates", {{{"Create", index}}}}});
-      if (!updated.status.ok()) return updated.status;
-      index_requested = true;
-      continue;
-    }
-    if (Clock::now() > deadline) return DeadlineExceededError("table did not become active");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  if (!stream_enabled) {
-    // A table made before the stream fed the aggregates (or by the seed's Terraform).
-    CallResult streamed = call(
-        "UpdateTable",
-        {{"TableName", table},
-         {"StreamSpecification", {{"StreamEnabled", true}, {"StreamViewType", "NEW_IMAGE"}}}});
-    if (!streamed.status.ok()) return streamed.status;
-  }
-  CallResult ttl = call("UpdateTimeToLive",
-                        {{"TableName", table},
-                         {"TimeToLiveSpecification",
-                          {{"Enabled", true}, {"AttributeName", "expiration_time"}}}});
-  // Re-enabling TTL that is already on is refused with a ValidationException: that is fine.
-  if (!ttl.status.ok() && ttl.status.message().find("already enabled") == std::string::npos) {
-    return ttl.status;
-  }
-  return OkStatus();
+  return CreateFootfallTable(*impl_->client, deadline);
 }
 
 }  // namespace footfall::store::dynamodb

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""`footfall serve --store dynamodb://…` with a real fault proxy (tests/tools/fault_proxy.py)
+between it and a real moto server: refused and reset connections, a stalled server, truncated
+answers, and well-formed HTTP answers with hostile bodies (wrong JSON types, missing fields, not an
+object, an HTML 500 page, 10 MB, invalid UTF-8, throttling, garbage).
+
+For every fault: the process stays up; /count answers 503 store_unavailable with Retry-After
+within its deadline; /readyz says not ready; the outage is one "store unavailable" log line (not a
+line per failed call) and shows in /metrics; once the proxy passes traffic again, /count answers
+200 within RECOVERY_S; and at the end the counter equals the visits stored (nothing counted twice)
+and at least every acknowledged visit (nothing acknowledged lost)."""
+import os
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
+from harness import FootfallServer, footfall_bin, request, run_tests  # noqa: E402
+from test_serve_dynamodb import CREDENTIALS, Moto  # noqa: E402
+from fault_proxy import FaultProxy  # noqa: E402
+
+import boto3  # noqa: E402
+
+# How soon after the fault ends /count must answer 200 again. A refused or reset connection is
+# dropped from the pool at once; the next request opens a new one.
+RECOVERY_S = 5.0
+# The store's call budget (10 s) plus the HTTP round trip: the longest a request may wait.
+ANSWER_BOUND_S = 11.0
+
+# Well-formed answers without an Item: a GetItem of the counter takes them as DynamoDB's own "no
+# counter yet" (0), so a readiness probe succeeds through them; a visit still gets 503.
+ANSWERS_WITHOUT_ITEM = {"http missing_fields", "http huge"}
+HOSTILE_PRESETS = ["wrong_types", "missing_fields", "not_object", "html_500", "huge",
+                   "invalid_utf8", "throttle", "garbage"]
+
+
+def metric(text, name, labels=""):
+    for line in text.splitlines():
+        if line.startswith(name + labels + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def set_up_table_behind_proxy(cls, table):
+    """A moto server with footfall's `table` migrated on it, a fault proxy in front (`cls.proxy`),
+    the store URI through the proxy (`cls.uri`) and a boto3 client straight to moto."""
+    cls.moto = Moto()
+    cls.table = table
+    direct = f"dynamodb://{table}?region=us-east-1&endpoint={cls.moto.endpoint}"
+    migrated = subprocess.run([footfall_bin(), "migrate", "--store", direct],
+                              env={**os.environ, **CREDENTIALS}, capture_output=True, text=True)
+    if migrated.returncode != 0:
+        cls.moto.stop()
+        raise AssertionError(f"footfall migrate failed: {migrated.stderr}")
+    cls.proxy = FaultProxy(upstream=("127.0.0.1", cls.moto.port))
+    cls.proxy.start()
+    cls.uri = f"dynamodb://{table}?region=us-east-1&endpoint=http://127.0.0.1:{cls.proxy.port}"
+    cls.dynamodb = boto3.client("dynamodb", endpoint_url=cls.moto.endpoint,
+                                region_name="us-east-1", aws_access_key_id="testing",
+                                aws_secret_access_key="testing")
+
+
+class DynamoDbFaultsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        set_up_table_behind_proxy(cls, "footfall-faults")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        cls.moto.stop()
+
+    def table_state(self):
+        items = []
+        for page in self.dynamodb.get_paginator("scan").paginate(TableName=self.table,
+                                                                 ConsistentRead=True):
+            items.extend(page["Items"])
+        visits = [i for i in items if "timestamp" in i]
+        total = next((int(i["count"]["N"]) for i in items if i["visit_id"]["S"] == "total"), 0)
+        return len(visits), total
+
+    def wait_for_count_200(self, srv):
+        started = time.monotonic()
+        while True:
+            response = request(srv.port, "GET", "/count")
+            if response.status == 200:
+                return time.monotonic() - started
+            self.assertLess(time.monotonic() - started, RECOVERY_S,
+                            f"no 200 within {RECOVERY_S} s of the fault's end: {response.body!r}")
+            time.sleep(0.05)
+
+    def outage_lines(self, srv):
+        events = [e for e in srv.stderr_events() if isinstance(e, dict)]
+        return ([e for e in events if e.get("msg") == "store unavailable"],
+                [e for e in events if e.get("msg") == "store available again"])
+
+    def run_fault(self, srv, label, mode, **params):
+        before_down, before_up = (len(x) for x in self.outage_lines(srv))
+        self.proxy.set_mode(mode, **params)
+        started = time.monotonic()
+        response = request(srv.port, "GET", "/count")
+        elapsed = time.monotonic() - started
+        self.assertEqual(response.status, 503, f"{label}: {response.body!r}")
+        self.assertEqual(response.json()["error"], "store_unavailable", label)
+        self.assertEqual(response.header("Retry-After"), "1", label)
+        self.assertLess(elapsed, ANSWER_BOUND_S, label)
+        if label not in ANSWERS_WITHOUT_ITEM:
+            self.assertEqual(request(srv.port, "GET", "/readyz").status, 503, label)
+        self.assertTrue(srv.running, f"{label}: the server died")
+        metrics = request(srv.port, "GET", "/metrics").body.decode()
+        self.assertGreater(metric(metrics, "footfall_store_operations_total",
+                                  '{operation="record_visit",result="error"}') or 0, 0, label)
+        if label not in ANSWERS_WITHOUT_ITEM:
+            self.assertEqual(metric(metrics, "footfall_store_ready"), 0, label)
+        self.proxy.set_mode("pass")
+        recovered_s = self.wait_for_count_200(srv)
+        # One line when the outage began, one when it ended (a probe that succeeds on the way, as
+        # /readyz on an answer without an Item, may split it in two).
+        # The log is written by a background thread: wait for the line that ends the outage.
+        deadline = time.monotonic() + 5
+        while True:
+            down, up = self.outage_lines(srv)
+            began, ended = len(down) - before_down, len(up) - before_up
+            if (began >= 1 and ended >= began) or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        self.assertIn(len(down) - before_down, (1, 2), f"{label}: {down[before_down:]}")
+        self.assertEqual(len(down) - before_down, len(up) - before_up, label)
+        self.measured[label] = (round(elapsed, 2), round(recovered_s, 2))
+
+    def test_every_fault_gives_503_then_recovers_without_losing_or_doubling(self):
+        self.measured = {}
+        acknowledged = 0
+        with FootfallServer(store=self.uri, env=CREDENTIALS,
+                            extra_args=["--metrics-public", "true"]) as srv:
+            for _ in range(3):
+                self.assertEqual(request(srv.port, "GET", "/count").status, 200)
+                acknowledged += 1
+            faults = [("refuse", "refuse", {}), ("reset", "reset", {}),
+                      ("truncate", "truncate", {}), ("stall", "stall", {})]
+            faults += [(f"http {p}", "http", {"preset": p}) for p in HOSTILE_PRESETS]
+            for label, mode, params in faults:
+                with self.subTest(fault=label):
+                    self.run_fault(srv, label, mode, **params)
+                    acknowledged += 1  # wait_for_count_200's visit
+            metrics = request(srv.port, "GET", "/metrics").body.decode()
+            self.assertEqual(metric(metrics, "footfall_escaped_exceptions_total"), 0)
+        visits, total = self.table_state()
+        self.assertEqual(total, visits, "the counter and the visits stored disagree")
+        self.assertGreaterEqual(total, acknowledged)
+        sys.stderr.write("\nfault: (seconds to the 503, seconds to recover)\n")
+        for label, figures in self.measured.items():
+            sys.stderr.write(f"  {label}: {figures}\n")
+
+
+class DriftTest(unittest.TestCase):
+    """What a store cannot repair is never silent: a `drift` line naming the visit ids, and a
+    metric. (Its own table: these tests leave the counter and the visits disagreeing.)"""
+
+    @classmethod
+    def setUpClass(cls):
+        set_up_table_behind_proxy(cls, "footfall-drift")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proxy.stop()
+        cls.moto.stop()
+
+    def setUp(self):
+        self.proxy.set_mode("pass")
+
+    def drift_lines(self, srv, kind, at_least=1):
+        deadline = time.monotonic() + 5
+        while True:
+            lines = [e for e in srv.stderr_events()
+                     if isinstance(e, dict) and e.get("event") == "drift" and e.get("kind") == kind]
+            if len(lines) >= at_least or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.02)
+
+    def stored_ids(self):
+        ids = set()
+        for page in self.dynamodb.get_paginator("scan").paginate(TableName=self.table,
+                                                                 ConsistentRead=True):
+            ids.update(i["visit_id"]["S"] for i in page["Items"] if "timestamp" in i)
+        return ids
+
+    def test_aggregates_that_cannot_be_written_are_reported_by_visit_id(self):
+        with FootfallServer(store=self.uri, env=CREDENTIALS,
+                            extra_args=["--metrics-public", "true"]) as srv:
+            self.assertEqual(request(srv.port, "GET", "/count").status, 200)
+            before = self.stored_ids()
+            self.proxy.set_mode("http", preset="throttle",
+                                only_targets=["BatchGetItem", "TransactWriteItems"])
+            # The visit and the counter are stored; only the statistics miss it.
+            self.assertEqual(request(srv.port, "GET", "/count").status, 200)
+            lines = self.drift_lines(srv, "aggregates_short")
+            self.assertEqual(len(lines), 1, lines)
+            new = self.stored_ids() - before
+            self.assertEqual(len(new), 1)
+            self.assertEqual(lines[0]["visit_ids"], sorted(new))
+            self.assertIn("Throttling", lines[0]["error"])
+            metrics = request(srv.port, "GET", "/metrics").body.decode()
+            self.assertEqual(metric(metrics, "footfall_store_drift_aggregates_short_visits_total"), 1)
+            self.assertNotIn("127.0.0.1", str(lines))
+
+    def test_a_failed_take_back_of_the_counter_is_reported_by_visit_id(self):
+        with FootfallServer(store=self.uri, env=CREDENTIALS,
+                            extra_args=["--metrics-public", "true"]) as srv:
+            self.assertEqual(request(srv.port, "GET", "/count").status, 200)
+            before_ids = self.stored_ids()
+            # The visit's PutItem hangs while the counter's ADD goes through; then both fail, so
+            # the PutItem fails for good and the ADD that should take the count back fails too.
+            self.proxy.set_mode("stall", only_targets=["PutItem"])
+            relayed = self.proxy.stats()["bytes_to_client"]
+            answer = {}
+            thread = threading.Thread(
+                target=lambda: answer.setdefault("r", request(srv.port, "GET", "/count")))
+            thread.start()
+            deadline = time.monotonic() + 10
+            while self.proxy.stats()["bytes_to_client"] == relayed:  # the ADD's answer
+                self.assertLess(time.monotonic(), deadline, "the counter's ADD never answered")
+                time.sleep(0.01)
+            self.proxy.set_mode("http", preset="throttle", only_targets=["PutItem", "UpdateItem"])
+            thread.join(30)
+            self.assertEqual(answer["r"].status, 503, answer["r"].body)
+            lines = self.drift_lines(srv, "total_ahead")
+            self.assertEqual(len(lines), 1, lines)
+            self.assertEqual(len(lines[0]["visit_ids"]), 1)
+            # The visit named was never stored; the counter holds it.
+            self.assertNotIn(lines[0]["visit_ids"][0], self.stored_ids())
+            self.assertEqual(self.stored_ids(), before_ids)
+            metrics = request(srv.port, "GET", "/metrics").body.decode()
+            self.assertEqual(metric(metrics, "footfall_store_drift_total_ahead_visits_total"), 1)
+
+
+if __name__ == "__main__":
+    run_tests()
