@@ -58,7 +58,7 @@ bench: build lambda-zip
 # Longer fuzzing in the sanitize build: each of FUZZERS (default all) for FUZZ_SECONDS given on the
 # command line, else 10 minutes, e.g. `make fuzz FUZZERS=import_fuzz FUZZ_SECONDS=3600`. New inputs
 # collect in $(SANITIZE_BUILD_DIR)/fuzz/corpus/<name>, a crashing one in .../fuzz/artifacts/.
-FUZZERS ?= request_fuzz lambda_event_fuzz stats_query_fuzz import_fuzz event_body_fuzz stream_event_fuzz dynamodb_answer_fuzz header_scan_fuzz
+FUZZERS ?= request_fuzz lambda_event_fuzz stats_query_fuzz import_fuzz event_body_fuzz stream_event_fuzz dynamodb_answer_fuzz header_scan_fuzz credentials_answer_fuzz
 fuzz: FUZZ_TIME = $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
 fuzz: deps
 	cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \

@@ -23,7 +23,9 @@ from fault_proxy import FaultProxy  # noqa: E402
 DEADLINE_MS = 8000
 FAULTS = [("refuse", {}), ("reset", {}), ("truncate", {})] + [
     ("http", {"preset": p}) for p in ("wrong_types", "missing_fields", "not_object", "html_500",
-                                      "huge", "invalid_utf8", "throttle", "garbage")]
+                                      "huge", "invalid_utf8", "throttle", "garbage")] + [
+    # A length bomb: 100 GB announced, 2 bytes sent.
+    ("http", {"body": b"{}", "content_length": 100_000_000_000})]
 
 
 def setUpModule():
@@ -43,7 +45,7 @@ class LambdaUnderDynamoDbFaultsTest(trt.LambdaRuntimeTestCase):
             self.assert_count_response(rt, trt.V1_GET, 1)
             counted = 1
             for mode, params in FAULTS:
-                label = "%s %s" % (mode, params.get("preset", ""))
+                label = "%s %s" % (mode, params.get("preset", params.get("content_length", "")))
                 with self.subTest(fault=label):
                     proxy.set_mode(mode, **params)
                     status, _, body, res = self.invoke_http(rt, trt.V1_GET,

@@ -52,7 +52,8 @@ Modes, set_mode(name, **params):
             the answer's HTTP head (status line and headers through the blank line), or half of
             the first read of an answer that is not HTTP.
   http      Answer each HTTP request at once, without the upstream: `HTTP/1.1 status`, with
-            Content-Type and Content-Length, then body. Give body (bytes or str; status default
+            Content-Type and Content-Length (the body's, or content_length: announce another, e.g.
+            100 GB for a short body), then body. Give body (bytes or str; status default
             200, content_type default DynamoDB's application/x-amz-json-1.0) or a preset from
             PRESETS (status and content_type then override the preset's). The connection stays
             open for more requests, answered the same way while the mode stays http; a request
@@ -137,7 +138,7 @@ MODE_PARAMS = {
     "pass": (), "refuse": (), "reset": (), "stall": ("only_targets",),
     "delay": ("delay_ms", "only_targets"),
     "truncate": ("truncate_bytes", "only_targets"),
-    "http": ("preset", "body", "status", "content_type", "only_targets"),
+    "http": ("preset", "body", "status", "content_type", "content_length", "only_targets"),
 }
 
 
@@ -223,7 +224,11 @@ def _http_mode(params: dict) -> Mode:
         raise ValueError(f"status must be an integer from 200 to 599, not {status!r}")
     if not isinstance(content_type, str) or not content_type.isprintable():
         raise ValueError(f"content_type must be a printable str, not {content_type!r}")
-    return Mode("http", answer_head=_answer_head(status, content_type, len(body)), answer_body=body)
+    # content_length: announce this length instead of the body's (a "length bomb" when larger).
+    length = params.get("content_length", len(body))
+    if type(length) is not int or length < 0:
+        raise ValueError(f"content_length must be an integer >= 0, not {length!r}")
+    return Mode("http", answer_head=_answer_head(status, content_type, length), answer_body=body)
 
 
 def _answer_head(status: int, content_type: str, length: int) -> bytes:
