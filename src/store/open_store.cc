@@ -75,6 +75,15 @@ StatusOr<dynamodb::DynamoDbOptions> ParseDynamoDbUri(std::string_view uri) {
   options.credentials.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
   options.credentials.session_token = Env("AWS_SESSION_TOKEN");
   options.ca_file = FirstSet({Env("FOOTFALL_CA_FILE"), Env("SSL_CERT_FILE")});
+  if (options.credentials.access_key_id.empty() && options.credentials.secret_access_key.empty()) {
+    // No static keys: a role, as the AWS SDKs find one (web identity, container credentials,
+    // EC2 instance metadata), refreshed before it expires.
+    aws::CredentialsProviderOptions provider_options;
+    provider_options.region = options.region;
+    provider_options.ca_file = options.ca_file;
+    ASSIGN_OR_RETURN(options.credentials_provider,
+                     aws::CredentialsProvider::FromEnvironment(std::move(provider_options)));
+  }
   return options;
 }
 

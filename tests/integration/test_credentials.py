@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import unittest.mock
 import urllib.error
 import urllib.request
 
@@ -148,6 +149,58 @@ class MotoStsWorksOffline(unittest.TestCase):
         finally:
             proc.kill()
             proc.wait()
+
+
+class ServeWithARole(unittest.TestCase):
+    """`footfall serve --store dynamodb://…` without keys, with a web identity role: credentials
+    come from STS (moto's, behind a fault proxy that counts the calls), DynamoDB (moto) accepts
+    the requests signed with them, and an ExpiredTokenException renews them: one STS call."""
+
+    def test_web_identity_credentials_sign_requests_and_expired_ones_are_renewed(self):
+        from harness import FootfallServer, footfall_bin, request  # noqa: E402
+        from fault_proxy import FaultProxy  # noqa: E402
+        proc, port = moto_server_atomic.launch(preexec_fn=_die_with_parent,
+                                               stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL)
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        moto = f"http://127.0.0.1:{port}"
+        table = "footfall-role"
+        keys = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_REGION": "us-east-1"}
+        subprocess.run([footfall_bin(), "migrate", "--store",
+                        f"dynamodb://{table}?region=us-east-1&endpoint={moto}"],
+                       env={**os.environ, **keys}, check=True, capture_output=True)
+        sts = FaultProxy(upstream=("127.0.0.1", port)).start()
+        self.addCleanup(sts.stop)
+        dynamodb = FaultProxy(upstream=("127.0.0.1", port)).start()
+        self.addCleanup(dynamodb.stop)
+        token = tempfile.NamedTemporaryFile("w", suffix=".jwt")
+        self.addCleanup(token.close)
+        token.write(JWT)
+        token.flush()
+        role = {"AWS_WEB_IDENTITY_TOKEN_FILE": token.name, "AWS_ROLE_ARN": ROLE_ARN,
+                "AWS_ENDPOINT_URL_STS": f"http://127.0.0.1:{sts.port}", "AWS_REGION": "us-east-1",
+                "AWS_EC2_METADATA_DISABLED": "true"}
+        uri = f"dynamodb://{table}?region=us-east-1&endpoint=http://127.0.0.1:{dynamodb.port}"
+        # The server inherits the test's environment: no AWS variable but the role's in it.
+        clean = unittest.mock.patch.dict(os.environ, {
+            k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, clear=True)
+        clean.start()
+        self.addCleanup(clean.stop)
+        with FootfallServer(store=uri, env=role) as srv:
+            self.assertEqual(request(srv.port, "GET", "/count").status, 200)
+            self.assertEqual(request(srv.port, "GET", "/count").status, 200)
+            self.assertEqual(sts.stats()["requests"], 1, "credentials are cached, not refetched")
+            dynamodb.set_mode("http", status=400, body=b'{"__type":"com.amazon.coral.service#'
+                              b'ExpiredTokenException","message":"The security token included '
+                              b'in the request is expired"}')
+            # Renewed once and tried again; refused again, the credentials are what is wrong:
+            # a credential error, 500 (dynamodb_errors.h), not a retry loop against STS.
+            self.assertEqual(request(srv.port, "GET", "/count").status, 500)
+            self.assertEqual(sts.stats()["requests"], 2, "one renewal after ExpiredToken")
+            dynamodb.set_mode("pass")
+            self.assertEqual(request(srv.port, "GET", "/count").status, 200)
 
 
 if __name__ == "__main__":

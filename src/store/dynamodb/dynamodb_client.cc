@@ -125,22 +125,52 @@ DynamoDbUsage DynamoDbClient::Usage() const {
   return usage_;
 }
 
+struct DynamoDbClient::Call {
+  std::string operation;
+  json body;
+  bool idempotent = false;
+  Deadline deadline;
+  std::function<void(CallResult)> done;
+  int attempt = 1;
+  bool earlier_unknown = false;       // an earlier attempt may have been applied
+  bool credentials_renewed = false;   // after an ExpiredToken answer, once per call
+};
+
 void DynamoDbClient::Invoke(std::string operation, json body, bool idempotent, Deadline deadline,
                             std::function<void(CallResult)> done) {
   if (ReportsCapacity(operation) && body.is_object()) body["ReturnConsumedCapacity"] = "TOTAL";
-  Attempt(std::move(operation), std::move(body), idempotent, deadline, std::move(done), 1, false);
+  auto call = std::make_shared<Call>();
+  call->operation = std::move(operation);
+  call->body = std::move(body);
+  call->idempotent = idempotent;
+  call->deadline = deadline;
+  call->done = std::move(done);
+  Attempt(std::move(call));
 }
 
-void DynamoDbClient::Attempt(std::string operation, json body, bool idempotent,
-                             Deadline deadline, std::function<void(CallResult)> done,
-                             int attempt, bool earlier_unknown) {
+void DynamoDbClient::Attempt(std::shared_ptr<Call> call) {
+  if (!options_.credentials_provider) return Send(std::move(call), options_.credentials);
+  options_.credentials_provider->Get(
+      call->deadline,
+      [self = shared_from_this(), call](StatusOr<aws::Credentials> credentials) mutable {
+        if (!credentials.ok()) {
+          CallResult result;
+          result.status = credentials.status();
+          result.earlier_attempt_unknown = call->earlier_unknown;
+          return call->done(std::move(result));
+        }
+        self->Send(std::move(call), *credentials);
+      });
+}
+
+void DynamoDbClient::Send(std::shared_ptr<Call> call, const aws::Credentials& credentials) {
   aws::HttpMessage request;
-  request.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  request.body = call->body.dump(-1, ' ', false, json::error_handler_t::replace);
   request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
-                     {"X-Amz-Target", options_.target_prefix + operation}};
+                     {"X-Amz-Target", options_.target_prefix + call->operation}};
   aws::SignableRequest signable{"POST", http_->endpoint().HostHeader(), "/", "",
                                 request.headers, request.body};
-  for (auto& header : aws::SignV4(signable, options_.credentials, options_.region, "dynamodb",
+  for (auto& header : aws::SignV4(signable, credentials, options_.region, "dynamodb",
                                   std::chrono::system_clock::now())) {
     request.headers.push_back(std::move(header));
   }
@@ -149,16 +179,14 @@ void DynamoDbClient::Attempt(std::string operation, json body, bool idempotent,
     ++usage_.requests;
   }
   http_->Send(
-      std::move(request), deadline,
-      [self = shared_from_this(), operation = std::move(operation), body = std::move(body),
-       idempotent, deadline, done = std::move(done), attempt,
-       earlier_unknown](aws::HttpOutcome outcome) mutable {
+      std::move(request), call->deadline,
+      [self = shared_from_this(), call, used = credentials](aws::HttpOutcome outcome) mutable {
         CallResult result;
-        result.earlier_attempt_unknown = earlier_unknown;
+        result.earlier_attempt_unknown = call->earlier_unknown;
         AttemptVerdict verdict;
         if (!outcome.status.ok()) {
           result.status = outcome.status;
-          verdict = AfterTransportFailure(outcome, idempotent);
+          verdict = AfterTransportFailure(outcome, call->idempotent);
         } else {
           ParsedAnswer answer = ParseAnswer(outcome.response.status, outcome.response.body);
           if (answer.result.status.ok()) {
@@ -167,27 +195,32 @@ void DynamoDbClient::Attempt(std::string operation, json body, bool idempotent,
               self->usage_.consumed_capacity += answer.capacity_units;
             }
             result.body = std::move(answer.result.body);
-            done(std::move(result));
-            return;
+            return call->done(std::move(result));
           }
           result.status = std::move(answer.result.status);
           result.error_type = std::move(answer.result.error_type);
           result.error_body = std::move(answer.result.error_body);
-          verdict = AfterErrorResponse(outcome.response.status, result.error_type, idempotent);
+          verdict =
+              AfterErrorResponse(outcome.response.status, result.error_type, call->idempotent);
+          if (IsExpiredToken(result.error_type) && self->options_.credentials_provider &&
+              !call->credentials_renewed) {
+            // Refused before anything was applied: new credentials (one fetch however many calls
+            // were refused together), and this call once more.
+            self->options_.credentials_provider->Invalidate(used);
+            call->credentials_renewed = true;
+            verdict = {.retry = true, .maybe_applied = false};
+          }
         }
-        const auto delay = self->Backoff(attempt);
-        if (verdict.retry && attempt < self->options_.max_attempts &&
-            SteadyClock::now() + delay < deadline) {
-          self->http_->After(delay, [self, operation = std::move(operation),
-                                     body = std::move(body), idempotent, deadline,
-                                     done = std::move(done), attempt,
-                                     unknown = earlier_unknown || verdict.maybe_applied]() mutable {
-            self->Attempt(std::move(operation), std::move(body), idempotent, deadline,
-                          std::move(done), attempt + 1, unknown);
+        const auto delay = self->Backoff(call->attempt);
+        if (verdict.retry && call->attempt < self->options_.max_attempts &&
+            SteadyClock::now() + delay < call->deadline) {
+          call->earlier_unknown = call->earlier_unknown || verdict.maybe_applied;
+          ++call->attempt;
+          return self->http_->After(delay, [self, call]() mutable {
+            self->Attempt(std::move(call));
           });
-          return;
         }
-        done(std::move(result));
+        call->done(std::move(result));
       });
 }
 

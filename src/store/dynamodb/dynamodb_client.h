@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "aws/credentials_provider.h"
 #include "aws/http_client.h"
 #include "aws/sigv4.h"
 #include "base/status.h"
@@ -28,6 +29,9 @@ struct DynamoDbClientOptions {
   std::string table;   // the table every item of footfall lives in
   std::string region;  // signing region
   aws::Credentials credentials;
+  // When set, credentials come from it instead (refreshed as they expire; an ExpiredToken answer
+  // renews them and repeats the call once).
+  std::shared_ptr<aws::CredentialsProvider> credentials_provider;
   aws::HttpClientOptions http;
   int max_attempts = 8;  // attempts per call, counting the first
   // X-Amz-Target prefix: DynamoDB's; "DynamoDBStreams_20120810." for the Streams API, which
@@ -90,9 +94,11 @@ class DynamoDbClient : public std::enable_shared_from_this<DynamoDbClient> {
   DynamoDbUsage Usage() const;
 
  private:
+  struct Call;
   explicit DynamoDbClient(DynamoDbClientOptions options);
-  void Attempt(std::string operation, json body, bool idempotent, Deadline deadline,
-               std::function<void(CallResult)> done, int attempt, bool earlier_unknown);
+  // Gets credentials (the provider's, else the static ones), then sends.
+  void Attempt(std::shared_ptr<Call> call);
+  void Send(std::shared_ptr<Call> call, const aws::Credentials& credentials);
 
   DynamoDbClientOptions options_;
   std::unique_ptr<aws::AsyncHttpClient> http_;

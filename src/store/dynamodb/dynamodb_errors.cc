@@ -8,6 +8,10 @@ bool IsThrottling(const std::string& type) {
          type == "TransactionConflictException";
 }
 
+bool IsExpiredToken(const std::string& type) {
+  return type == "ExpiredTokenException" || type == "ExpiredToken";
+}
+
 Status MapError(int http_status, const std::string& type, const std::string& message) {
   if (type.empty()) {
     // Not DynamoDB's answer (a proxy's error page, a truncated or garbled body): the service is

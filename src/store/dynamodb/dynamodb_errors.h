@@ -12,6 +12,8 @@ namespace footfall::store::dynamodb {
 // DynamoDB error types (the part of `__type` after '#') that mean "rejected, not applied, try
 // again later".
 bool IsThrottling(const std::string& type);
+// DynamoDB error types that mean "these temporary credentials have expired".
+bool IsExpiredToken(const std::string& type);
 
 // An error response as a Status with the type and message in its text:
 // ConditionalCheckFailedException → kAlreadyExists; throttling → kUnavailable; a missing table

@@ -60,6 +60,13 @@ TEST(DynamoDbErrorsTest, ClientErrorsAreFinal) {
   }
 }
 
+TEST(DynamoDbErrorsTest, ExpiredTokensAreRecognisedByType) {
+  EXPECT_TRUE(IsExpiredToken("ExpiredTokenException"));
+  EXPECT_TRUE(IsExpiredToken("ExpiredToken"));
+  EXPECT_FALSE(IsExpiredToken("UnrecognizedClientException"));
+  EXPECT_FALSE(IsExpiredToken(""));
+}
+
 TEST(DynamoDbErrorsTest, AnAnswerWithoutATypeIsNotDynamoDbsAndMayHaveBeenApplied) {
   for (int status : {200, 400, 418}) {
     const AttemptVerdict verdict = AfterErrorResponse(status, "", /*idempotent=*/true);

@@ -290,9 +290,11 @@ StatusOr<std::unique_ptr<DynamoDbStore>> DynamoDbStore::Open(DynamoDbOptions opt
   if (options.region.empty()) {
     return InvalidArgumentError("dynamodb store needs a region (?region= or AWS_REGION)");
   }
-  if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty()) {
+  if (!options.credentials_provider &&
+      (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty())) {
     return InvalidArgumentError(
-        "dynamodb store needs AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+        "dynamodb store needs AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a "
+        "role: web identity, container credentials or instance metadata)");
   }
   if (options.counter_shards < 1 || options.counter_shards > 99) {
     return InvalidArgumentError("counter shards must be between 1 and 99");
@@ -306,6 +308,7 @@ StatusOr<std::unique_ptr<DynamoDbStore>> DynamoDbStore::Open(DynamoDbOptions opt
   client_options.table = options.table;
   client_options.region = options.region;
   client_options.credentials = options.credentials;
+  client_options.credentials_provider = options.credentials_provider;
   client_options.http.endpoint = endpoint;
   client_options.http.ca_file = options.ca_file;
   client_options.max_attempts = options.max_attempts;

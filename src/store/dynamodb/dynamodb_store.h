@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 
+#include "aws/credentials_provider.h"
 #include "aws/http_client.h"
 #include "aws/sigv4.h"
 #include "store/dynamodb/aggregate_writer.h"
@@ -46,8 +47,11 @@ struct DynamoDbOptions {
   std::string region;
   // Endpoint URL; "" means https://dynamodb.<region>.amazonaws.com. (AWS_ENDPOINT_URL_DYNAMODB.)
   std::string endpoint;
-  // Signing credentials. Required (Lambda provides temporary ones with a session token).
+  // Signing credentials: static ones (Lambda provides temporary ones with a session token in the
+  // environment), or a provider (the SDKs' chain: web identity, container, instance metadata),
+  // which wins when set. One of the two is required.
   aws::Credentials credentials;
+  std::shared_ptr<aws::CredentialsProvider> credentials_provider;
   // Counter items written round-robin at random; 1 (default) uses the seed's single "total".
   // Use more above ~1,000 visits/s (DynamoDB's per-item write limit). At most 99.
   int counter_shards = 1;
