@@ -21,6 +21,7 @@ packages=(
   prometheus                                     # promtool: metrics exposition and alert-rule tests
   python3-yaml                                   # YAML in the deploy checks (tests/deploy)
   systemd                                        # systemd-analyze: checks deploy/systemd/footfall.service
+  libfaketime                                    # moves the clock of footfall serve in the salt-deletion tests
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)                    # make bench: load generator and reference

@@ -179,6 +179,25 @@ TEST_P(StoreConformanceTest, DailySaltIsAgreedAndDestroyedAfterTwoDays) {
   EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20000, c), c);
 }
 
+TEST_P(StoreConformanceTest, MaintenanceDeletesOldSaltsWithoutANewDay) {
+  Salt a, b, c, d;
+  a.fill(1);
+  b.fill(2);
+  c.fill(3);
+  d.fill(4);
+  ASSERT_TRUE(GetOrCreateDailySaltAndWait(*store_, 20000, a).ok());
+  ASSERT_TRUE(GetOrCreateDailySaltAndWait(*store_, 20001, b).ok());
+  // Nobody asks for day 20002's salt: maintenance on day 20002 keeps yesterday's only.
+  StatusOr<int64_t> deleted = DeleteSaltsBeforeAndWait(*store_, 20001);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(*deleted, 1);
+  EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20000, c), c) << "day 20000's salt is gone";
+  EXPECT_EQ(*GetOrCreateDailySaltAndWait(*store_, 20001, d), b) << "yesterday's salt is kept";
+  // Running again finds nothing more to delete (the re-created day 20000 salt aside).
+  EXPECT_EQ(*DeleteSaltsBeforeAndWait(*store_, 20001), 1);
+  EXPECT_EQ(*DeleteSaltsBeforeAndWait(*store_, 20001), 0);
+}
+
 TEST_P(StoreConformanceTest, PruneDeletesOnlyExpiredVisitsAndKeepsTheCount) {
   for (int i = 0; i < 3; ++i) {
     Visit v = MakeVisit(i);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "cli/option_values.h"
 #include "store/open_store.h"
 
 namespace footfall::cli {
@@ -11,7 +12,7 @@ CLI::App* AddMigrateCommand(CLI::App& app, MigrateConfig& config) {
       "migrate",
       "Create what a store needs: the SQLite schema, or a DynamoDB table (hash key visit_id, "
       "on-demand, TTL on expiration_time) for local use. Safe to repeat.");
-  migrate->add_option("--store", config.store, "Store URI (sqlite:PATH, dynamodb://TABLE?...)")
+  migrate->add_option("--store", config.store, kStoreOptionHelp)
       ->envname("FOOTFALL_STORE")
       ->capture_default_str();
   return migrate;

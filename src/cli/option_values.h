@@ -11,6 +11,13 @@
 
 namespace footfall::cli {
 
+// The --store option's help, the same for every command that takes one.
+inline constexpr const char* kStoreOptionHelp =
+    "Store URI: sqlite:PATH (a file, created if missing), "
+    "postgres://USER@HOST:PORT/DB[?libpq parameters], "
+    "dynamodb://TABLE[?region=R&endpoint=URL&shards=N] (keys or a role from the environment, "
+    "as the AWS SDKs find them), or memory: (lost on exit)";
+
 struct HostPort {
   std::string host;
   uint16_t port = 0;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "cli/option_values.h"
 #include "store/blocking.h"
 #include "store/open_store.h"
 
@@ -11,9 +12,10 @@ namespace footfall::cli {
 CLI::App* AddPruneCommand(CLI::App& app, PruneConfig& config) {
   CLI::App* prune = app.add_subcommand(
       "prune",
-      "Delete raw visits past their retention (expiration_time); aggregates stay. 'serve' also "
-      "does this hourly; DynamoDB uses its TTL instead.");
-  prune->add_option("--store", config.store, "Store URI")
+      "Delete raw visits past their retention (expiration_time; aggregates stay) and the salts "
+      "of days before yesterday. 'serve' does both hourly and just after midnight UTC, and the "
+      "Lambda function on its schedule; run this when no server runs.");
+  prune->add_option("--store", config.store, kStoreOptionHelp)
       ->envname("FOOTFALL_STORE")
       ->capture_default_str();
   return prune;
@@ -37,8 +39,16 @@ int RunPrune(const PruneConfig& config) {
     std::fprintf(stderr, "footfall: prune: %s\n", deleted.status().ToString().c_str());
     return 1;
   }
-  std::fprintf(stderr, "footfall: deleted %lld expired visits from %s\n",
-               static_cast<long long>(*deleted), (*opened)->Describe().c_str());
+  const int64_t first_kept_day = (now >= 0 ? now : now - 86'399) / 86'400 - 1;
+  StatusOr<int64_t> salts = store::DeleteSaltsBeforeAndWait(**opened, first_kept_day);
+  if (!salts.ok()) {
+    std::fprintf(stderr, "footfall: prune: deleting old salts: %s\n",
+                 salts.status().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "footfall: deleted %lld expired visits and %lld old salts from %s\n",
+               static_cast<long long>(*deleted), static_cast<long long>(*salts),
+               (*opened)->Describe().c_str());
   return 0;
 }
 

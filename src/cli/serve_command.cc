@@ -16,6 +16,7 @@
 #include "base/loop_guard.h"
 #include "base/random.h"
 #include "base/thread_name.h"
+#include "cli/maintenance.h"
 #include "cli/option_values.h"
 #include "cli/serve_metrics.h"
 #include "core/service.h"
@@ -36,7 +37,7 @@ CLI::App* AddServeCommand(CLI::App& app, ServeConfig& config) {
       ->envname("FOOTFALL_LISTEN")
       ->capture_default_str();
   serve->add_option("--store", config.store,
-                    "Where visits are stored: sqlite:PATH (created if missing) or memory:")
+                    kStoreOptionHelp)
       ->envname("FOOTFALL_STORE")
       ->capture_default_str();
   serve->add_option("--allowed-origins", config.allowed_origins,
@@ -314,47 +315,42 @@ int RunServe(const ServeConfig& config) {
   }
   log.Flush();
 
-  // Maintenance while serving: retention that runs (prune expired raw visits now and every
-  // hour), and a readiness probe every 5 s that keeps footfall_store_ready current.
-  std::mutex prune_mu;
-  std::condition_variable prune_wake;
-  bool prune_stop = false;
-  std::thread pruner([&] {
+  // Maintenance while serving, whatever the traffic: a readiness probe every 5 s that keeps
+  // footfall_store_ready current, and Service::Maintain (old salts deleted, expired raw visits
+  // pruned) at start-up, every hour, and 30 s after each UTC midnight, so that a salt never
+  // outlives its 48 hours by more than that; a failed run is retried a minute later.
+  std::mutex maintenance_mu;
+  std::condition_variable maintenance_wake;
+  bool maintenance_stop = false;
+  std::thread maintainer([&] {
     NameThisThread("ff-maintenance");
-    std::unique_lock lock(prune_mu);
-    auto next_prune = std::chrono::steady_clock::now();
+    std::unique_lock lock(maintenance_mu);
+    auto next_run = std::chrono::steady_clock::now();
     do {
       lock.unlock();
       store::CheckReadyAndWait(measured_store, std::chrono::steady_clock::now() + std::chrono::seconds(4))
           .IgnoreError();  // the outcome is in the metrics
-      if (std::chrono::steady_clock::now() < next_prune) {
-        lock.lock();
-        continue;
+      if (std::chrono::steady_clock::now() >= next_run) {
+        const core::MaintenanceReport report = RunMaintenanceAndWait(**service);
+        const bool failed = !report.salts_deleted.ok() || !report.visits_pruned.ok();
+        if (failed || *report.salts_deleted > 0 || *report.visits_pruned > 0) {
+          log.Write(MaintenanceLine(report));
+        }
+        next_run = std::chrono::steady_clock::now() +
+                   (failed ? std::chrono::minutes(1) : UntilNextMaintenance(clock.Now()));
       }
-      next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
-      const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                              clock.Now().time_since_epoch()).count();
-      StatusOr<int64_t> deleted = store::Wait<int64_t>([&](store::Callback<int64_t> done) {
-        measured_store.PruneExpired(now, store::kNoDeadline, std::move(done));
-      });
-      nlohmann::ordered_json line = {{"level", deleted.ok() ? "info" : "warn"}, {"msg", "prune"}};
-      if (deleted.ok()) {
-        line["deleted"] = *deleted;
-      } else {
-        line["error"] = deleted.status().ToString();
-      }
-      if (!deleted.ok() || *deleted > 0) log.Write(line.dump());
       lock.lock();
-    } while (!prune_wake.wait_for(lock, std::chrono::seconds(5), [&] { return prune_stop; }));
+    } while (!maintenance_wake.wait_for(lock, std::chrono::seconds(5),
+                                        [&] { return maintenance_stop; }));
   });
 
   (*server)->Run();  // returns when every session has closed
   {
-    std::lock_guard lock(prune_mu);
-    prune_stop = true;
+    std::lock_guard lock(maintenance_mu);
+    maintenance_stop = true;
   }
-  prune_wake.notify_one();
-  pruner.join();
+  maintenance_wake.notify_one();
+  maintainer.join();
   if (metrics_server) {
     metrics_server->Stop();
     metrics_thread.join();

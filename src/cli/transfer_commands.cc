@@ -63,7 +63,7 @@ CLI::App* AddExportCommand(CLI::App& app, ExportConfig& config) {
       "export",
       "Write stored raw visits (within retention) as JSON Lines or CSV, oldest first, streaming. "
       "`footfall import` reads both back.");
-  command->add_option("--store", config.store, "Store URI")->envname("FOOTFALL_STORE")->capture_default_str();
+  command->add_option("--store", config.store, kStoreOptionHelp)->envname("FOOTFALL_STORE")->capture_default_str();
   command->add_option("--from", config.from, "First day or time, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default: the oldest visit)");
   command->add_option("--to", config.to, "Last day (included) or end time (excluded) (default: now)");
   command->add_option("--format", config.format, "jsonl or csv")
@@ -150,7 +150,7 @@ CLI::App* AddImportCommand(CLI::App& app, ImportConfig& config) {
       "export. Idempotent: visits already present are skipped, so an interrupted import can "
       "simply be run again.");
   command->add_option("input", config.input, "File to read, or - for stdin")->capture_default_str();
-  command->add_option("--store", config.store, "Store URI")->envname("FOOTFALL_STORE")->capture_default_str();
+  command->add_option("--store", config.store, kStoreOptionHelp)->envname("FOOTFALL_STORE")->capture_default_str();
   command->add_option("--format", config.format,
                       "auto (from the first line), jsonl, csv (footfall's) or goatcounter")
       ->check(CLI::IsMember({"auto", "jsonl", "csv", "goatcounter"}))
@@ -377,7 +377,7 @@ int RunImport(const ImportConfig& config) {
 CLI::App* AddStatsCommand(CLI::App& app, StatsConfig& config) {
   CLI::App* command = app.add_subcommand(
       "stats", "Print a site's statistics (the numbers of GET /api/stats) as tables, or as JSON.");
-  command->add_option("--store", config.store, "Store URI")->envname("FOOTFALL_STORE")->capture_default_str();
+  command->add_option("--store", config.store, kStoreOptionHelp)->envname("FOOTFALL_STORE")->capture_default_str();
   command->add_option("--site", config.site,
                       "Site (default: as serve: the host of the first allowed origin, else localhost)")
       ->envname("FOOTFALL_DEFAULT_SITE");

@@ -501,6 +501,31 @@ void Service::HandleStats(const Request& request, Done done) {
   });
 }
 
+void Service::Maintain(store::Deadline deadline, std::function<void(MaintenanceReport)> done) {
+  const TimePoint now = clock_.Now();
+  const int64_t first_kept_day = UtcDayNumber(now) - 1;
+  {
+    std::lock_guard lock(salt_mu_);
+    if (salt_day_ < first_kept_day) {
+      salt_day_ = -1;
+      hasher_.reset();
+    }
+  }
+  const int64_t now_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  // Pruning first: the salts step ends with the engine's own clean-up (SQLite's WAL truncation),
+  // which then covers the pruned visits too.
+  store_.PruneExpired(
+      now_seconds, deadline,
+      [this, first_kept_day, deadline, done = std::move(done)](StatusOr<int64_t> pruned) mutable {
+        store_.DeleteSaltsBefore(first_kept_day, deadline,
+                                 [pruned = std::move(pruned), done = std::move(done)](
+                                     StatusOr<int64_t> salts) mutable {
+                                   done(MaintenanceReport{std::move(salts), std::move(pruned)});
+                                 });
+      });
+}
+
 void Service::WithDailyHasher(
     int64_t day, store::Deadline deadline,
     std::function<void(StatusOr<std::shared_ptr<const VisitorHasher>>)> then) {

@@ -58,6 +58,12 @@ struct ServiceOptions {
 // allowed origin that is not "*", else "localhost".
 std::string DefaultSite(std::string_view configured, const std::vector<std::string>& allowed_origins);
 
+// What one maintenance run did: each step's outcome.
+struct MaintenanceReport {
+  StatusOr<int64_t> salts_deleted = int64_t{0};
+  StatusOr<int64_t> visits_pruned = int64_t{0};
+};
+
 class Service {
  public:
   using Done = std::function<void(Response)>;
@@ -70,6 +76,13 @@ class Service {
   // Answers `request`, calling `done` exactly once with the response — on the calling thread for
   // answers that need no store, otherwise on a store thread. `request` need not outlive the call.
   void Handle(const Request& request, Done done);
+
+  // Maintenance that must not wait for traffic, run by a timer (serve) or a scheduled event
+  // (Lambda): forgets the cached salt once it is older than yesterday's, deletes raw visits past
+  // their expiration time, then deletes the store's salts of days before yesterday (so a salt
+  // lives at most 48 h). Calls `done` once, on a store thread; the steps run one after the
+  // other, and a failed step does not stop the next.
+  void Maintain(store::Deadline deadline, std::function<void(MaintenanceReport)> done);
 
   const CorsPolicy& cors() const { return cors_; }
   // Visitor buckets the rate limiter holds (for metrics).

@@ -9,6 +9,7 @@
 
 #include "base/loop_guard.h"
 #include "lambda/api_gateway_event.h"
+#include "lambda/scheduled_event.h"
 
 namespace footfall::lambda {
 
@@ -84,6 +85,15 @@ std::string FormatInvocationLine(const InvocationRecord& record,
       w.EndArray();
     }
   } else {
+    if (record.maintenance) {
+      for (const auto& [name, step] :
+           {std::pair{"salts_deleted", &record.maintenance->salts_deleted},
+            std::pair{"visits_pruned", &record.maintenance->visits_pruned}}) {
+        if (!step->ok()) continue;
+        w.Key(name);
+        w.Int64(**step);
+      }
+    }
     w.Key("VisitsRecorded");
     w.Int(record.visit_recorded ? 1 : 0);
     w.Key("StoreLatency");
@@ -140,6 +150,35 @@ int LambdaRuntime::Run() {
           .IgnoreError();
     }
   }
+}
+
+Status LambdaRuntime::Maintain(const Invocation& invocation, SteadyClock::time_point started,
+                               InvocationRecord& record) {
+  const auto deadline =
+      invocation.deadline_ms > 0
+          ? started + std::chrono::milliseconds(invocation.deadline_ms - record.timestamp_ms) -
+                options_.answer_margin
+          : SteadyClock::time_point::max();
+  std::promise<core::MaintenanceReport> done;
+  service_.Maintain(deadline, [&done](core::MaintenanceReport report) {
+    done.set_value(std::move(report));
+  });
+  const core::MaintenanceReport report = done.get_future().get();
+  record.route = "maintenance";
+  record.maintenance = report;
+  for (const StatusOr<int64_t>* step : {&report.salts_deleted, &report.visits_pruned}) {
+    if (step->ok()) continue;
+    record.error = true;
+    record.error_detail += (record.error_detail.empty() ? "" : "; ") + step->status().ToString();
+  }
+  // A failed run fails the invocation: EventBridge retries it, and the next hour's runs anyway.
+  if (record.error) {
+    return client_.PostError(invocation.request_id, "MaintenanceFailed", record.error_detail);
+  }
+  return client_.PostResponse(
+      invocation.request_id, R"({"salts_deleted":)" + std::to_string(*report.salts_deleted) +
+                                 R"(,"visits_pruned":)" + std::to_string(*report.visits_pruned) +
+                                 "}");
 }
 
 Status LambdaRuntime::HandleInvocation(const Invocation& invocation) {
@@ -202,6 +241,9 @@ Status LambdaRuntime::HandleInvocation(const Invocation& invocation) {
       }
       return finish(client_.PostResponse(invocation.request_id, R"({"batchItemFailures":[]})"));
     }
+  }
+  if (!parsed.ok() && !invocation.event_too_large && IsScheduledEvent(invocation.event)) {
+    return finish(Maintain(invocation, started, record));
   }
   if (!parsed.ok()) {
     // Not an API Gateway request we can answer with a status code: report it as a function

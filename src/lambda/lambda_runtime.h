@@ -3,7 +3,8 @@
 // it, posts the API Gateway response, and writes one JSON line to stdout per invocation that is
 // both the log line and a CloudWatch Embedded Metric Format record (no PutMetricData calls, no raw
 // event, no client address). An event of DynamoDB stream records goes to the stream handler
-// instead (the aggregates function runs the same binary). Not thread-safe: Run() owns the
+// instead (the aggregates function runs the same binary); an EventBridge scheduled event runs
+// core::Service::Maintain (old salts deleted whatever the traffic). Not thread-safe: Run() owns the
 // calling thread.
 #pragma once
 
@@ -57,6 +58,8 @@ struct LambdaRuntimeOptions {
   std::function<StoreUsage()> store_usage = nullptr;
 };
 
+struct InvocationRecord;
+
 class LambdaRuntime {
  public:
   // `write_line` receives each log/metric line (without newline); the references must outlive
@@ -72,6 +75,10 @@ class LambdaRuntime {
   Status HandleInvocation(const Invocation& invocation);
 
  private:
+  // Runs the maintenance a scheduled event asks for and posts its outcome.
+  Status Maintain(const Invocation& invocation, std::chrono::steady_clock::time_point started,
+                  InvocationRecord& record);
+
   LambdaRuntimeOptions options_;
   RuntimeClient& client_;
   core::Service& service_;
@@ -96,6 +103,8 @@ struct InvocationRecord {
   std::string error_detail;    // for operators; never contains client data
   // Set for a stream batch: its metrics replace VisitsRecorded and StoreLatency.
   std::optional<StreamBatchOutcome> stream;
+  // Set for a scheduled maintenance event: what it deleted.
+  std::optional<core::MaintenanceReport> maintenance;
   // The store's requests and reported capacity during this invocation, when it counts them.
   std::optional<StoreUsage> store_usage;
 };

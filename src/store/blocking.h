@@ -34,6 +34,13 @@ inline StatusOr<Salt> GetOrCreateDailySaltAndWait(Store& store, int64_t day, Sal
   });
 }
 
+inline StatusOr<int64_t> DeleteSaltsBeforeAndWait(Store& store, int64_t first_kept_day,
+                                                  Deadline deadline = kNoDeadline) {
+  return Wait<int64_t>([&](Callback<int64_t> done) {
+    store.DeleteSaltsBefore(first_kept_day, deadline, std::move(done));
+  });
+}
+
 inline StatusOr<VisitPage> ScanVisitsAndWait(Store& store, int64_t from_ms, int64_t to_ms,
                                              std::string cursor, int limit,
                                              Deadline deadline = kNoDeadline) {

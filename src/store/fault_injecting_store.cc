@@ -63,6 +63,12 @@ void FaultInjectingStore::PruneExpired(int64_t now_seconds, Deadline deadline,
   base_.PruneExpired(now_seconds, deadline, std::move(done));
 }
 
+void FaultInjectingStore::DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                                            Callback<int64_t> done) {
+  if (auto fault = Fault()) return done(*fault);
+  base_.DeleteSaltsBefore(first_kept_day, deadline, std::move(done));
+}
+
 void FaultInjectingStore::CheckReady(Deadline deadline, StatusCallback done) {
   if (auto fault = Fault()) return done(*fault);
   base_.CheckReady(deadline, std::move(done));

@@ -23,6 +23,8 @@ class FaultInjectingStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
+  void DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                         Callback<int64_t> done) override;
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;

@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* kOperationNames[] = {
     "record_visit", "read_total", "daily_salt", "record_drop", "query_stats",
-    "read_page_views", "scan_visits", "prune", "check_ready"};
+    "read_page_views", "scan_visits", "prune", "delete_salts", "check_ready"};
 static_assert(std::size(kOperationNames) == InstrumentedStore::kOperations);
 
 }  // namespace
@@ -131,6 +131,12 @@ void InstrumentedStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string c
 void InstrumentedStore::PruneExpired(int64_t now_seconds, Deadline deadline,
                                      Callback<int64_t> done) {
   base_.PruneExpired(now_seconds, deadline, Measured<int64_t>(kPrune, std::move(done)));
+}
+
+void InstrumentedStore::DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                                          Callback<int64_t> done) {
+  base_.DeleteSaltsBefore(first_kept_day, deadline,
+                          Measured<int64_t>(kDeleteSalts, std::move(done)));
 }
 
 void InstrumentedStore::CheckReady(Deadline deadline, StatusCallback done) {

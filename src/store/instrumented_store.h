@@ -27,6 +27,8 @@ class InstrumentedStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
+  void DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                         Callback<int64_t> done) override;
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
@@ -46,7 +48,7 @@ class InstrumentedStore final : public Store {
 
   enum Operation {
     kRecordVisit, kReadTotal, kDailySalt, kRecordDrop, kQueryStats, kReadPageViews, kScanVisits,
-    kPrune, kCheckReady, kOperations
+    kPrune, kDeleteSalts, kCheckReady, kOperations
   };
 
  private:

@@ -43,12 +43,28 @@ void MemoryStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
   Salt salt;
   {
     std::lock_guard lock(mu_);
-    salts_.erase(salts_.begin(), salts_.lower_bound(day - 1));
-    // "Seen" markers only dedupe the current day; they go with the salt that made them.
-    std::erase_if(seen_, [day](const auto& seen) { return std::get<0>(seen) < day - 1; });
+    DeleteSaltsBeforeLocked(day - 1);
     salt = salts_.emplace(day, candidate).first->second;
   }
   done(salt);
+}
+
+int64_t MemoryStore::DeleteSaltsBeforeLocked(int64_t first_kept_day) {
+  const auto first_kept = salts_.lower_bound(first_kept_day);
+  const auto deleted = static_cast<int64_t>(std::distance(salts_.begin(), first_kept));
+  salts_.erase(salts_.begin(), first_kept);
+  // "Seen" markers only dedupe the current day; they go with the salt that made them.
+  std::erase_if(seen_, [&](const auto& seen) { return std::get<0>(seen) < first_kept_day; });
+  return deleted;
+}
+
+void MemoryStore::DeleteSaltsBefore(int64_t first_kept_day, Deadline, Callback<int64_t> done) {
+  int64_t deleted = 0;
+  {
+    std::lock_guard lock(mu_);
+    deleted = DeleteSaltsBeforeLocked(first_kept_day);
+  }
+  done(deleted);
 }
 
 void MemoryStore::RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline,

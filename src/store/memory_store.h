@@ -21,6 +21,8 @@ class MemoryStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
+  void DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                         Callback<int64_t> done) override;
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;
@@ -38,6 +40,7 @@ class MemoryStore final : public Store {
   std::vector<int64_t> SaltDays() const;
 
  private:
+  int64_t DeleteSaltsBeforeLocked(int64_t first_kept_day);  // requires mu_
   mutable std::mutex mu_;
   std::vector<Visit> visits_;
   std::unordered_set<std::string> visit_ids_;

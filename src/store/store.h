@@ -130,6 +130,15 @@ class Store {
   virtual void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                                     Callback<Salt> done) = 0;
 
+  // Deletes the salts of days before `first_kept_day` and what is kept only while they live (the
+  // "seen" marks of the SQL engines), so that no stored visitor hash can be recomputed from an
+  // address any more; the engine also makes the deleted bytes unrecoverable from its own files
+  // where it can (see each engine's header). Called by maintenance, whatever the traffic; calls
+  // done with how many salts were deleted (an engine that cannot tell answers 0). Errors:
+  // kUnavailable (retry later), kInternal.
+  virtual void DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                                 Callback<int64_t> done) = 0;
+
   // Counts one request that was not recorded as a visit (a bot, a prefetch, a foreign origin, …)
   // under `reason` for `site` on the UTC day of `time_ms`. Errors: kUnavailable, kInternal,
   // kUnimplemented (engines without aggregates yet).

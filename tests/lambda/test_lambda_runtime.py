@@ -667,6 +667,42 @@ class InvalidEventsTest(LambdaRuntimeTestCase):
         self.check_logs(rt)
 
 
+class MaintenanceEventTest(LambdaRuntimeTestCase):
+    """EventBridge's hourly scheduled event deletes old salts with no visit at all (the salts of
+    days before yesterday, a week back; TTL deletes older ones)."""
+
+    def put_salt(self, table, day):
+        self.ddb.put_item(TableName=table, Item={
+            "visit_id": {"S": "salt#%d" % day}, "salt": {"B": bytes([day % 256]) * 32},
+            "expiration_time": {"N": str((day + 2) * 86400)}})
+
+    def salt_days(self, table):
+        return sorted(int(item["visit_id"]["S"][5:]) for item in self.table_state(table)[2])
+
+    def test_scheduled_event_deletes_salts_older_than_yesterday(self):
+        table = self.migrate(self.new_table_name())
+        today = int(time.time()) // 86400
+        for day in (today, today - 1, today - 2, today - 5, today - 9):
+            self.put_salt(table, day)
+        rt = self.start_runtime(table=table)
+        res = self.invoke(rt, "eventbridge_scheduled.json", timeout=20)
+        self.assertEqual((res["kind"], res["status"]), ("response", 202), raf.jsonable(res))
+        self.assertEqual(res["body_json"], {"salts_deleted": 2, "visits_pruned": 0})
+        # Yesterday's is kept; nine days back is past the sweep, left to TTL.
+        self.assertEqual(self.salt_days(table), [today - 9, today - 1, today])
+        res = self.invoke(rt, "eventbridge_scheduled.json", timeout=20)
+        self.assertEqual(res["body_json"], {"salts_deleted": 0, "visits_pruned": 0})
+        # Visits still count after it (the runtime's cached salt is today's).
+        self.assert_count_response(rt, V1_GET, 1)
+        lines = [json.loads(raw) for raw in rt.wait_lines(3)]
+        self.assertEqual([line.get("route") for line in lines[:2]], ["maintenance"] * 2)
+        self.assertEqual([line.get("salts_deleted") for line in lines[:2]], [2, 0])
+        self.assertEqual([line["Errors"] for line in lines], [0, 0, 0])
+        for line in lines:
+            self.assert_emf(line)
+        self.assert_no_client_data(rt)
+
+
 class DeadlineTest(LambdaRuntimeTestCase):
     """An invocation whose deadline is 150 ms away while the store cannot answer: the runtime
     posts 503 store_unavailable before the deadline rather than hang until Lambda kills it."""

@@ -378,14 +378,18 @@ class Checks:
 
 
 SCENARIOS = {
-    # REST API with everything optional switched on that moto can serve.
+    # REST API with everything optional switched on that moto can serve, on the module's default
+    # maintenance schedule (None: the variable is not passed).
     "rest": {"name": "ff-rest", "api_type": "rest", "counter_shards": 1, "enable_waf": True,
-             "alarm_email": "ops@me.example", "custom_domain_name": "api.me.example"},
+             "alarm_email": "ops@me.example", "custom_domain_name": "api.me.example",
+             "maintenance_schedule": None},
     # HTTP API with a sharded counter. No WAF (AWS cannot attach one to an HTTP API) and no custom
     # domain (moto 5.2.1 never reports an apigatewayv2 domain name AVAILABLE, so the provider's
-    # create waiter fails; the mock test covers that configuration).
+    # create waiter fails; the mock test covers that configuration). A cron maintenance schedule,
+    # so that both expression forms go through apply and the drift check.
     "http": {"name": "ff-http", "api_type": "http", "counter_shards": 3, "enable_waf": False,
-             "alarm_email": None, "custom_domain_name": None},
+             "alarm_email": None, "custom_domain_name": None,
+             "maintenance_schedule": "cron(5 * * * ? *)"},
 }
 
 
@@ -425,6 +429,8 @@ def cmd_moto(kind):
                    f"-var=enable_waf={str(sc['enable_waf']).lower()}"]
         if sc["alarm_email"]:
             tf_vars.append(f"-var=alarm_email={sc['alarm_email']}")
+        if sc["maintenance_schedule"]:
+            tf_vars.append(f"-var=maintenance_schedule={sc['maintenance_schedule']}")
         if sc["custom_domain_name"]:
             tf_vars += [f"-var=custom_domain_name={sc['custom_domain_name']}",
                         f"-var=route53_zone_id={zone_id}"]
@@ -530,13 +536,24 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
                 "deployed code is the given zip")
     conc = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
     c.equal(conc, LOCAL_RESERVED_CONCURRENCY, "reserved concurrency")
-    policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]
-    c.equal(len(policy), 1, "one invoke permission")
-    c.equal(policy[0]["Principal"], {"Service": "apigateway.amazonaws.com"}, "invoke principal")
-    source_arn = policy[0].get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn", "")
+    # Two invoke permissions: API Gateway from this API, EventBridge from the maintenance rule.
+    policy = {p.get("Sid"): p for p in json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]}
+    api_sid = "AllowRestApiInvoke" if rest else "AllowHttpApiInvoke"
+    c.equal(sorted(policy), sorted([api_sid, "AllowMaintenanceScheduleInvoke"]), "invoke permissions")
     want_source = (f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{out['api_id']}/v1/*" if rest
                    else f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{out['api_id']}/*")
-    c.equal(source_arn, want_source, "invoke permission limited to this API")
+    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}-maintenance"
+    for sid, principal, source, what in (
+            (api_sid, "apigateway.amazonaws.com", want_source, "this API"),
+            ("AllowMaintenanceScheduleInvoke", "events.amazonaws.com", rule_arn, "the maintenance rule")):
+        p = policy.get(sid, {})
+        c.equal((p.get("Effect"), p.get("Action"), p.get("Principal"), p.get("Resource")),
+                ("Allow", "lambda:InvokeFunction", {"Service": principal}, fn["FunctionArn"]),
+                f"{sid}: {principal} may invoke the function")
+        c.equal(p.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn"), source,
+                f"{sid}: limited to {what}")
+
+    verify_maintenance(aws, c, name, out, fn["FunctionArn"], sc["maintenance_schedule"] or "rate(1 hour)")
 
     # --- IAM: least privilege -----------------------------------------------------------------
     iam = aws("iam")
@@ -675,6 +692,32 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
             f"{REGION}#dashboards/dashboard/{name}", "output dashboard_url")
 
     c.done("boto3, resources after apply")
+
+
+def verify_maintenance(aws, c, name, out, function_arn, schedule):
+    """The EventBridge rule that invokes the API function on a schedule (expired salts).
+
+    moto 5.2.1 stores the rule, its target and tags and returns them as given; it never fires a
+    schedule (and could not invoke the function without Docker), so only the configuration is
+    checked here."""
+    events = aws("events")
+    rule_name = f"{name}-maintenance"
+    rules = events.list_rules(NamePrefix=name)["Rules"]
+    c.equal([r["Name"] for r in rules], [rule_name], "one EventBridge rule: the maintenance rule")
+    rule = events.describe_rule(Name=rule_name)
+    c.equal(out["maintenance_rule_name"], rule_name, "output maintenance_rule_name")
+    c.equal(out["maintenance_rule_arn"], rule["Arn"], "output maintenance_rule_arn")
+    c.equal((rule.get("ScheduleExpression"), rule.get("State"), rule.get("EventPattern")),
+            (schedule, "ENABLED", None), "maintenance rule: enabled, on the schedule, no event pattern")
+    c.equal(rule.get("EventBusName"), "default", "maintenance rule on the default bus")
+    targets = events.list_targets_by_rule(Rule=rule_name)["Targets"]
+    c.equal([(t.get("Id"), t.get("Arn")) for t in targets], [(name, function_arn)],
+            "the maintenance rule's one target is the API function")
+    if len(targets) == 1:
+        c.equal([k for k in ("Input", "InputPath", "InputTransformer") if k in targets[0]], [],
+                "the target sends EventBridge's standard Scheduled Event (no custom input)")
+    c.equal(events.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags"),
+            [{"Key": "app", "Value": "footfall"}], "maintenance rule tags")
 
 
 # What moto 5.2.1 cannot check about the aggregates path (found by running it; see also
@@ -1044,6 +1087,7 @@ def verify_destroyed(aws, sc, out, zone_id):
     c.equal([d["DashboardName"] for d in aws("cloudwatch").list_dashboards()["DashboardEntries"]], [],
             "dashboard deleted")
     c.equal([t["TopicArn"] for t in aws("sns").list_topics()["Topics"]], [], "topic deleted")
+    c.equal([r["Name"] for r in aws("events").list_rules()["Rules"]], [], "maintenance rule deleted")
     c.equal([s for s in aws("sns").list_subscriptions()["Subscriptions"]], [], "subscriptions deleted")
     if sc["api_type"] == "rest":
         c.equal([a["name"] for a in aws("apigateway").get_rest_apis()["items"]], [], "REST API deleted")

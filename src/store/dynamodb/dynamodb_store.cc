@@ -26,6 +26,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kTotalKey = "total";
+// How many days before the first kept one maintenance deletes salts of: it runs hourly, so a
+// week covers a schedule that was off for days; TTL deletes anything older.
+constexpr int64_t kSaltDaysSwept = 7;
 
 // Export cursors are the visit_id to continue after, tagged so that a stray string is refused.
 constexpr std::string_view kCursorTag = "scan:";
@@ -167,16 +170,22 @@ struct DynamoDbStore::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<AggregateWriter> writer;
   std::shared_ptr<InlineAggregator> inline_aggregates;  // without a stream consumer
 
-  // Deletes the salt items of `days` (missing ones are fine), then calls `then`.
-  void DeleteSalts(std::vector<int64_t> days, Deadline deadline, std::function<void()> then) {
-    if (days.empty()) return then();
+  // Deletes the salt items of `days` one after the other (missing ones are fine), then calls
+  // `then` with how many existed, or with the first error (the days after it are not tried).
+  void DeleteSalts(std::vector<int64_t> days, Deadline deadline,
+                   std::function<void(StatusOr<int64_t>)> then, int64_t deleted = 0) {
+    if (days.empty()) return then(deleted);
     const int64_t day = days.back();
     days.pop_back();
-    json body = {{"TableName", options.table}, {"Key", Key("salt#" + std::to_string(day))}};
+    json body = {{"TableName", options.table},
+                 {"Key", Key("salt#" + std::to_string(day))},
+                 {"ReturnValues", "ALL_OLD"}};
     client->Invoke("DeleteItem", std::move(body), true, deadline,
-           [self = shared_from_this(), days = std::move(days), deadline,
-            then = std::move(then)](CallResult) mutable {
-             self->DeleteSalts(std::move(days), deadline, std::move(then));
+           [self = shared_from_this(), days = std::move(days), deadline, then = std::move(then),
+            deleted](CallResult result) mutable {
+             if (!result.status.ok()) return then(result.status);
+             if (result.body.contains("Attributes")) ++deleted;
+             self->DeleteSalts(std::move(days), deadline, std::move(then), deleted);
            });
   }
 
@@ -479,7 +488,7 @@ void DynamoDbStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline d
                      // than wait for TTL, which may lag by days. Done before answering, so a
                      // caller never sees a salt outlive its 48 hours.
                      self->DeleteSalts({day - 2, day - 3}, deadline,
-                                       [done, candidate] { done(candidate); });
+                                       [done, candidate](StatusOr<int64_t>) { done(candidate); });
                      return;
                    }
                    if (result.status.code() != StatusCode::kAlreadyExists) {
@@ -494,6 +503,16 @@ void DynamoDbStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline d
                    });
                  });
   });
+}
+
+void DynamoDbStore::DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                                      Callback<int64_t> done) {
+  done = impl_->Track(std::move(done));
+  std::vector<int64_t> days;
+  for (int64_t day = first_kept_day - kSaltDaysSwept; day < first_kept_day; ++day) {
+    days.push_back(day);
+  }
+  impl_->DeleteSalts(std::move(days), DynamoDbClient::Effective(deadline), std::move(done));
 }
 
 void DynamoDbStore::RecordDrop(std::string site, int64_t time_ms, std::string reason,

@@ -76,6 +76,11 @@ class DynamoDbStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
+  // Deletes the salt items of the seven days before `first_kept_day` (one DeleteItem each; a
+  // missing item costs a write unit and changes nothing); the table's TTL deletes older ones.
+  // Answers how many existed.
+  void DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                         Callback<int64_t> done) override;
   // One UpdateItem ADD on a drop item. Errors: kUnavailable, kDeadlineExceeded, kInternal.
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;

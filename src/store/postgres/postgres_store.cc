@@ -91,7 +91,7 @@ CREATE TABLE daily_drops (
   PRIMARY KEY (site, day, reason, shard)
 );
 -- Which (day, site, path, visitor hash) was already counted as unique. Needed only while that
--- day's salt lives: PruneExpired deletes the rows of days before yesterday.
+-- day's salt lives: DeleteSaltsBefore deletes the rows of days before yesterday.
 CREATE TABLE seen_visitors (
   day     bigint NOT NULL,
   site    text NOT NULL,
@@ -705,14 +705,30 @@ void PostgresStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t
       deleted += slice;
       if (slice < 10000) break;
     }
-    // Visitor hashes of days whose salt is gone (a salt lives until the day after next begins)
-    // dedupe nothing any more; they are not counted as pruned visits.
-    const int64_t today = now_seconds >= 0 ? now_seconds / 86'400 : (now_seconds - 86'399) / 86'400;
+    done(deleted);
+  });
+}
+
+void PostgresStore::DeleteSaltsBefore(int64_t first_kept_day, Deadline,
+                                      Callback<int64_t> done) {
+  writer_->Run([this, first_kept_day, done = std::move(done)] {
+    const std::string day = std::to_string(first_kept_day);
+    StatusOr<Result> salts = writer_session_->Exec(
+        "DELETE FROM daily_salts WHERE day < $1::integer", {day}, "deleting old salts");
+    if (!salts.ok()) return done(salts.status());
+    const int64_t deleted = std::atoll(Libpq().cmd_tuples(salts->get()));
+    // A deleted row stays in its heap page until the page is rewritten: VACUUM FULL writes the
+    // table (a few rows) into a new file, and the old one is truncated when it commits.
+    StatusOr<Result> rewrite =
+        writer_session_->Exec("VACUUM FULL daily_salts", {}, "rewriting the salts table");
+    if (!rewrite.ok()) return done(rewrite.status());
+    // Visitor hashes of days whose salt is gone dedupe nothing any more. In slices, so a first
+    // run on a large table does not hold one long transaction.
     while (true) {
       StatusOr<Result> result = writer_session_->Exec(
           "DELETE FROM seen_visitors WHERE ctid IN (SELECT ctid FROM seen_visitors WHERE "
           "day < $1::bigint LIMIT 10000)",
-          {std::to_string(today - 1)}, "forgetting old visitor hashes");
+          {day}, "forgetting old visitor hashes");
       if (!result.ok()) return done(result.status());
       if (std::atoll(Libpq().cmd_tuples(result->get())) < 10000) return done(deleted);
     }

@@ -68,6 +68,11 @@ class PostgresStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
+  // DELETEs the salts and seen marks, then rewrites the salts table (VACUUM FULL: a few rows;
+  // the old file is truncated at commit), so the salt bytes leave the table's files. The server's
+  // WAL keeps them until its segments are recycled (docs/design.md).
+  void DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                         Callback<int64_t> done) override;
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;

@@ -114,15 +114,23 @@ StatusOr<int64_t> QueryTotal(sqlite3* db) {
   return SqliteError(db, rc, "reading the total");
 }
 
+// Deletes the salts of days before `first_kept_day` and the seen marks made with them, inside
+// the caller's transaction; returns how many salts there were.
+StatusOr<int64_t> DeleteOldSalts(sqlite3* db, int64_t first_kept_day) {
+  ASSIGN_OR_RETURN(Statement erase, Prepare(db, "DELETE FROM daily_salts WHERE day < ?"));
+  sqlite3_bind_int64(erase.get(), 1, first_kept_day);
+  RETURN_IF_ERROR(StepToDone(db, erase.get(), "deleting old salts"));
+  const int64_t deleted = sqlite3_changes(db);
+  ASSIGN_OR_RETURN(Statement forget, Prepare(db, "DELETE FROM seen_visitors WHERE day < ?"));
+  sqlite3_bind_int64(forget.get(), 1, first_kept_day);
+  RETURN_IF_ERROR(StepToDone(db, forget.get(), "forgetting old visitor hashes"));
+  return deleted;
+}
+
 StatusOr<Salt> GetOrCreateSalt(sqlite3* db, int64_t day, const Salt& candidate) {
   RETURN_IF_ERROR(Execute(db, "BEGIN IMMEDIATE"));
   auto work = [&]() -> StatusOr<Salt> {
-    ASSIGN_OR_RETURN(Statement erase, Prepare(db, "DELETE FROM daily_salts WHERE day < ?"));
-    sqlite3_bind_int64(erase.get(), 1, day - 1);
-    RETURN_IF_ERROR(StepToDone(db, erase.get(), "deleting old salts"));
-    ASSIGN_OR_RETURN(Statement forget, Prepare(db, "DELETE FROM seen_visitors WHERE day < ?"));
-    sqlite3_bind_int64(forget.get(), 1, day - 1);
-    RETURN_IF_ERROR(StepToDone(db, forget.get(), "forgetting old visitor hashes"));
+    RETURN_IF_ERROR(DeleteOldSalts(db, day - 1).status());
     ASSIGN_OR_RETURN(Statement insert,
                      Prepare(db, "INSERT OR IGNORE INTO daily_salts (day, salt) VALUES (?, ?)"));
     sqlite3_bind_int64(insert.get(), 1, day);
@@ -149,12 +157,40 @@ StatusOr<Salt> GetOrCreateSalt(sqlite3* db, int64_t day, const Salt& candidate) 
   return salt;
 }
 
+// Deletes old salts in a transaction, then copies the WAL into the database and truncates it:
+// the deleted rows were zeroed in their pages (secure_delete), and the WAL's older frames, which
+// still hold the salts page as it was, go with the truncation.
+StatusOr<int64_t> DeleteSaltsAndTruncateWal(sqlite3* db, int64_t first_kept_day) {
+  RETURN_IF_ERROR(Execute(db, "BEGIN IMMEDIATE"));
+  StatusOr<int64_t> deleted = DeleteOldSalts(db, first_kept_day);
+  if (!deleted.ok()) {
+    Execute(db, "ROLLBACK").IgnoreError();
+    return deleted;
+  }
+  RETURN_IF_ERROR(Execute(db, "COMMIT"));
+  const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                           nullptr);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    return UnavailableError("a reader kept the WAL from being truncated after deleting old salts");
+  }
+  if (rc != SQLITE_OK) return SqliteError(db, rc, "truncating the WAL");
+  return deleted;
+}
+
 Status ConfigureConnection(sqlite3* db) {
   // WAL lets readers run beside the writer; FULL makes every COMMIT wait for fsync of the WAL, so
   // an acknowledged visit survives power loss, not only a process crash. (The writer's gathered
   // WAL writes rely on FULL too: see wal_write_gathering_vfs.h.)
   RETURN_IF_ERROR(Execute(db, "PRAGMA journal_mode = WAL"));
-  return Execute(db, "PRAGMA synchronous = FULL");
+  RETURN_IF_ERROR(Execute(db, "PRAGMA synchronous = FULL"));
+  // Deleted content (old salts above all) is overwritten with zeros, not left in free space.
+  // Debian builds SQLite with it on by default; set it whatever the build, and check.
+  RETURN_IF_ERROR(Execute(db, "PRAGMA secure_delete = ON"));
+  ASSIGN_OR_RETURN(Statement check, Prepare(db, "PRAGMA secure_delete"));
+  if (sqlite3_step(check.get()) != SQLITE_ROW || sqlite3_column_int(check.get(), 0) != 1) {
+    return FailedPreconditionError("this SQLite cannot turn secure_delete on");
+  }
+  return OkStatus();
 }
 
 // Creates the schema, or brings an older one to kSchemaVersion, in one transaction.
@@ -435,6 +471,12 @@ void SqliteStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
                                        Callback<Salt> done) {
   writer_->Run([this, day, candidate, done = std::move(done)] {
     done(GetOrCreateSalt(writer_db_.get(), day, candidate));
+  });
+}
+
+void SqliteStore::DeleteSaltsBefore(int64_t first_kept_day, Deadline, Callback<int64_t> done) {
+  writer_->Run([this, first_kept_day, done = std::move(done)] {
+    done(DeleteSaltsAndTruncateWal(writer_db_.get(), first_kept_day));
   });
 }
 

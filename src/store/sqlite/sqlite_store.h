@@ -51,6 +51,11 @@ class SqliteStore final : public Store {
   void ReadTotal(Deadline deadline, Callback<int64_t> done) override;
   void GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                             Callback<Salt> done) override;
+  // DELETEs the salts and seen marks (secure_delete is on: freed content is zeroed), then
+  // checkpoints and truncates the WAL, so that no old frame of the salts page stays in a file.
+  // kUnavailable when a reader kept the checkpoint from finishing: call again later.
+  void DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
+                         Callback<int64_t> done) override;
   void RecordDrop(std::string site, int64_t time_ms, std::string reason, Deadline deadline,
                   StatusCallback done) override;
   void QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) override;

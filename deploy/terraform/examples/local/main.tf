@@ -32,6 +32,7 @@ provider "aws" {
     cloudwatch     = var.endpoint
     cloudwatchlogs = var.endpoint
     dynamodb       = var.endpoint
+    events         = var.endpoint
     iam            = var.endpoint
     lambda         = var.endpoint
     route53        = var.endpoint
@@ -55,6 +56,8 @@ module "footfall" {
   alarm_email         = var.alarm_email
   custom_domain_name  = var.custom_domain_name
   route53_zone_id     = var.route53_zone_id
+
+  maintenance_schedule = var.maintenance_schedule
 
   throttle_rate_limit  = 25
   throttle_burst_limit = 50

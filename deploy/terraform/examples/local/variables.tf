@@ -49,3 +49,9 @@ variable "route53_zone_id" {
   type        = string
   default     = null
 }
+
+variable "maintenance_schedule" {
+  description = "Schedule expression of the maintenance rule (the module's default: rate(1 hour))."
+  type        = string
+  default     = "rate(1 hour)"
+}

@@ -1,8 +1,9 @@
 # footfall on AWS: API Gateway (REST or HTTP API) → one Lambda function (the C++ footfall binary)
 # → one DynamoDB table, whose stream feeds the statistics aggregates through a second function
 # (the same binary); CloudWatch logs, alarms and a dashboard; optional WAF and custom domain.
-# Files: dynamodb.tf, lambda.tf, aggregates.tf, api_rest.tf, api_http.tf, domain.tf, waf.tf,
-# monitoring.tf.
+# EventBridge invokes the API function on a schedule to delete expired daily salts.
+# Files: dynamodb.tf, lambda.tf, aggregates.tf, maintenance.tf, api_rest.tf, api_http.tf,
+# domain.tf, waf.tf, monitoring.tf.
 
 data "aws_region" "current" {}
 

@@ -63,6 +63,16 @@ output "lambda_log_group" {
   value       = aws_cloudwatch_log_group.lambda.name
 }
 
+output "maintenance_rule_name" {
+  description = "Name of the EventBridge rule that invokes the API function on maintenance_schedule (expired salts)."
+  value       = aws_cloudwatch_event_rule.maintenance.name
+}
+
+output "maintenance_rule_arn" {
+  description = "ARN of the maintenance rule (the source_arn of the function's EventBridge permission)."
+  value       = aws_cloudwatch_event_rule.maintenance.arn
+}
+
 output "aggregates_function_name" {
   description = "Name of the Lambda function that writes the statistics aggregates from the table's stream."
   value       = aws_lambda_function.aggregates.function_name

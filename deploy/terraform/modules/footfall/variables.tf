@@ -150,6 +150,21 @@ variable "log_level" {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Scheduled maintenance (maintenance.tf)
+# ---------------------------------------------------------------------------------------------
+
+variable "maintenance_schedule" {
+  description = "EventBridge schedule on which the API function is invoked to delete expired daily salts even when no visitor comes: a salt must be gone 48 h after its day began, and DynamoDB's TTL alone may take days. One period is how long a salt may outlive its 48 h. A rate(...) or cron(...) expression, e.g. \"rate(1 hour)\" (default: 730 invocations a month) or \"cron(5 * * * ? *)\"."
+  type        = string
+  default     = "rate(1 hour)"
+
+  validation {
+    condition     = (startswith(var.maintenance_schedule, "rate(") || startswith(var.maintenance_schedule, "cron(")) && endswith(var.maintenance_schedule, ")")
+    error_message = "maintenance_schedule must be an EventBridge schedule expression: rate(...) or cron(...), e.g. \"rate(1 hour)\"."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
 # Statistics aggregates: the table's stream → the "<name>-aggregates" function (aggregates.tf)
 # ---------------------------------------------------------------------------------------------
 

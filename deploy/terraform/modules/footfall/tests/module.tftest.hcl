@@ -1,6 +1,6 @@
 # Plan/apply the module against a mock AWS provider (no network, no emulator) and check its logic:
 # toggles, least-privilege policies, privacy of the access logs, counter items, the stream and the
-# aggregates function it feeds, alarms, dashboard.
+# aggregates function it feeds, the maintenance schedule, alarms, dashboard.
 # Run from the module directory (tests/terraform/tf_suite.py does this for ctest):
 #   terraform init && terraform test -var lambda_zip_path=/any/file.zip
 
@@ -31,6 +31,9 @@ mock_provider "aws" {
       arn        = "arn:aws:lambda:eu-west-1:123456789012:function:footfall-test"
       invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:footfall-test/invocations"
     }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/footfall-test-maintenance" }
   }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/footfall-test" }
@@ -330,6 +333,44 @@ run "defaults_rest_api" {
     error_message = "the failure queue must be <name>-aggregates-failures, encrypted, keeping messages 14 days"
   }
 
+  # Maintenance: an hourly EventBridge rule invokes the API function (not the aggregates one) with
+  # EventBridge's own Scheduled Event (no custom input), allowed from that rule only.
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.maintenance.name == "footfall-test-maintenance" &&
+      aws_cloudwatch_event_rule.maintenance.schedule_expression == "rate(1 hour)" &&
+      aws_cloudwatch_event_rule.maintenance.event_pattern == null &&
+      aws_cloudwatch_event_rule.maintenance.state == "ENABLED" &&
+      aws_cloudwatch_event_rule.maintenance.tags == tomap({ app = "footfall" })
+    )
+    error_message = "the maintenance rule must be <name>-maintenance, enabled, on rate(1 hour) by default, tagged"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_event_target.maintenance.rule == aws_cloudwatch_event_rule.maintenance.name &&
+      aws_cloudwatch_event_target.maintenance.arn == "arn:aws:lambda:eu-west-1:123456789012:function:footfall-test" &&
+      aws_cloudwatch_event_target.maintenance.arn == aws_lambda_function.footfall.arn &&
+      aws_cloudwatch_event_target.maintenance.input == null &&
+      aws_cloudwatch_event_target.maintenance.input_path == null &&
+      length(aws_cloudwatch_event_target.maintenance.input_transformer) == 0
+    )
+    error_message = "the maintenance target must be the API function, sent the standard Scheduled Event (no input)"
+  }
+  assert {
+    condition = (
+      aws_lambda_permission.maintenance.action == "lambda:InvokeFunction" &&
+      aws_lambda_permission.maintenance.function_name == "footfall-test" &&
+      aws_lambda_permission.maintenance.principal == "events.amazonaws.com" &&
+      aws_lambda_permission.maintenance.source_arn == "arn:aws:events:eu-west-1:123456789012:rule/footfall-test-maintenance" &&
+      aws_lambda_permission.maintenance.qualifier == null
+    )
+    error_message = "EventBridge may invoke the function from the maintenance rule only"
+  }
+  assert {
+    condition     = output.maintenance_rule_name == "footfall-test-maintenance" && output.maintenance_rule_arn == aws_cloudwatch_event_rule.maintenance.arn
+    error_message = "outputs must name the maintenance rule"
+  }
+
   # REST API: 5 resources (/count, /api, /api/count, /healthz, /readyz), GET + OPTIONS on the
   # four routes, all AWS_PROXY to the function.
   assert {
@@ -542,6 +583,14 @@ run "http_api" {
     condition     = aws_lambda_permission.http[0].source_arn == "arn:aws:execute-api:eu-west-1:123456789012:http123/*" && length(aws_lambda_permission.rest) == 0
     error_message = "API Gateway may invoke the function from this HTTP API only"
   }
+  assert {
+    condition = (
+      aws_cloudwatch_event_target.maintenance.arn == aws_lambda_function.footfall.arn &&
+      aws_lambda_permission.maintenance.principal == "events.amazonaws.com" &&
+      aws_lambda_permission.maintenance.source_arn == aws_cloudwatch_event_rule.maintenance.arn
+    )
+    error_message = "the maintenance schedule does not depend on the API type"
+  }
 }
 
 run "sharded_counter_and_options" {
@@ -646,6 +695,23 @@ run "aggregates_options" {
   assert {
     condition     = aws_cloudwatch_metric_alarm.metric["aggregates-iterator-age"].threshold == 60000
     error_message = "the iterator age alarm threshold is aggregates_iterator_age_alarm_s in milliseconds"
+  }
+}
+
+run "maintenance_cron_schedule" {
+  command = apply
+
+  variables {
+    maintenance_schedule = "cron(5 * * * ? *)"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.maintenance.schedule_expression == "cron(5 * * * ? *)" &&
+      aws_cloudwatch_event_target.maintenance.arn == aws_lambda_function.footfall.arn &&
+      aws_lambda_permission.maintenance.source_arn == aws_cloudwatch_event_rule.maintenance.arn
+    )
+    error_message = "the maintenance rule must take maintenance_schedule as given"
   }
 }
 

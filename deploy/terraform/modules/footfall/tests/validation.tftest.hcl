@@ -340,3 +340,58 @@ run "aggregates_iterator_age_alarm_beyond_stream_retention" {
   }
   expect_failures = [var.aggregates_iterator_age_alarm_s]
 }
+
+# The maintenance schedule: an EventBridge schedule expression, rate(...) or cron(...).
+run "maintenance_rate_is_accepted" {
+  command = plan
+  variables {
+    maintenance_schedule = "rate(15 minutes)"
+  }
+}
+
+run "maintenance_cron_is_accepted" {
+  command = plan
+  variables {
+    maintenance_schedule = "cron(5 * * * ? *)"
+  }
+}
+
+run "maintenance_schedule_in_plain_words" {
+  command = plan
+  variables {
+    maintenance_schedule = "every hour"
+  }
+  expect_failures = [var.maintenance_schedule]
+}
+
+run "maintenance_schedule_empty" {
+  command = plan
+  variables {
+    maintenance_schedule = ""
+  }
+  expect_failures = [var.maintenance_schedule]
+}
+
+run "maintenance_schedule_unclosed" {
+  command = plan
+  variables {
+    maintenance_schedule = "rate(1 hour"
+  }
+  expect_failures = [var.maintenance_schedule]
+}
+
+run "maintenance_schedule_upper_case" {
+  command = plan
+  variables {
+    maintenance_schedule = "RATE(1 hour)"
+  }
+  expect_failures = [var.maintenance_schedule]
+}
+
+run "maintenance_schedule_as_crontab_line" {
+  command = plan
+  variables {
+    maintenance_schedule = "0 * * * *"
+  }
+  expect_failures = [var.maintenance_schedule]
+}
