@@ -22,7 +22,7 @@ serve: build
 # Everything in the Release build, then the unit and integration tests again under ASan+UBSan,
 # then each fuzz target for FUZZ_SECONDS (see test-sanitize).
 test: build lambda-zip
-	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600 -j2
+	cd $(BUILD_DIR) && rm -rf test-artifacts && ctest --output-on-failure --timeout 600 -j2
 	$(MAKE) test-sanitize
 
 # One clang build with ASan and UBSan (fatal) everywhere and libFuzzer coverage in the libraries:

@@ -1,12 +1,14 @@
 // libFuzzer target: arbitrary bytes as an answer from a credentials source — STS's
-// AssumeRoleWithWebIdentity XML, a container/IMDS credentials JSON object — and as an Expiration.
-// No parser may throw or crash; credentials they accept must be usable in HTTP headers.
+// AssumeRoleWithWebIdentity XML, a container/IMDS credentials JSON object — as an Expiration, and
+// as SSM's GetParameter answer (the Lambda's statistics token). No parser may throw or crash;
+// credentials they accept must be usable in HTTP headers, a parameter value must be bounded text.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "aws/credentials_provider.h"
+#include "aws/ssm_parameter.h"
 
 namespace {
 
@@ -38,5 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckAccepted(footfall::aws::ParseAssumeRoleWithWebIdentityAnswer(input));
   CheckAccepted(footfall::aws::ParseCredentialsJson(input));
   (void)footfall::aws::ParseIso8601Utc(input).ok();
+  for (int status : {200, 400, 500}) {
+    const footfall::StatusOr<std::string> value =
+        footfall::aws::ParseGetParameterAnswer(status, input);
+    if (value.ok()) {
+      Check(!value->empty() && value->size() <= footfall::aws::kMaxParameterValueBytes);
+      for (unsigned char c : *value) Check(c >= 0x20 && c != 0x7f);
+    }
+  }
   return 0;
 }

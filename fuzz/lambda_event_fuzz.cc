@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& header : request.headers) response.AddHeader(header.name, header.value);
   response.AddHeader("X-Target", request.target);
   response.body = request.body;
-  const std::string formatted = footfall::lambda::FormatApiGatewayResponse(response);
+  const std::string formatted =
+      footfall::lambda::FormatApiGatewayResponse(response, parsed->format);
 
   rapidjson::Document document;
   document.Parse(formatted.data(), formatted.size());
@@ -48,13 +49,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::string_view(body.GetString(), body.GetStringLength()) == response.body);
   const rapidjson::Value& headers = document["headers"];
   Check(headers.IsObject());
-  // Each header value appears in its (possibly joined) output value.
+  const bool rest = parsed->format == footfall::lambda::PayloadFormat::kRestV1;
+  const rapidjson::Value* multi = nullptr;
+  if (rest) {
+    Check(document.HasMember("multiValueHeaders") && document["multiValueHeaders"].IsObject());
+    multi = &document["multiValueHeaders"];
+  }
+  // Each header value appears: in its (possibly joined) value in `headers`, or, for a repeated
+  // name of a REST answer, as an element of its multiValueHeaders list.
   for (const auto& header : response.headers) {
-    auto it = headers.FindMember(
-        rapidjson::Value(header.name.data(), static_cast<rapidjson::SizeType>(header.name.size())));
-    Check(it != headers.MemberEnd() && it->value.IsString());
-    const std::string_view joined(it->value.GetString(), it->value.GetStringLength());
-    Check(joined.find(header.value) != std::string_view::npos);
+    const rapidjson::Value name(header.name.data(),
+                                static_cast<rapidjson::SizeType>(header.name.size()));
+    auto it = headers.FindMember(name);
+    if (it != headers.MemberEnd()) {
+      Check(it->value.IsString());
+      const std::string_view joined(it->value.GetString(), it->value.GetStringLength());
+      Check(joined.find(header.value) != std::string_view::npos);
+      continue;
+    }
+    Check(multi != nullptr);
+    auto list = multi->FindMember(name);
+    Check(list != multi->MemberEnd() && list->value.IsArray());
+    bool found = false;
+    for (const auto& value : list->value.GetArray()) {
+      found = found || (value.IsString() &&
+                        std::string_view(value.GetString(), value.GetStringLength()) ==
+                            header.value);
+    }
+    Check(found);
   }
   return 0;
 }

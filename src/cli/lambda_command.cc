@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aws/ssm_parameter.h"
 #include "base/clock.h"
 #include "base/random.h"
 #include "cli/option_values.h"
@@ -68,6 +69,27 @@ std::optional<lambda::StreamBatchOutcome> ApplyStreamEvent(
   return outcome;
 }
 
+// The statistics token from SSM Parameter Store ("" when there is no parameter name). Any
+// failure leaves statistics off and says so once: the counter must work whatever happens to SSM
+// (a transient failure is over when Lambda starts a new execution environment).
+std::string ReadStatsToken(const std::string& parameter) {
+  if (parameter.empty()) return "";
+  aws::SsmParameterOptions options;
+  options.region = Env("AWS_REGION").empty() ? Env("AWS_DEFAULT_REGION") : Env("AWS_REGION");
+  options.ca_file = Env("FOOTFALL_CA_FILE").empty() ? Env("SSL_CERT_FILE") : Env("FOOTFALL_CA_FILE");
+  StatusOr<std::string> token = aws::ReadSsmParameter(parameter, std::move(options));
+  if (token.ok()) return *std::move(token);
+  const bool missing = token.status().code() == StatusCode::kNotFound;
+  nlohmann::ordered_json line = {
+      {"level", missing ? "warn" : "error"},
+      {"msg", missing ? "statistics are off: the stats token parameter does not exist"
+                      : "statistics are off: the stats token parameter cannot be read"},
+      {"parameter", parameter},
+      {"error", token.status().ToString()}};
+  WriteLine(line.dump());
+  return "";
+}
+
 }  // namespace
 
 CLI::App* AddLambdaCommand(CLI::App& app, LambdaConfig& config) {
@@ -92,6 +114,15 @@ CLI::App* AddLambdaCommand(CLI::App& app, LambdaConfig& config) {
   lambda->add_option("--retention-days", config.retention_days, "Days a visit is kept")
       ->envname("FOOTFALL_RETENTION_DAYS")
       ->check(CLI::Range(1, 36500))
+      ->capture_default_str();
+  lambda->add_option("--stats-token-parameter", config.stats_token_parameter,
+                     "SSM Parameter Store parameter (a SecureString) holding the bearer token "
+                     "GET /api/stats and /dashboard require; read once when the function starts. "
+                     "Unset or missing: statistics are off unless --stats-public")
+      ->envname("FOOTFALL_STATS_TOKEN_PARAMETER");
+  lambda->add_option("--stats-public", config.stats_public,
+                     "Serve /api/stats and /dashboard without a token (true/false)")
+      ->envname("FOOTFALL_STATS_PUBLIC")
       ->capture_default_str();
   lambda->add_option("--log-level", config.log_level,
                      "info: one JSON/EMF line per invocation; warn: only failed ones")
@@ -130,6 +161,8 @@ int RunLambda(const LambdaConfig& config) {
   SystemClock clock;
   OsRandom random;
   core::ServiceOptions service_options;
+  service_options.stats_token = ReadStatsToken(config.stats_token_parameter);
+  service_options.stats_public = config.stats_public;
   service_options.allowed_origins = SplitList(config.allowed_origins);
   service_options.default_site = config.default_site;
   service_options.retention_days = config.retention_days;

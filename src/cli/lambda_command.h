@@ -16,6 +16,10 @@ struct LambdaConfig {
   std::string default_site;     // FOOTFALL_DEFAULT_SITE
   int retention_days = 90;      // FOOTFALL_RETENTION_DAYS
   std::string log_level = "info";  // FOOTFALL_LOG_LEVEL: info (a line per invocation) or warn
+  // FOOTFALL_STATS_TOKEN_PARAMETER: the SSM parameter (SecureString) holding the statistics
+  // token, read once at init. "" with stats_public false: statistics off.
+  std::string stats_token_parameter;
+  bool stats_public = false;    // FOOTFALL_STATS_PUBLIC
 };
 
 // Adds the `lambda` subcommand; `config` receives the values (defaults read from the seed's

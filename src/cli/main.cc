@@ -10,6 +10,7 @@
 #include "cli/lambda_command.h"
 #include "cli/migrate_command.h"
 #include "cli/prune_command.h"
+#include "cli/routes_command.h"
 #include "cli/serve_command.h"
 #include "cli/transfer_commands.h"
 #include "store/sqlite/sqlite_store.h"
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   CLI::App* export_command = footfall::cli::AddExportCommand(app, export_config);
   footfall::cli::ImportConfig import_config;
   CLI::App* import_command = footfall::cli::AddImportCommand(app, import_config);
+  CLI::App* routes = footfall::cli::AddRoutesCommand(app);
 
   // Packaged as a Lambda custom runtime, the binary is named `bootstrap` and started without
   // arguments: that means `footfall lambda`.
@@ -80,5 +82,6 @@ int main(int argc, char** argv) {
   if (stats->parsed()) return footfall::cli::RunStats(stats_config);
   if (export_command->parsed()) return footfall::cli::RunExport(export_config);
   if (import_command->parsed()) return footfall::cli::RunImport(import_config);
+  if (routes->parsed()) return footfall::cli::RunRoutes();
   return 2;
 }

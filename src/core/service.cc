@@ -47,6 +47,17 @@ const std::vector<Service::Route>& Service::Routes() {
   return routes;
 }
 
+std::vector<PublicRoute> Service::PublicRoutes() {
+  std::vector<PublicRoute> routes;
+  for (const Route& route : Routes()) {
+    std::string path(route.path);
+    if (route.prefix) path += "{proxy+}";
+    routes.push_back({std::move(path), std::string(route.method),
+                      route.handle == &Service::HandleMetrics});
+  }
+  return routes;
+}
+
 std::string DefaultSite(std::string_view configured, const std::vector<std::string>& allowed_origins) {
   if (!configured.empty()) return std::string(configured);
   for (const std::string& origin : allowed_origins) {
@@ -444,9 +455,11 @@ bool Service::AuthorizeStats(const Request& request, bool is_public, Done& done)
   if (!SecretsEqual(PresentedToken(request.FindHeader("Authorization").value_or("")),
                     options_.stats_token)) {
     Response response = ErrorResponse(401, "unauthorized", "A valid bearer token is required.");
-    // Browsers prompt for Basic (the dashboard); programs send Bearer.
-    response.AddHeader("WWW-Authenticate", "Bearer realm=\"footfall\"");
+    // Browsers prompt for Basic (the dashboard); programs send Bearer. Basic comes first: behind
+    // an HTTP API the two are joined into one header line, and a browser reads its first
+    // challenge.
     response.AddHeader("WWW-Authenticate", "Basic realm=\"footfall\", charset=\"UTF-8\"");
+    response.AddHeader("WWW-Authenticate", "Bearer realm=\"footfall\"");
     done(std::move(response));
     return false;
   }

@@ -58,6 +58,15 @@ struct ServiceOptions {
 // allowed origin that is not "*", else "localhost".
 std::string DefaultSite(std::string_view configured, const std::vector<std::string>& allowed_origins);
 
+// A route footfall answers, named as API Gateway names it: a prefix route's path ends in
+// "{proxy+}". Every route also answers OPTIONS (the CORS preflight).
+struct PublicRoute {
+  std::string path;    // "/count", "/counter/{proxy+}"
+  std::string method;  // "GET" or "POST"
+  bool metrics = false;  // /metrics: served by `serve`, not behind API Gateway (EMF is the metrics
+                         // path on AWS)
+};
+
 // What one maintenance run did: each step's outcome.
 struct MaintenanceReport {
   StatusOr<int64_t> salts_deleted = int64_t{0};
@@ -83,6 +92,10 @@ class Service {
   // lives at most 48 h). Calls `done` once, on a store thread; the steps run one after the
   // other, and a failed step does not stop the next.
   void Maintain(store::Deadline deadline, std::function<void(MaintenanceReport)> done);
+
+  // Every route Handle() answers, from the same table it routes by: the Terraform module's
+  // routes.json is this list (`footfall routes`; a test compares them).
+  static std::vector<PublicRoute> PublicRoutes();
 
   const CorsPolicy& cors() const { return cors_; }
   // Visitor buckets the rate limiter holds (for metrics).

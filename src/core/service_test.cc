@@ -237,7 +237,7 @@ TEST_F(ServiceTest, StatsNeedTheTokenAndAnswerFromTheAggregates) {
   EXPECT_EQ(Call("GET", "/api/stats").status, 401);
   Response wrong = Call("GET", "/api/stats", {{"Authorization", "Bearer nope"}});
   EXPECT_EQ(wrong.status, 401);
-  EXPECT_EQ(*wrong.FindHeader("WWW-Authenticate"), "Bearer realm=\"footfall\"");
+  EXPECT_EQ(*wrong.FindHeader("WWW-Authenticate"), "Basic realm=\"footfall\", charset=\"UTF-8\"");
   Response bad = Call("GET", "/api/stats?interval=week", {{"Authorization", "Bearer s3cret"}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("interval"), std::string::npos);

@@ -202,32 +202,55 @@ StatusOr<ApiGatewayRequest> ParseApiGatewayEvent(std::string_view event_json) {
   return InvalidArgumentError("event is neither an API Gateway REST (1.0) nor HTTP API (2.0) event");
 }
 
-std::string FormatApiGatewayResponse(const core::Response& response) {
-  // Repeated header names are joined first; the order of first appearance is kept.
-  std::vector<std::pair<std::string_view, std::string>> headers;
+std::string FormatApiGatewayResponse(const core::Response& response, PayloadFormat format) {
+  // Repeated header names: REST (1.0) sends each value as its own header line when they are in
+  // multiValueHeaders (and only there: API Gateway merges both maps); HTTP APIs (2.0) have no such
+  // map, so the values are joined with ", ". The order of first appearance is kept.
+  std::vector<std::pair<std::string_view, std::vector<std::string_view>>> headers;
   for (const core::Header& header : response.headers) {
     auto it = std::find_if(headers.begin(), headers.end(),
                            [&](const auto& h) { return h.first == header.name; });
     if (it == headers.end()) {
-      headers.emplace_back(header.name, header.value);
+      headers.push_back({header.name, {header.value}});
     } else {
-      it->second += ", " + header.value;
+      it->second.push_back(header.value);
     }
   }
+  const bool multi_value = format == PayloadFormat::kRestV1;
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  auto write = [&writer](std::string_view text) {
+    writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  };
   writer.StartObject();
   writer.Key("statusCode");
   writer.Int(response.status);
   writer.Key("headers");
   writer.StartObject();
-  for (const auto& [name, value] : headers) {
+  for (const auto& [name, values] : headers) {
+    if (multi_value && values.size() > 1) continue;
+    std::string joined;
+    for (std::string_view value : values) {
+      joined += (joined.empty() ? "" : ", ") + std::string(value);
+    }
     writer.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-    writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    write(joined);
   }
   writer.EndObject();
+  if (multi_value) {
+    writer.Key("multiValueHeaders");
+    writer.StartObject();
+    for (const auto& [name, values] : headers) {
+      if (values.size() < 2) continue;
+      writer.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+      writer.StartArray();
+      for (std::string_view value : values) write(value);
+      writer.EndArray();
+    }
+    writer.EndObject();
+  }
   writer.Key("body");
-  writer.String(response.body.data(), static_cast<rapidjson::SizeType>(response.body.size()));
+  write(response.body);
   writer.Key("isBase64Encoded");
   writer.Bool(false);
   writer.EndObject();

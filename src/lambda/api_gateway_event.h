@@ -28,9 +28,11 @@ struct ApiGatewayRequest {
 // Gateway proxy event of either format (the message says which field is wrong).
 StatusOr<ApiGatewayRequest> ParseApiGatewayEvent(std::string_view event_json);
 
-// The JSON response API Gateway expects: statusCode, headers, body, isBase64Encoded (false:
-// footfall's bodies are text). Both payload formats take this same shape (2.0 would add
-// `cookies`, which footfall never sets). Repeated header names are joined with ", ".
-std::string FormatApiGatewayResponse(const core::Response& response);
+// The JSON response API Gateway expects for `format`: statusCode, headers, body, isBase64Encoded
+// (false: footfall's bodies are text); 2.0 would add `cookies`, which footfall never sets. A
+// header name that repeats (WWW-Authenticate's two challenges) goes in 1.0's multiValueHeaders,
+// so that each value is a header line of its own as from `serve`; 2.0 has no such map, and its
+// values are joined with ", ".
+std::string FormatApiGatewayResponse(const core::Response& response, PayloadFormat format);
 
 }  // namespace footfall::lambda

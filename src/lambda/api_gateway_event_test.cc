@@ -91,12 +91,19 @@ TEST(ApiGatewayEventTest, ResponseShape) {
   response.AddHeader("Vary", "Origin");
   response.AddHeader("Vary", "Accept");
   response.body = R"({"count": 1})";
-  const auto json = nlohmann::json::parse(FormatApiGatewayResponse(response));
+  // HTTP API (2.0): one map, repeated names joined.
+  auto json = nlohmann::json::parse(FormatApiGatewayResponse(response, PayloadFormat::kHttpV2));
   EXPECT_EQ(json["statusCode"], 200);
   EXPECT_EQ(json["headers"]["Content-Type"], "application/json");
   EXPECT_EQ(json["headers"]["Vary"], "Origin, Accept");
+  EXPECT_FALSE(json.contains("multiValueHeaders"));
   EXPECT_EQ(json["body"], R"({"count": 1})");
   EXPECT_EQ(json["isBase64Encoded"], false);
+  // REST (1.0): a repeated name only in multiValueHeaders, each value on its own line.
+  json = nlohmann::json::parse(FormatApiGatewayResponse(response, PayloadFormat::kRestV1));
+  EXPECT_EQ(json["headers"], nlohmann::json({{"Content-Type", "application/json"}}));
+  EXPECT_EQ(json["multiValueHeaders"], nlohmann::json({{"Vary", {"Origin", "Accept"}}}));
+  EXPECT_EQ(json["body"], R"({"count": 1})");
 }
 
 }  // namespace

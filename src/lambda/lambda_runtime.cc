@@ -277,7 +277,10 @@ Status LambdaRuntime::HandleInvocation(const Invocation& invocation) {
   record.store_latency_ms = response.used_store ? handler_ms : 0;
   record.error = response.status >= 500;
   record.error_detail = response.internal_error;
-  return finish(client_.PostResponse(invocation.request_id, FormatApiGatewayResponse(response)));
+  // As `serve` answers: the id the invocation's log line carries, for support requests.
+  response.AddHeader("X-Request-Id", invocation.request_id);
+  return finish(client_.PostResponse(invocation.request_id,
+                                     FormatApiGatewayResponse(response, parsed->format)));
 }
 
 }  // namespace footfall::lambda

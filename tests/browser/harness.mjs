@@ -5,6 +5,12 @@
 // group it leads); if the test process exits early, whatever is still running is killed on exit,
 // and the temp dirs are removed.
 // Nothing waits by sleeping: each wait polls a condition until a deadline and fails with a message.
+//
+// With FOOTFALL_TEST_ARTIFACTS set (ctest sets it; tests/tools/artifacts.py is the Python side),
+// each footfall keeps what it produced for the privacy audit (tests/privacy_audit.py) when it
+// exits: its SQLite files and its stderr, in
+// <FOOTFALL_TEST_ARTIFACTS>/<FOOTFALL_TEST_NAME or browser_e2e>/footfall-<pid>-<n>/. The test's
+// directory is emptied once, by the first process of the test (as artifacts.py does).
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -53,6 +59,7 @@ function killAll() {
   for (const [pid, { group }] of running) {
     try { process.kill(group ? -pid : pid, 'SIGKILL'); } catch { /* already gone */ }
   }
+  for (const keep of unkept) keep();
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 }
 process.on('exit', killAll);
@@ -98,6 +105,59 @@ export function tempDir(prefix) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Artifacts for the privacy audit (see the top of this file)
+
+const ARTIFACTS_MAX_FILE_BYTES = 200 * 1024 * 1024;
+const artifactsRoot = process.env.FOOTFALL_TEST_ARTIFACTS
+  ? path.join(path.resolve(process.env.FOOTFALL_TEST_ARTIFACTS),
+              process.env.FOOTFALL_TEST_NAME || 'browser_e2e')
+  : null;
+if (artifactsRoot && !process.env.FOOTFALL_TEST_ARTIFACTS_OWNER) {
+  fs.rmSync(artifactsRoot, { recursive: true, force: true });
+  process.env.FOOTFALL_TEST_ARTIFACTS_OWNER = String(process.pid);
+}
+let artifactsCounter = 0;
+
+function artifactsNote(dir, name, text) {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `NOTE-${name}.txt`), `${text}\n`);
+  } catch (error) {
+    process.stderr.write(`harness.mjs: cannot write a note in ${dir}: ${error.message}\n`);
+  }
+}
+
+// Copies footfall's SQLite files (db, -wal, -shm, -journal) and its stderr lines into a new
+// artifacts directory. Synchronous, so that it also runs from the 'exit' handler; never throws.
+function keepFootfallArtifacts(dbPath, stderrLines) {
+  if (!artifactsRoot) return;
+  const dir = path.join(artifactsRoot, `footfall-${process.pid}-${++artifactsCounter}`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'serve.stderr.log'), stderrLines.map((l) => `${l}\n`).join(''));
+  } catch (error) {
+    artifactsNote(dir, 'serve.stderr.log', `not written: ${error.message}`);
+  }
+  for (const suffix of ['', '-wal', '-shm', '-journal']) {
+    const src = dbPath + suffix;
+    const name = path.basename(src);
+    try {
+      const stat = fs.lstatSync(src, { throwIfNoEntry: false });
+      if (!stat || !stat.isFile()) continue;
+      if (stat.size > ARTIFACTS_MAX_FILE_BYTES) {
+        artifactsNote(dir, name, `${src}: ${stat.size} bytes, over the limit: not copied, not audited`);
+        continue;
+      }
+      fs.copyFileSync(src, path.join(dir, name));
+    } catch (error) {
+      artifactsNote(dir, name, `${src}: not copied: ${error.message}`);
+    }
+  }
+}
+
+const unkept = new Set();  // footfalls whose artifacts are not kept yet: kept on exit
+
+// ---------------------------------------------------------------------------------------------
 // footfall
 
 export function footfallBin() {
@@ -128,6 +188,13 @@ export async function startFootfall({ dbPath, allowedOrigins, extraArgs = [] }) 
     raw.push(line);
     try { logs.push(JSON.parse(line)); } catch { /* not JSON: kept in `raw` for messages */ }
   });
+  // 'close' comes once stderr has ended, so `raw` is whole by then.
+  const keep = () => {
+    if (!unkept.delete(keep)) return;
+    keepFootfallArtifacts(dbPath, raw);
+  };
+  unkept.add(keep);
+  const closed = new Promise((resolve) => child.once('close', () => { keep(); resolve(); }));
   const listening = await withDeadline(Promise.race([
     waitFor(() => logs.find((l) => l.msg === 'listening'), { ms: START_DEADLINE_MS, what: 'listening' }),
     exited(child).then(({ code, signal }) => {
@@ -150,7 +217,10 @@ export async function startFootfall({ dbPath, allowedOrigins, extraArgs = [] }) 
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       try {
-        return await withDeadline(exited(child), STOP_DEADLINE_MS, 'footfall to exit on SIGTERM');
+        const status = await withDeadline(exited(child), STOP_DEADLINE_MS, 'footfall to exit on SIGTERM');
+        // Its artifacts are kept on 'close', before the caller can remove the database.
+        await withDeadline(closed, 5000, 'footfall\'s stderr to close').catch(() => keep());
+        return status;
       } catch (error) {
         child.kill('SIGKILL');
         throw error;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the browser end-to-end test (ctest -L browser, or by hand from anywhere):
-#   FOOTFALL_BIN=build/footfall tests/browser/run.sh
+#   FOOTFALL_BIN=build/footfall tests/browser/run.sh [TEST_FILE]
 # Installs the pinned npm packages (npm ci; the registry is needed only until npm's cache has
 # them), checks that web/counter.min.js is the minified web/counter.js, then runs e2e.test.mjs in
 # Debian's headless Chromium. A missing Chromium, Node.js, npm or python3 is a failure, not a skip:
@@ -21,4 +21,5 @@ export FOOTFALL_BIN=${FOOTFALL_BIN:-$repo/build/footfall}
 bash "$repo/web/build.sh" --check
 (cd "$here" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error >&2)
 cd "$here"
-exec node --test-reporter=spec e2e.test.mjs
+# One test file per run (default e2e.test.mjs): each ctest test has its own artifacts.
+exec node --test-reporter=spec "${1:-e2e.test.mjs}"

@@ -12,6 +12,12 @@ Typical use:
     # leaving the block SIGTERMs the server (by PID) and asserts it exited 0
 
 Only processes started here are ever signalled, and only by their own PID.
+
+With FOOTFALL_TEST_ARTIFACTS set (ctest sets it; tests/tools/artifacts.py), each server keeps what
+it produced for the privacy audit (tests/privacy_audit.py) whenever its process ends: its stdout
+and stderr, and its SQLite files (the latest state of each database path, however many servers
+used it). A test keeps other files it made (exports, stores written by the CLI) with
+keep_directory(path) before it removes them.
 """
 
 import contextlib
@@ -37,6 +43,8 @@ sys.dont_write_bytecode = True
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "tools"))
+import artifacts  # noqa: E402
 
 ALLOWED_ORIGINS = ("https://a.example", "https://b.example")
 DISALLOWED_ORIGIN = "https://evil.example"
@@ -124,6 +132,30 @@ def parse_listen(listen):
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     return host, int(port)
+
+
+_kept_stores_lock = threading.Lock()
+_kept_stores = {}  # SQLite path -> the artifacts directory its latest copy goes to
+
+
+def keep_directory(path, kind="files"):
+    """With FOOTFALL_TEST_ARTIFACTS set, copies everything under `path` (exports, stores the CLI
+    wrote) into this test's artifacts for the privacy audit; otherwise does nothing."""
+    return artifacts.keep_directory(path, kind)
+
+
+def _keep_sqlite(db_path):
+    """Copies the SQLite files at `db_path` over the last copy of the same path, so a database
+    that many servers used in turn is kept once, as it was left."""
+    with _kept_stores_lock:
+        directory = _kept_stores.get(db_path)
+        if directory is None:
+            directory = _kept_stores[db_path] = artifacts.new_dir("sqlite")
+    for suffix in artifacts.SQLITE_SUFFIXES:
+        stale = os.path.join(directory, os.path.basename(db_path) + suffix)
+        with contextlib.suppress(OSError):
+            os.remove(stale)
+    artifacts.copy_sqlite(db_path, directory)
 
 
 class FootfallServer:
@@ -286,6 +318,23 @@ class FootfallServer:
             with contextlib.suppress(Exception):
                 stream.close()
         self.proc = None
+        self._keep_artifacts(proc.pid)
+
+    def _keep_artifacts(self, pid):
+        """For the privacy audit (module docstring); nothing when artifacts are off."""
+        if not artifacts.enabled():
+            return
+        directory = artifacts.new_dir("footfall")
+        if "FAKETIME" in self.extra_env:
+            artifacts.mark_faked_clock(f"serve (pid {pid}) with FAKETIME="
+                                       f"{self.extra_env['FAKETIME']}")
+        artifacts.write_bytes(directory, f"serve-{pid}.stderr.log", self.stderr_bytes())
+        artifacts.write_bytes(directory, f"serve-{pid}.stdout.log", self.stdout_bytes())
+        db_path = self.db_path
+        if self.store is not None:
+            db_path = self.store[len("sqlite:"):] if self.store.startswith("sqlite:") else None
+        if db_path and os.path.exists(db_path):
+            _keep_sqlite(os.path.abspath(db_path))
 
     def cleanup(self):
         if self.proc is not None:

@@ -22,6 +22,11 @@ Also a small command line, used by bench/postgres_bench.sh:
 
     python3 tests/integration/pg.py hold     # prints "PORT DIR", runs until SIGTERM or SIGINT,
                                              # then stops PostgreSQL and removes DIR
+
+With FOOTFALL_TEST_ARTIFACTS set (ctest sets it; tests/tools/artifacts.py), cleanup() keeps the
+server's data for the privacy audit (tests/privacy_audit.py) before removing it: a pg_dumpall of
+every database while the server still runs (pg_dumpall.sql), then, once it has stopped, the whole
+temp dir (data directory, postgres.log, initdb.log) in <test artifacts>/postgres-<pid>-<n>/.
 """
 
 import ctypes
@@ -38,6 +43,9 @@ import threading
 import time
 
 sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tools"))
+import artifacts  # noqa: E402
 
 BIN_DIR = "/usr/lib/postgresql/15/bin"
 START_DEADLINE_S = 30.0   # initdb or postgres start-up, each
@@ -223,14 +231,40 @@ class PostgresServer:
         self._launch()
 
     def cleanup(self):
-        """Stops the server (killing it if need be) and removes the temp dir. Never raises."""
+        """Stops the server (killing it if need be) and removes the temp dir, keeping its data
+        first when artifacts are on (module docstring). Never raises."""
+        directory = artifacts.new_dir("postgres") if self.root is not None else None
+        if directory is not None:
+            self._dump_all(directory)
         try:
             self.stop()
         except PostgresError:
             pass
         if self.root is not None:
+            if directory is not None:
+                artifacts.copy_tree(self.root, directory)
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
+
+    def _dump_all(self, directory):
+        """pg_dumpall (every database, roles included) into `directory`/pg_dumpall.sql, or a note
+        saying why not. Never raises."""
+        if not self.running or self._stopped_by_signal():
+            artifacts.note(directory, "pg_dumpall", "postgres was not running (or paused) at "
+                                                    "cleanup: no dump; the data directory is kept")
+            return
+        try:
+            with open(os.path.join(directory, "pg_dumpall.sql"), "wb") as out:
+                done = subprocess.run([_tool("pg_dumpall"), "-h", "127.0.0.1", "-p",
+                                       str(self.port), "-U", "postgres"],
+                                      stdin=subprocess.DEVNULL, stdout=out,
+                                      stderr=subprocess.PIPE, env=client_env(),
+                                      timeout=PSQL_TIMEOUT_S * 2)
+            if done.returncode != 0:
+                artifacts.note(directory, "pg_dumpall", f"pg_dumpall exited with "
+                               f"{done.returncode}: {done.stderr.decode('utf-8', 'replace')}")
+        except (OSError, subprocess.TimeoutExpired, PostgresError) as error:
+            artifacts.note(directory, "pg_dumpall", f"pg_dumpall failed: {error}")
 
     def __enter__(self):
         try:
@@ -271,6 +305,14 @@ class PostgresServer:
     @property
     def running(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def _stopped_by_signal(self):
+        """True if the postmaster is stopped (pause() without resume())."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] == "T"
+        except (OSError, IndexError, AttributeError):
+            return False
 
     @property
     def pid(self):

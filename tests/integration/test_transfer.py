@@ -14,7 +14,7 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import footfall_bin, run_tests  # noqa: E402
+from harness import footfall_bin, keep_directory, run_tests  # noqa: E402
 from pg import PostgresServer  # noqa: E402
 from test_serve_dynamodb import CREDENTIALS, Moto  # noqa: E402
 
@@ -140,6 +140,7 @@ class TransferTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.engine.close()
+        keep_directory(cls.tmp)  # the exports and SQLite stores, for the privacy audit
         cls.tmp_dir.cleanup()
 
     def footfall(self, *args, stdin=None, expect=0):

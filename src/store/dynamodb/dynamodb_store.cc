@@ -325,7 +325,15 @@ StatusOr<std::unique_ptr<DynamoDbStore>> DynamoDbStore::Open(DynamoDbOptions opt
   impl->options = std::move(options);
   ASSIGN_OR_RETURN(impl->client, DynamoDbClient::Create(std::move(client_options)));
   impl->writer = std::make_shared<AggregateWriter>(impl->client);
-  impl->inline_aggregates = std::make_shared<InlineAggregator>(impl->writer);
+  // A retry in the background is a call in flight: the destructor waits for it. (Through a
+  // weak pointer: the aggregator belongs to the Impl.)
+  impl->inline_aggregates = std::make_shared<InlineAggregator>(
+      impl->writer, [weak = std::weak_ptr<Impl>(impl)]() -> std::function<void()> {
+        std::shared_ptr<Impl> held = weak.lock();
+        if (!held) return [] {};
+        std::function<void(int)> release = held->Track<int>([](int) {});
+        return [release] { release(0); };
+      });
   return std::unique_ptr<DynamoDbStore>(new DynamoDbStore(std::move(impl)));
 }
 

@@ -38,15 +38,30 @@ void InlineAggregator::Flush() {
   }
   writer_->Apply(std::move(records), deadline,
                  [self = shared_from_this(), batch](ApplyResult applied) {
-                   // Not applied from failed_at on: drift, reported with the visits' ids.
+                   // Not applied from failed_at on: again in the background, else drift.
+                   std::vector<Waiting> again;
                    if (!applied.status.ok()) {
                      std::vector<std::string> short_of;
                      for (size_t i = applied.failed_at; i < batch->size(); ++i) {
-                       short_of.push_back((*batch)[i].visit.visit_id);
+                       Waiting& waiting = (*batch)[i];
+                       if (waiting.attempt >= kAttempts) {
+                         short_of.push_back(waiting.visit.visit_id);
+                         continue;
+                       }
+                       again.push_back({waiting.visit, std::chrono::steady_clock::now() + kRetryBudget,
+                                        self->hold_(), waiting.attempt + 1});
                      }
-                     ReportDrift(DriftKind::kAggregatesShort, short_of, applied.status);
+                     if (!short_of.empty()) {
+                       ReportDrift(DriftKind::kAggregatesShort, short_of, applied.status);
+                     }
                    }
                    for (Waiting& waiting : *batch) waiting.done();
+                   if (!again.empty()) {
+                     std::lock_guard lock(self->mu_);
+                     self->waiting_.insert(self->waiting_.begin(),
+                                           std::make_move_iterator(again.begin()),
+                                           std::make_move_iterator(again.end()));
+                   }
                    self->Flush();
                  });
 }
