@@ -4,9 +4,12 @@
   fmt                  terraform fmt -check -recursive on deploy/terraform
   validate DIR         terraform init + validate of deploy/terraform/DIR
   mock                 terraform test (mock AWS provider) in the module
-  moto rest|http       apply examples/local against a moto_server on loopback, check every resource
-                       with boto3 (and the stream filter against records moto's stream produced),
-                       plan again (no drift allowed), destroy, check that all is gone
+  moto rest|http       apply examples/local against moto's server on loopback (started through
+                       moto_server_fixed.py), check every resource with boto3 (and the stream
+                       filter against records moto's stream produced; every route of routes.json;
+                       the statistics token's SSM parameter, which the rest run creates first and
+                       which must never reach the state), plan again (no drift allowed), destroy,
+                       check that all is gone
   workflow             .github/workflows/deploy.yml parses as YAML and is well-formed
   all                  every one of the above, in order (for machines without the CMake build)
 
@@ -53,7 +56,7 @@ MIN_TERRAFORM = (1, 9)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
-STEP_TIMEOUT_S = {"init": 120, "validate": 120, "test": 420, "apply": 360, "plan": 240,
+STEP_TIMEOUT_S = {"init": 120, "validate": 120, "test": 600, "apply": 360, "plan": 240,
                   "destroy": 360, "output": 60, "fmt": 60}
 MOTO_START_DEADLINE_S = 20.0
 
@@ -62,8 +65,26 @@ LOCAL_ORIGINS = "https://me.example,https://www.me.example"
 LOCAL_RATE, LOCAL_BURST = 25, 50
 LOCAL_LOG_RETENTION = 14
 LOCAL_RESERVED_CONCURRENCY = 5
-ROUTES = ["/count", "/api/count", "/healthz", "/readyz"]
-ROUTE_KEYS = sorted(f"{m} {r}" for r in ROUTES for m in ("GET", "OPTIONS"))
+# The routes the module serves: its routes.json (the output of `footfall routes`), path -> methods.
+ROUTES_JSON = os.path.join(TF_ROOT, "modules", "footfall", "routes.json")
+
+
+def load_routes():
+    with open(ROUTES_JSON) as f:
+        return {r["path"]: list(r["methods"]) for r in json.load(f)["routes"]}
+
+
+ROUTES = load_routes()
+ROUTE_KEYS = sorted(f"{m} {p}" for p, methods in ROUTES.items() for m in methods)
+# Every prefix of every route path: the REST API's resources besides "/".
+REST_RESOURCE_PATHS = sorted({"/" + "/".join(p.strip("/").split("/")[:i + 1])
+                              for p in ROUTES for i in range(len(p.strip("/").split("/")))})
+
+# The one cacheable route (badge_cache_ttl_s) and its cache key (modules/footfall/main.tf).
+BADGE_ROUTE = ("GET", "/counter/{proxy+}")
+BADGE_METHOD_SETTING = "~1counter~1{proxy+}/GET"
+BADGE_CACHE_KEY = {"method.request.path.proxy": True, "method.request.querystring.site": False,
+                   "method.request.header.Origin": False, "method.request.header.If-None-Match": False}
 
 # The event source mapping's filter (modules/footfall/aggregates.tf): only INSERTs of visit items
 # that the request path marked for the stream (`aggregates` = "stream").
@@ -297,8 +318,12 @@ def free_port():
         return s.getsockname()[1]
 
 
+MOTO_SERVER_FIXED = os.path.join(HERE, "moto_server_fixed.py")
+
+
 class MotoServer:
-    """A moto_server we start on a free loopback port and stop by its PID."""
+    """moto's server, with moto_server_fixed.py's one fix (integrations keep cacheKeyParameters),
+    started on a free loopback port and stopped by its PID."""
 
     def __init__(self, workdir):
         self.workdir = workdir
@@ -306,17 +331,23 @@ class MotoServer:
         self.endpoint = None
 
     def __enter__(self):
-        binary = shutil.which("moto_server")
-        if not binary:
+        if not shutil.which("moto_server"):
             raise TestFailure("moto_server is not on PATH; it is part of the project's machine "
                               "image (moto 5.2.1 in its Python)")
+        probe = subprocess.run([sys.executable, "-c", "import moto.server, moto.apigateway.responses"],
+                               capture_output=True, text=True)
+        if probe.returncode != 0:
+            raise TestFailure(f"{sys.executable} cannot import moto's server (moto_server is on PATH, "
+                              f"but this test starts it through {MOTO_SERVER_FIXED} and needs moto in "
+                              f"its own Python):\n{probe.stderr.strip()}")
+        binary = [sys.executable, MOTO_SERVER_FIXED]
         env = dict(os.environ)
         env.update({"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ACM_VALIDATION_WAIT": "0",
                     "PYTHONDONTWRITEBYTECODE": "1"})
         for attempt in range(3):  # a port taken between free_port() and the bind: try another
             port = free_port()
             logf = open(os.path.join(self.workdir, f"moto-{port}.log"), "w")
-            self.proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], env=env,
+            self.proc = subprocess.Popen([*binary, "-H", "127.0.0.1", "-p", str(port)], env=env,
                                          cwd=self.workdir, stdout=logf, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
             logf.close()
@@ -380,16 +411,21 @@ class Checks:
 SCENARIOS = {
     # REST API with everything optional switched on that moto can serve, on the module's default
     # maintenance schedule (None: the variable is not passed).
+    # Statistics behind a token in an SSM SecureString (encrypted with aws/ssm) that the test
+    # creates before the apply, as a user would; the badge cache on.
     "rest": {"name": "ff-rest", "api_type": "rest", "counter_shards": 1, "enable_waf": True,
              "alarm_email": "ops@me.example", "custom_domain_name": "api.me.example",
-             "maintenance_schedule": None},
+             "maintenance_schedule": None, "stats_token_parameter_name": "/ff-rest/stats-token",
+             "stats_token_version": "3", "stats_public": False, "badge_cache_ttl_s": 300},
     # HTTP API with a sharded counter. No WAF (AWS cannot attach one to an HTTP API) and no custom
     # domain (moto 5.2.1 never reports an apigatewayv2 domain name AVAILABLE, so the provider's
     # create waiter fails; the mock test covers that configuration). A cron maintenance schedule,
-    # so that both expression forms go through apply and the drift check.
+    # so that both expression forms go through apply and the drift check. A public dashboard (no
+    # token, no SSM permission); no cache (an HTTP API has none).
     "http": {"name": "ff-http", "api_type": "http", "counter_shards": 3, "enable_waf": False,
              "alarm_email": None, "custom_domain_name": None,
-             "maintenance_schedule": "cron(5 * * * ? *)"},
+             "maintenance_schedule": "cron(5 * * * ? *)", "stats_token_parameter_name": None,
+             "stats_token_version": None, "stats_public": True, "badge_cache_ttl_s": 0},
 }
 
 
@@ -434,6 +470,14 @@ def cmd_moto(kind):
         if sc["custom_domain_name"]:
             tf_vars += [f"-var=custom_domain_name={sc['custom_domain_name']}",
                         f"-var=route53_zone_id={zone_id}"]
+        token_parameter = sc["stats_token_parameter_name"]
+        if token_parameter:
+            # As the user does before the apply (docs/aws-deploy.md): the module only names it.
+            aws("ssm").put_parameter(Name=token_parameter, Value=STATS_TOKEN_VALUE, Type="SecureString")
+            tf_vars += [f"-var=stats_token_parameter_name={token_parameter}",
+                        f"-var=stats_token_version={sc['stats_token_version']}"]
+        tf_vars += [f"-var=stats_public={str(sc['stats_public']).lower()}",
+                    f"-var=badge_cache_ttl_s={sc['badge_cache_ttl_s']}"]
 
         ws.init(rel)
         ws.terraform("apply", rel, "apply", "-auto-approve", "-input=false", "-no-color", *tf_vars)
@@ -441,6 +485,7 @@ def cmd_moto(kind):
         outputs = json.loads(out)["footfall"]["value"]
 
         verify_deployed(aws, sc, outputs, zip_path, zone_id)
+        check_state_holds_no_token(ws.path(rel), sc)
 
         # The function raises counts; a later plan must not want to reset them.
         ddb = aws("dynamodb")
@@ -459,14 +504,71 @@ def cmd_moto(kind):
         if item.get("Item", {}).get("count") != {"N": "7"}:
             raise TestFailure(f"counter {bumped} changed by refresh/plan: {item.get('Item')}")
 
+        if token_parameter:
+            check_token_rotation_plan(ws, rel, tf_vars, sc)
+
         ws.terraform("destroy", rel, "destroy", "-auto-approve", "-input=false", "-no-color",
                      *tf_vars)
         verify_destroyed(aws, sc, outputs, zone_id)
         if zone_id:
             aws("route53").delete_hosted_zone(Id=zone_id)
+        if token_parameter:
+            # The user's parameter outlives the stack: the module never owned it.
+            c = Checks()
+            param = aws("ssm").get_parameter(Name=token_parameter, WithDecryption=True)["Parameter"]
+            c.equal((param["Type"], param["Value"], param["Version"]), ("SecureString", STATS_TOKEN_VALUE, 1),
+                    "the token parameter is still there, unchanged, after destroy")
+            c.done("boto3, the token parameter after destroy")
+            aws("ssm").delete_parameter(Name=token_parameter)
 
         total = sum(t for _, t in ws.timings)
         log(f"terraform time in this test: {total:.1f} s")
+
+
+# The statistics token the rest scenario stores in SSM: it must never reach the Terraform state.
+STATS_TOKEN_VALUE = "ff-test-stats-token-5b0c3e9a7d"
+
+
+def check_state_holds_no_token(rel_dir, sc):
+    """The state after apply knows the parameter's name, never its value, and manages no SSM
+    parameter (the user creates it; a module-managed parameter would put the value in the state)."""
+    c = Checks()
+    with open(os.path.join(rel_dir, "terraform.tfstate")) as f:
+        text = f.read()
+    state = json.loads(text)
+    c.expect(STATS_TOKEN_VALUE not in text, "the token's value is nowhere in the state")
+    c.equal(sorted({r["type"] for r in state.get("resources", []) if r["type"].startswith("aws_ssm")}),
+            [], "the module manages no SSM resource")
+    if sc["stats_token_parameter_name"]:
+        c.expect(sc["stats_token_parameter_name"] in text, "the state names the parameter")
+    c.done("terraform state, the statistics token")
+
+
+def check_token_rotation_plan(ws, rel, tf_vars, sc):
+    """After a rotation the user bumps stats_token_version: the plan changes the API function's
+    environment (so Lambda starts new execution environments, which read the new value) and
+    nothing else."""
+    bumped = str(int(sc["stats_token_version"]) + 1)
+    plan_file = os.path.join(ws.dir, "rotation.tfplan")
+    rotated = [v for v in tf_vars if not v.startswith("-var=stats_token_version=")]
+    rotated.append(f"-var=stats_token_version={bumped}")
+    ws.terraform("plan", rel, "plan", "-input=false", "-no-color", f"-out={plan_file}", *rotated)
+    _, shown = ws.terraform("output", rel, "show", "-json", "-no-color", plan_file)
+    changes = [(r["address"], r["change"]["actions"]) for r in json.loads(shown).get("resource_changes", [])
+               if r["change"]["actions"] != ["no-op"]]
+    c = Checks()
+    c.equal(changes, [("module.footfall.aws_lambda_function.footfall", ["update"])],
+            "bumping stats_token_version updates the API function only")
+    if changes:
+        change = [r for r in json.loads(shown)["resource_changes"]
+                  if r["address"] == "module.footfall.aws_lambda_function.footfall"][0]["change"]
+        before = change["before"]["environment"][0]["variables"]
+        after = change["after"]["environment"][0]["variables"]
+        c.equal({k: (before.get(k), after.get(k)) for k in set(before) | set(after) if before.get(k) != after.get(k)},
+                {"FOOTFALL_STATS_TOKEN_VERSION": (sc["stats_token_version"], bumped)},
+                "only FOOTFALL_STATS_TOKEN_VERSION changes")
+    c.done("plan after a token rotation")
+    log(f"token rotation: stats_token_version {sc['stats_token_version']} -> {bumped} updates the function only")
 
 
 def verify_deployed(aws, sc, out, zip_path, zone_id):
@@ -523,14 +625,21 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
     c.equal(fn["Role"], f"arn:aws:iam::{ACCOUNT}:role/{name}-lambda", "execution role")
     c.equal(fn["Role"], out["lambda_role_arn"], "output lambda_role_arn")
     c.equal(fn.get("TracingConfig", {}).get("Mode"), "Active", "X-Ray tracing")
-    c.equal(fn.get("Environment", {}).get("Variables"), {
+    want_env = {
         "DYNAMODB_TABLE": table,
         "FOOTFALL_ALLOWED_ORIGINS": LOCAL_ORIGINS,
         "FOOTFALL_RETENTION_DAYS": "90",
         "FOOTFALL_COUNTER_SHARDS": str(n),
         "FOOTFALL_LOG_LEVEL": "info",
         "FOOTFALL_AGGREGATES": "stream",
-    }, "function environment (exactly these keys; AWS_REGION is Lambda's own)")
+    }
+    if sc["stats_token_parameter_name"]:
+        want_env.update({"FOOTFALL_STATS_TOKEN_PARAMETER": sc["stats_token_parameter_name"],
+                         "FOOTFALL_STATS_TOKEN_VERSION": sc["stats_token_version"]})
+    if sc["stats_public"]:
+        want_env["FOOTFALL_STATS_PUBLIC"] = "true"
+    c.equal(fn.get("Environment", {}).get("Variables"), want_env,
+            "function environment (exactly these keys; AWS_REGION is Lambda's own)")
     with open(zip_path, "rb") as f:
         c.equal(fn["CodeSha256"], base64.b64encode(hashlib.sha256(f.read()).digest()).decode(),
                 "deployed code is the given zip")
@@ -571,9 +680,29 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
     if isinstance(doc, str):
         doc = json.loads(doc)
     statements = {s["Sid"]: s for s in doc["Statement"]}
-    c.equal(sorted(statements), ["AggregatesIndex", "OwnLogGroup", "VisitsTable", "XRay"],
-            "policy statements")
-    if set(statements) == {"AggregatesIndex", "OwnLogGroup", "VisitsTable", "XRay"}:
+    base_sids = {"AggregatesIndex", "OwnLogGroup", "VisitsTable", "XRay"}
+    token_sids = {"StatsTokenParameter", "StatsTokenKey"} if sc["stats_token_parameter_name"] else set()
+    c.equal(sorted(statements), sorted(base_sids | token_sids), "policy statements")
+    if token_sids and set(statements) >= token_sids:
+        # Exactly the parameter's ARN; the key SSM encrypted it with (aws/ssm, which describe-key
+        # of the alias names), only through SSM in this region.
+        param_arn = aws("ssm").get_parameter(Name=sc["stats_token_parameter_name"])["Parameter"]["ARN"]
+        key_arn = aws("kms").describe_key(KeyId="alias/aws/ssm")["KeyMetadata"]["Arn"]
+        c.equal(param_arn, f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{sc['stats_token_parameter_name'].lstrip('/')}",
+                "the parameter's ARN (moto) is the one the module builds")
+        c.equal(statements["StatsTokenParameter"],
+                {"Sid": "StatsTokenParameter", "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": param_arn},
+                "ssm:GetParameter on exactly the token parameter")
+        c.equal(statements["StatsTokenKey"],
+                {"Sid": "StatsTokenKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn,
+                 "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}}},
+                "kms:Decrypt on the aws/ssm key, only through SSM")
+        c.equal(out["stats_token_parameter_arn"], param_arn, "output stats_token_parameter_arn")
+    else:
+        c.equal(out["stats_token_parameter_arn"], None, "no token parameter: output is null")
+        c.expect(not any("ssm:" in json.dumps(st) or "kms:" in json.dumps(st) for st in doc["Statement"]),
+                 "no SSM or KMS permission without a token parameter")
+    if set(statements) >= base_sids:
         c.equal(statements["AggregatesIndex"]["Action"], ["dynamodb:Query"], "index action")
         c.equal(statements["AggregatesIndex"]["Resource"], out["table_arn"] + "/index/aggregates",
                 "Query on the aggregates index only")
@@ -604,9 +733,9 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
 
     # --- API Gateway ------------------------------------------------------------------------
     if rest:
-        verify_rest_api(aws, c, name, out, access_arn, zone_id)
+        verify_rest_api(aws, c, sc, out, access_arn, zone_id)
     else:
-        verify_http_api(aws, c, name, out, access_arn)
+        verify_http_api(aws, c, sc, out, access_arn)
 
     # --- Alarms, topic, dashboard -------------------------------------------------------------
     sns = aws("sns")
@@ -938,7 +1067,8 @@ def check_access_log(c, settings, destination):
              and "$context.status" in fields.values(), "access log has request id and status", fmt)
 
 
-def verify_rest_api(aws, c, name, out, access_arn, zone_id):
+def verify_rest_api(aws, c, sc, out, access_arn, zone_id):
+    name = sc["name"]
     apigw = aws("apigateway")
     apis = [a for a in apigw.get_rest_apis()["items"] if a["name"] == name]
     c.equal(len(apis), 1, "one REST API")
@@ -948,15 +1078,28 @@ def verify_rest_api(aws, c, name, out, access_arn, zone_id):
     c.equal(api["id"], out["api_id"], "output api_id")
     c.equal(api.get("endpointConfiguration", {}).get("types"), ["REGIONAL"], "regional endpoint")
     c.equal(out["api_url"], f"https://{api['id']}.execute-api.{REGION}.amazonaws.com/v1", "output api_url")
+    c.equal(out["routes"], ROUTES, "output routes: routes.json")
+    base = f"https://{sc['custom_domain_name']}" if sc["custom_domain_name"] else out["api_url"]
+    c.equal((out["stats_dashboard_url"], out["counter_badge_url_prefix"]),
+            (f"{base}/dashboard", f"{base}/counter/"), "outputs: dashboard and badge URLs")
+
+    # Every route of routes.json with exactly its methods, on a resource per path segment; nothing
+    # else has a method.
     resources = {r["path"]: r for r in apigw.get_resources(restApiId=api["id"], limit=500)["items"]}
-    c.equal(sorted(resources), sorted(["/", "/api"] + ROUTES), "REST resources")
+    c.equal(sorted(resources), sorted(["/"] + REST_RESOURCE_PATHS), "REST resources: a resource per route segment")
+    for path, res in resources.items():
+        if path != "/":
+            parent = path.rsplit("/", 1)[0] or "/"
+            c.equal((res.get("parentId"), res.get("pathPart")),
+                    (resources.get(parent, {}).get("id"), path.rsplit("/", 1)[1]), f"{path} under {parent}")
+    got_methods = sorted(f"{m} {path}" for path, res in resources.items() for m in res.get("resourceMethods", {}))
+    c.equal(got_methods, ROUTE_KEYS, "REST methods: exactly those of routes.json")
     fn_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
-    for route in ROUTES:
+    for route, methods in ROUTES.items():
         res = resources.get(route)
         if not res:
             continue
-        c.equal(sorted(res.get("resourceMethods", {})), ["GET", "OPTIONS"], f"methods on {route}")
-        for method in ("GET", "OPTIONS"):
+        for method in methods:
             m = apigw.get_method(restApiId=api["id"], resourceId=res["id"], httpMethod=method)
             c.equal(m.get("authorizationType"), "NONE", f"{method} {route} is public")
             integ = m.get("methodIntegration", {})
@@ -964,8 +1107,13 @@ def verify_rest_api(aws, c, name, out, access_arn, zone_id):
                     f"{method} {route} is a Lambda proxy")
             c.expect(fn_arn in integ.get("uri", ""), f"{method} {route} invokes the function",
                      integ.get("uri"))
-    for path in ("/", "/api"):
-        c.equal(resources.get(path, {}).get("resourceMethods", {}), {}, f"no methods on {path}")
+            # The badge declares its cache key (path, site, Origin, If-None-Match); no other method
+            # declares any.
+            badge = (method, route) == BADGE_ROUTE
+            c.equal(m.get("requestParameters") or {}, BADGE_CACHE_KEY if badge else {},
+                    f"{method} {route} request parameters")
+            c.equal(sorted(integ.get("cacheKeyParameters") or []), sorted(BADGE_CACHE_KEY) if badge else [],
+                    f"{method} {route} cache key parameters")
 
     stage = apigw.get_stage(restApiId=api["id"], stageName="v1")
     c.expect(bool(stage.get("deploymentId")), "stage has a deployment")
@@ -973,12 +1121,37 @@ def verify_rest_api(aws, c, name, out, access_arn, zone_id):
     c.equal([d["id"] for d in deployments], [stage.get("deploymentId")], "exactly one deployment")
     c.equal(stage.get("tracingEnabled"), True, "stage X-Ray tracing")
     check_access_log(c, stage.get("accessLogSettings", {}), access_arn)
-    ms = stage.get("methodSettings", {}).get("*/*", {})
+    settings = stage.get("methodSettings", {})
+    ms = settings.get("*/*", {})
     c.equal((ms.get("throttlingRateLimit"), ms.get("throttlingBurstLimit")),
             (float(LOCAL_RATE), LOCAL_BURST), "stage throttling rate and burst")
     c.equal(ms.get("dataTraceEnabled"), False, "data trace off")
     c.equal(ms.get("loggingLevel"), "ERROR", "execution logging level")
     c.equal(ms.get("metricsEnabled"), False, "detailed metrics off")
+    c.equal(ms.get("cachingEnabled"), False, "*/* never caches (GET /count must reach the function)")
+
+    # The badge cache: a 0.5 GB cluster and one method override, which keeps the stage's throttle
+    # and logging (an override replaces */* for its method).
+    ttl = sc["badge_cache_ttl_s"]
+    c.equal(out["badge_cache_ttl_s"], ttl, "output badge_cache_ttl_s")
+    if ttl:
+        c.equal((stage.get("cacheClusterEnabled"), stage.get("cacheClusterSize")), (True, "0.5"),
+                "stage cache cluster, smallest size")
+        c.equal(sorted(settings), sorted(["*/*", BADGE_METHOD_SETTING]), "method settings: */* and the badge")
+        badge = settings.get(BADGE_METHOD_SETTING, {})
+        c.equal({k: badge.get(k) for k in ("cachingEnabled", "cacheTtlInSeconds", "cacheDataEncrypted",
+                                           "requireAuthorizationForCacheControl",
+                                           "unauthorizedCacheControlHeaderStrategy")},
+                {"cachingEnabled": True, "cacheTtlInSeconds": ttl, "cacheDataEncrypted": True,
+                 "requireAuthorizationForCacheControl": True,
+                 "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITHOUT_RESPONSE_HEADER"},
+                "GET /counter/{proxy+} cached for badge_cache_ttl_s")
+        same = ("throttlingRateLimit", "throttlingBurstLimit", "loggingLevel", "dataTraceEnabled", "metricsEnabled")
+        c.equal({k: badge.get(k) for k in same}, {k: ms.get(k) for k in same},
+                "the badge override keeps the stage's throttle and logging")
+    else:
+        c.equal(stage.get("cacheClusterEnabled"), False, "no cache cluster")
+        c.equal(sorted(settings), ["*/*"], "method settings: */* only (throttles every route)")
     account = apigw.get_account()
     c.equal(account.get("cloudwatchRoleArn"), f"arn:aws:iam::{ACCOUNT}:role/{name}-apigateway-logs",
             "API Gateway account CloudWatch role")
@@ -1000,6 +1173,8 @@ def verify_rest_api(aws, c, name, out, access_arn, zone_id):
                 "managed common rule set")
         rate = rules["per-ip-rate-limit"]["Statement"].get("RateBasedStatement", {})
         c.equal((rate.get("Limit"), rate.get("AggregateKeyType")), (300, "IP"), "per-IP rate rule")
+        c.equal(rate.get("ScopeDownStatement"), None,
+                "the rate rule counts every request of an address, on every route")
         c.equal(list(rules["per-ip-rate-limit"].get("Action", {})), ["Block"], "rate rule blocks")
 
     # Custom domain.
@@ -1029,7 +1204,8 @@ def verify_rest_api(aws, c, name, out, access_arn, zone_id):
              "certificate validation CNAME record")
 
 
-def verify_http_api(aws, c, name, out, access_arn):
+def verify_http_api(aws, c, sc, out, access_arn):
+    name = sc["name"]
     v2 = aws("apigatewayv2")
     apis = [a for a in v2.get_apis()["Items"] if a["Name"] == name]
     c.equal(len(apis), 1, "one HTTP API")
@@ -1049,8 +1225,15 @@ def verify_http_api(aws, c, name, out, access_arn):
                 "Lambda proxy, payload 2.0")
         c.expect(fn_arn in i.get("IntegrationUri", ""), "integration invokes the function",
                  i.get("IntegrationUri"))
+    c.equal(out["routes"], ROUTES, "output routes: routes.json")
+    c.equal(out["badge_cache_ttl_s"], 0, "no cache on an HTTP API")
+    c.equal((out["stats_dashboard_url"], out["counter_badge_url_prefix"]),
+            (f"{out['api_url'].rstrip('/')}/dashboard", f"{out['api_url'].rstrip('/')}/counter/"),
+            "outputs: dashboard and badge URLs")
     routes = v2.get_routes(ApiId=api["ApiId"])["Items"]
-    c.equal(sorted(r["RouteKey"] for r in routes), ROUTE_KEYS, "HTTP routes")
+    c.equal(sorted(r["RouteKey"] for r in routes), ROUTE_KEYS, "HTTP routes: exactly those of routes.json")
+    c.expect(all(r.get("AuthorizationType") in (None, "NONE") for r in routes), "every HTTP route is public",
+             [r.get("AuthorizationType") for r in routes])
     if integrations:
         c.expect(all(r.get("Target") == f"integrations/{integrations[0]['IntegrationId']}" for r in routes),
                  "every route targets the integration")
@@ -1063,6 +1246,7 @@ def verify_http_api(aws, c, name, out, access_arn):
         c.equal((rs.get("ThrottlingRateLimit"), rs.get("ThrottlingBurstLimit")),
                 (float(LOCAL_RATE), LOCAL_BURST), "stage throttling rate and burst")
         c.equal(rs.get("DetailedMetricsEnabled"), False, "detailed metrics off")
+        c.equal(s.get("RouteSettings") or {}, {}, "no per-route settings: the default throttle covers every route")
         check_access_log(c, s.get("AccessLogSettings", {}), access_arn)
     c.equal(out["web_acl_arn"], None, "no WAF on an HTTP API")
     c.equal(out["custom_domain_url"], None, "no custom domain")

@@ -43,4 +43,9 @@ module "footfall" {
   alarm_email          = var.alarm_email
   custom_domain_name   = var.custom_domain_name
   route53_zone_id      = var.route53_zone_id
+
+  stats_token_parameter_name = var.stats_token_parameter_name
+  stats_token_version        = var.stats_token_version
+  stats_public               = var.stats_public
+  badge_cache_ttl_s          = var.badge_cache_ttl_s
 }

@@ -32,3 +32,13 @@ output "aggregates_failure_queue_url" {
   description = "SQS queue that receives each batch of stream records Lambda gave up on (docs/aws-deploy.md)."
   value       = module.footfall.aggregates_failure_queue_url
 }
+
+output "stats_dashboard_url" {
+  description = "The statistics dashboard: any user name, the token as password."
+  value       = module.footfall.stats_dashboard_url
+}
+
+output "counter_badge_url_prefix" {
+  description = "Append <page path>.svg for a README badge, e.g. <prefix>blog/post.svg."
+  value       = module.footfall.counter_badge_url_prefix
+}

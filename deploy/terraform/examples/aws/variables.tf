@@ -80,3 +80,27 @@ variable "route53_zone_id" {
   type        = string
   default     = null
 }
+
+variable "stats_token_parameter_name" {
+  description = "SSM SecureString holding the dashboard's password (create it first: docs/aws-deploy.md), e.g. \"/footfall/prod/stats-token\"; null leaves statistics off."
+  type        = string
+  default     = null
+}
+
+variable "stats_token_version" {
+  description = "Change after rotating the token (put-parameter --overwrite), e.g. to the parameter's new version: new function instances then read it."
+  type        = string
+  default     = "1"
+}
+
+variable "stats_public" {
+  description = "Serve /dashboard and /api/stats to anyone, without a token."
+  type        = bool
+  default     = false
+}
+
+variable "badge_cache_ttl_s" {
+  description = "REST API only: seconds API Gateway caches the badges (/counter/...); 0 = off. A 0.5 GB cache costs about $14.60 a month (docs/aws-deploy.md)."
+  type        = number
+  default     = 0
+}

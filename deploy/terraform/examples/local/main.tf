@@ -34,10 +34,12 @@ provider "aws" {
     dynamodb       = var.endpoint
     events         = var.endpoint
     iam            = var.endpoint
+    kms            = var.endpoint
     lambda         = var.endpoint
     route53        = var.endpoint
     sns            = var.endpoint
     sqs            = var.endpoint
+    ssm            = var.endpoint
     sts            = var.endpoint
     wafv2          = var.endpoint
   }
@@ -58,6 +60,11 @@ module "footfall" {
   route53_zone_id     = var.route53_zone_id
 
   maintenance_schedule = var.maintenance_schedule
+
+  stats_token_parameter_name = var.stats_token_parameter_name
+  stats_token_version        = var.stats_token_version
+  stats_public               = var.stats_public
+  badge_cache_ttl_s          = var.badge_cache_ttl_s
 
   throttle_rate_limit  = 25
   throttle_burst_limit = 50

@@ -55,3 +55,27 @@ variable "maintenance_schedule" {
   type        = string
   default     = "rate(1 hour)"
 }
+
+variable "stats_token_parameter_name" {
+  description = "SSM SecureString holding the statistics token (create it first), or null."
+  type        = string
+  default     = null
+}
+
+variable "stats_token_version" {
+  description = "FOOTFALL_STATS_TOKEN_VERSION (change it after rotating the token)."
+  type        = string
+  default     = "1"
+}
+
+variable "stats_public" {
+  description = "Serve the statistics without a token."
+  type        = bool
+  default     = false
+}
+
+variable "badge_cache_ttl_s" {
+  description = "REST only: seconds the stage caches GET /counter/{proxy+} (0: no cache)."
+  type        = number
+  default     = 0
+}

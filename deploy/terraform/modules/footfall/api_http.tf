@@ -1,8 +1,10 @@
-# API Gateway HTTP API (api_type = "http"): the same routes, proxied with payload format 2.0 to the
-# same function; the $default stage (so the function sees "/count", not "/<stage>/count") with
-# JSON access logs without client addresses and route throttling. API Gateway's built-in CORS is
-# deliberately not configured: it would answer preflights and rewrite CORS headers itself, and the
-# handler is the one place that decides which origins are allowed.
+# API Gateway HTTP API (api_type = "http"): the same routes (routes.json, main.tf), one route per
+# method and path ("GET /counter/{proxy+}": HTTP APIs take the greedy variable too), proxied with
+# payload format 2.0 to the same function; the $default stage (so the function sees "/count", not
+# "/<stage>/count") with JSON access logs without client addresses and route throttling. API
+# Gateway's built-in CORS is deliberately not configured: it would answer preflights and rewrite
+# CORS headers itself, and the handler is the one place that decides which origins are allowed.
+# HTTP APIs have no response cache (badge_cache_ttl_s is REST only): put a CDN in front instead.
 
 resource "aws_apigatewayv2_api" "footfall" {
   count = local.is_http ? 1 : 0
@@ -11,6 +13,13 @@ resource "aws_apigatewayv2_api" "footfall" {
   description   = "footfall visitor counter"
   protocol_type = "HTTP"
   tags          = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.routes_well_formed && local.routes_methods_valid
+      error_message = "routes.json must list absolute paths without empty segments, with \"{proxy+}\" only as the last segment and no other path variable, each with at least one HTTP method."
+    }
+  }
 }
 
 resource "aws_apigatewayv2_integration" "footfall" {
@@ -26,9 +35,10 @@ resource "aws_apigatewayv2_integration" "footfall" {
 resource "aws_apigatewayv2_route" "route" {
   for_each = local.is_http ? local.route_methods : {}
 
-  api_id    = aws_apigatewayv2_api.footfall[0].id
-  route_key = each.key
-  target    = "integrations/${aws_apigatewayv2_integration.footfall[0].id}"
+  api_id             = aws_apigatewayv2_api.footfall[0].id
+  route_key          = each.key
+  target             = "integrations/${aws_apigatewayv2_integration.footfall[0].id}"
+  authorization_type = "NONE" # the handler checks the statistics token itself
 }
 
 locals {

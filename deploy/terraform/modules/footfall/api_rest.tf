@@ -1,6 +1,8 @@
-# API Gateway REST API (api_type = "rest"): one resource per route segment, GET and OPTIONS on each
-# route, all proxied to the one function; a deployment redeployed whenever the routes change; a
-# stage with JSON access logs (no client addresses), throttling and X-Ray.
+# API Gateway REST API (api_type = "rest"): one resource per path segment of the routes in
+# routes.json (main.tf), each route's methods (its own and OPTIONS) proxied to the one function; a
+# deployment redeployed whenever a resource, method or integration changes; a stage with JSON
+# access logs (no client addresses), throttling, X-Ray and, with badge_cache_ttl_s, a cache for the
+# per-page counter only.
 
 resource "aws_api_gateway_rest_api" "footfall" {
   count = local.is_rest ? 1 : 0
@@ -13,40 +15,110 @@ resource "aws_api_gateway_rest_api" "footfall" {
   }
 
   tags = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.routes_well_formed && local.routes_methods_valid
+      error_message = "routes.json must list absolute paths without empty segments, with \"{proxy+}\" only as the last segment and no other path variable, each with at least one HTTP method."
+    }
+    precondition {
+      condition     = alltrue([for segments in values(local.route_segments) : length(segments) <= local.rest_max_depth])
+      error_message = "A path in routes.json is deeper than the ${local.rest_max_depth} levels api_rest.tf creates resources for: add an aws_api_gateway_resource level (copy the deepest one) and raise rest_max_depth."
+    }
+    precondition {
+      condition     = contains(keys(local.route_methods), local.badge_route)
+      error_message = "routes.json no longer lists ${local.badge_route}, which badge_cache_ttl_s and the cache key parameters refer to."
+    }
+  }
 }
 
 locals {
   rest_api_id = local.is_rest ? aws_api_gateway_rest_api.footfall[0].id : null
 
-  # "/api/count" -> segments ["api", "count"]. Routes are at most two segments deep.
-  route_segments = { for r in local.routes : r => split("/", trimprefix(r, "/")) }
-  rest_top_parts = local.is_rest ? toset([for r, s in local.route_segments : s[0]]) : toset([])
-  rest_sub_routes = local.is_rest ? {
-    for r, s in local.route_segments : r => s if length(s) == 2
-  } : {}
+  # A resource can only name its parent by reference, and a resource block cannot refer to its own
+  # instances, so each depth is its own block below (level1 under the root, level2 under level1,
+  # ...). rest_max_depth is how many there are; a deeper route fails the precondition above.
+  rest_max_depth = 4
+
+  # Every prefix of every route is a resource: "/counter/{proxy+}" needs "/counter" and
+  # "/counter/{proxy+}". Keyed by path; parent "" is the API's root resource.
+  rest_resource_paths = local.is_rest ? merge([
+    for p, segments in local.route_segments : {
+      for i in range(length(segments)) : "/${join("/", slice(segments, 0, i + 1))}" => {
+        depth  = i + 1
+        part   = segments[i]
+        parent = i == 0 ? "" : "/${join("/", slice(segments, 0, i))}"
+      }
+    }
+  ]...) : {}
+  rest_resources_at = {
+    for d in range(1, local.rest_max_depth + 1) : d => { for p, r in local.rest_resource_paths : p => r if r.depth == d }
+  }
 }
 
-resource "aws_api_gateway_resource" "top" {
-  for_each = local.rest_top_parts
+resource "aws_api_gateway_resource" "level1" {
+  for_each = local.rest_resources_at[1]
 
   rest_api_id = local.rest_api_id
   parent_id   = aws_api_gateway_rest_api.footfall[0].root_resource_id
-  path_part   = each.key
+  path_part   = each.value.part
 }
 
-resource "aws_api_gateway_resource" "sub" {
-  for_each = local.rest_sub_routes
+resource "aws_api_gateway_resource" "level2" {
+  for_each = local.rest_resources_at[2]
 
   rest_api_id = local.rest_api_id
-  parent_id   = aws_api_gateway_resource.top[each.value[0]].id
-  path_part   = each.value[1]
+  parent_id   = aws_api_gateway_resource.level1[each.value.parent].id
+  path_part   = each.value.part
+}
+
+resource "aws_api_gateway_resource" "level3" {
+  for_each = local.rest_resources_at[3]
+
+  rest_api_id = local.rest_api_id
+  parent_id   = aws_api_gateway_resource.level2[each.value.parent].id
+  path_part   = each.value.part
+}
+
+resource "aws_api_gateway_resource" "level4" {
+  for_each = local.rest_resources_at[4]
+
+  rest_api_id = local.rest_api_id
+  parent_id   = aws_api_gateway_resource.level3[each.value.parent].id
+  path_part   = each.value.part
+}
+
+# Deployments made before the routes came from routes.json had "top" (keyed by segment) and "sub"
+# (keyed by path) resources: the same API Gateway resources, so they move instead of being
+# destroyed and created again (which API Gateway would refuse: same path under the same parent).
+moved {
+  from = aws_api_gateway_resource.top["api"]
+  to   = aws_api_gateway_resource.level1["/api"]
+}
+moved {
+  from = aws_api_gateway_resource.top["count"]
+  to   = aws_api_gateway_resource.level1["/count"]
+}
+moved {
+  from = aws_api_gateway_resource.top["healthz"]
+  to   = aws_api_gateway_resource.level1["/healthz"]
+}
+moved {
+  from = aws_api_gateway_resource.top["readyz"]
+  to   = aws_api_gateway_resource.level1["/readyz"]
+}
+moved {
+  from = aws_api_gateway_resource.sub["/api/count"]
+  to   = aws_api_gateway_resource.level2["/api/count"]
 }
 
 locals {
   # Route path -> API Gateway resource id.
   rest_resource_ids = merge(
-    { for part, res in aws_api_gateway_resource.top : "/${part}" => res.id },
-    { for route, res in aws_api_gateway_resource.sub : route => res.id },
+    { for p, r in aws_api_gateway_resource.level1 : p => r.id },
+    { for p, r in aws_api_gateway_resource.level2 : p => r.id },
+    { for p, r in aws_api_gateway_resource.level3 : p => r.id },
+    { for p, r in aws_api_gateway_resource.level4 : p => r.id },
   )
 }
 
@@ -57,6 +129,13 @@ resource "aws_api_gateway_method" "route" {
   resource_id   = local.rest_resource_ids[each.value.path]
   http_method   = each.value.method
   authorization = "NONE"
+
+  # A cache key parameter must be declared on the method (a path parameter is always required;
+  # the query string and headers are optional and validated by nothing). Declared whether or not
+  # the cache is on, so that turning it on or off changes only the stage.
+  request_parameters = each.key == local.badge_route ? {
+    for p in local.badge_cache_key_parameters : p => p == "method.request.path.proxy"
+  } : null
 }
 
 resource "aws_api_gateway_integration" "route" {
@@ -68,6 +147,7 @@ resource "aws_api_gateway_integration" "route" {
   type                    = "AWS_PROXY"
   integration_http_method = "POST"
   uri                     = aws_lambda_function.footfall.invoke_arn
+  cache_key_parameters    = each.key == local.badge_route ? local.badge_cache_key_parameters : null
 }
 
 resource "aws_api_gateway_deployment" "footfall" {
@@ -79,10 +159,17 @@ resource "aws_api_gateway_deployment" "footfall" {
   # A deployment is a snapshot: take a new one whenever a route, method or integration changes.
   triggers = {
     redeployment = sha1(jsonencode([
-      [for k, v in aws_api_gateway_resource.top : [k, v.id]],
-      [for k, v in aws_api_gateway_resource.sub : [k, v.id]],
-      [for k, v in aws_api_gateway_method.route : [k, v.id, v.authorization]],
-      [for k, v in aws_api_gateway_integration.route : [k, v.id, v.type, v.uri]],
+      [for level in [aws_api_gateway_resource.level1, aws_api_gateway_resource.level2, aws_api_gateway_resource.level3, aws_api_gateway_resource.level4] :
+        [for k, v in level : [k, v.id, v.parent_id, v.path_part]]
+      ],
+      # (null and empty read back alike: the provider stores one after create, the other after a
+      # refresh, and the snapshot must not be retaken for that.)
+      [for k, v in aws_api_gateway_method.route :
+        [k, v.id, v.authorization, v.request_parameters == null ? {} : v.request_parameters]
+      ],
+      [for k, v in aws_api_gateway_integration.route :
+        [k, v.id, v.type, v.uri, v.cache_key_parameters == null ? [] : sort(v.cache_key_parameters)]
+      ],
     ]))
   }
 
@@ -135,6 +222,10 @@ resource "aws_api_gateway_stage" "footfall" {
   stage_name           = var.stage_name
   xray_tracing_enabled = var.xray_tracing
 
+  # A cache cluster is billed by the hour whether used or not: only with badge_cache_ttl_s.
+  cache_cluster_enabled = local.badge_cache
+  cache_cluster_size    = local.badge_cache ? "0.5" : null
+
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.api_access.arn
     format          = local.rest_access_log_format
@@ -145,6 +236,23 @@ resource "aws_api_gateway_stage" "footfall" {
   depends_on = [aws_api_gateway_account.footfall, aws_cloudwatch_log_group.api_execution]
 }
 
+locals {
+  # The stage's settings for every method ("*/*"), and the badge's override of them. A method
+  # override replaces all of "*/*" for that method (a field it does not set takes API Gateway's
+  # default, e.g. logging OFF and no throttle), so the override repeats every field.
+  rest_method_settings = {
+    throttling_rate_limit  = var.throttle_rate_limit
+    throttling_burst_limit = var.throttle_burst_limit
+    logging_level          = var.execution_logging_level
+    data_trace_enabled     = var.data_trace_enabled
+    metrics_enabled        = var.detailed_metrics
+  }
+
+  # method_path of a single method: the resource path with every "/" written "~1" (as API
+  # Gateway names it in the stage's methodSettings), then "/" and the method.
+  badge_method_path = "${replace(split(" ", local.badge_route)[1], "/", "~1")}/${split(" ", local.badge_route)[0]}"
+}
+
 resource "aws_api_gateway_method_settings" "all" {
   count = local.is_rest ? 1 : 0
 
@@ -153,12 +261,44 @@ resource "aws_api_gateway_method_settings" "all" {
   method_path = "*/*"
 
   settings {
-    throttling_rate_limit  = var.throttle_rate_limit
-    throttling_burst_limit = var.throttle_burst_limit
-    logging_level          = var.execution_logging_level
-    data_trace_enabled     = var.data_trace_enabled
-    metrics_enabled        = var.detailed_metrics
+    throttling_rate_limit  = local.rest_method_settings.throttling_rate_limit
+    throttling_burst_limit = local.rest_method_settings.throttling_burst_limit
+    logging_level          = local.rest_method_settings.logging_level
+    data_trace_enabled     = local.rest_method_settings.data_trace_enabled
+    metrics_enabled        = local.rest_method_settings.metrics_enabled
+    # With a cache cluster, API Gateway caches every GET by default: GET /count would then answer
+    # from the cache without recording the visit. Off for every method; the badge's own setting
+    # below turns it on for GET /counter/{proxy+} alone.
+    caching_enabled = false
   }
+}
+
+resource "aws_api_gateway_method_settings" "badge_cache" {
+  count = local.badge_cache ? 1 : 0
+
+  rest_api_id = local.rest_api_id
+  stage_name  = aws_api_gateway_stage.footfall[0].stage_name
+  method_path = local.badge_method_path
+
+  settings {
+    throttling_rate_limit  = local.rest_method_settings.throttling_rate_limit
+    throttling_burst_limit = local.rest_method_settings.throttling_burst_limit
+    logging_level          = local.rest_method_settings.logging_level
+    data_trace_enabled     = local.rest_method_settings.data_trace_enabled
+    metrics_enabled        = local.rest_method_settings.metrics_enabled
+
+    caching_enabled      = true
+    cache_ttl_in_seconds = var.badge_cache_ttl_s
+    cache_data_encrypted = true
+    # "Cache-Control: max-age=0" from an anonymous client does not flush the entry; it is
+    # answered (from the cache) as any other request, not refused: browsers send that header
+    # when a page is reloaded.
+    require_authorization_for_cache_control    = true
+    unauthorized_cache_control_header_strategy = "SUCCEED_WITHOUT_RESPONSE_HEADER"
+  }
+
+  # Both patch the same stage: one at a time.
+  depends_on = [aws_api_gateway_method_settings.all]
 }
 
 resource "aws_lambda_permission" "rest" {

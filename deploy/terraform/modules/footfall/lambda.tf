@@ -1,6 +1,6 @@
 # The footfall Lambda function, its log group (created first, so Lambda never creates one that
-# keeps logs forever) and a role that can do exactly what the DynamoDB store, the logger and the
-# X-Ray daemon do, and nothing else.
+# keeps logs forever) and a role that can do exactly what the DynamoDB store, the logger, the
+# X-Ray daemon and (when named) the statistics token's read at init do, and nothing else.
 
 resource "aws_cloudwatch_log_group" "lambda" {
   name              = local.lambda_log_group_name
@@ -65,6 +65,7 @@ locals {
       },
     ],
     local.xray_statements,
+    local.stats_token_statements,
   )
 }
 
@@ -89,8 +90,9 @@ resource "aws_lambda_function" "footfall" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
 
   environment {
-    # AWS_REGION is set by Lambda itself (and may not be set here).
-    variables = {
+    # AWS_REGION is set by Lambda itself (and may not be set here). The statistics settings
+    # (stats_token.tf) are added only when set.
+    variables = merge({
       DYNAMODB_TABLE           = aws_dynamodb_table.visits.name
       FOOTFALL_ALLOWED_ORIGINS = join(",", var.allowed_origins)
       FOOTFALL_RETENTION_DAYS  = tostring(var.retention_days)
@@ -99,7 +101,7 @@ resource "aws_lambda_function" "footfall" {
       # The table's stream feeds the aggregates (aggregates.tf): the request path writes only the
       # visit and the counter.
       FOOTFALL_AGGREGATES = "stream"
-    }
+    }, local.stats_environment)
   }
 
   tracing_config {

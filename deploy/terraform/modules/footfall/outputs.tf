@@ -1,6 +1,37 @@
 output "api_url" {
-  description = "Base URL of the API (append /count, /api/count, /healthz, /readyz)."
+  description = "Base URL of the API (the execute-api invoke URL): append a path of routes.json, e.g. /count, /api/count, /dashboard, /counter/<page path>.svg."
   value       = local.is_rest ? aws_api_gateway_stage.footfall[0].invoke_url : aws_apigatewayv2_stage.footfall[0].invoke_url
+}
+
+locals {
+  # The custom domain when there is one (its mapping serves the stage at the root), else the
+  # invoke URL; without a trailing slash.
+  public_base_url = local.has_domain ? "https://${var.custom_domain_name}" : trimsuffix(local.is_rest ? aws_api_gateway_stage.footfall[0].invoke_url : aws_apigatewayv2_stage.footfall[0].invoke_url, "/")
+}
+
+output "routes" {
+  description = "The routes both API types serve, from routes.json: path => methods."
+  value       = local.routes
+}
+
+output "stats_dashboard_url" {
+  description = "The statistics dashboard (GET /dashboard). The browser asks for a user name and password: any user name, the token as password. Answers 403 while statistics are off (no stats_token_parameter_name, stats_public false)."
+  value       = "${local.public_base_url}/dashboard"
+}
+
+output "counter_badge_url_prefix" {
+  description = "Append a page path and .svg (an SVG badge) or .json for that page's view count, e.g. <prefix>blog/post.svg; <prefix>.svg is the site root."
+  value       = "${local.public_base_url}/counter/"
+}
+
+output "stats_token_parameter_arn" {
+  description = "ARN of the SSM parameter the function may read the statistics token from, or null."
+  value       = local.stats_token_parameter_arn
+}
+
+output "badge_cache_ttl_s" {
+  description = "Seconds the REST stage caches GET /counter/{proxy+} (0: no cache cluster)."
+  value       = local.badge_cache ? var.badge_cache_ttl_s : 0
 }
 
 output "custom_domain_url" {

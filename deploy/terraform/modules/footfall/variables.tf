@@ -150,6 +150,59 @@ variable "log_level" {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Statistics: GET /api/stats and GET /dashboard (stats_token.tf)
+# ---------------------------------------------------------------------------------------------
+
+variable "stats_token_parameter_name" {
+  description = "Name of an SSM Parameter Store SecureString holding the statistics token (the password of the dashboard, the bearer token of /api/stats), e.g. \"/footfall/prod/stats-token\". Create it yourself (aws ssm put-parameter --type SecureString; docs/aws-deploy.md): the module only names it (FOOTFALL_STATS_TOKEN_PARAMETER) and lets the function read it (ssm:GetParameter on it, kms:Decrypt through SSM), so the token never enters the Terraform state. null (default): statistics are off (403) unless stats_public."
+  type        = string
+  default     = null
+
+  validation {
+    # (Terraform evaluates both sides of || and &&: hence the conditional.)
+    condition = var.stats_token_parameter_name == null ? true : (
+      can(regex("^(/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$", var.stats_token_parameter_name)) &&
+      length(var.stats_token_parameter_name) <= 1011 &&
+      !can(regex("^/?(?i:aws|ssm)", var.stats_token_parameter_name))
+    )
+    error_message = "stats_token_parameter_name must be an SSM parameter name: letters, digits and '_.-', either one name (\"footfall-stats-token\") or a path starting with '/' (\"/footfall/prod/stats-token\"), not beginning with \"aws\" or \"ssm\"."
+  }
+}
+
+variable "stats_token_kms_key_arn" {
+  description = "ARN of the customer managed KMS key the token parameter is encrypted with (put-parameter --key-id). null (default): SSM's AWS managed key aws/ssm. The function may decrypt with this one key, and only through SSM."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.stats_token_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.stats_token_kms_key_arn))
+    error_message = "stats_token_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias."
+  }
+
+  validation {
+    condition     = var.stats_token_kms_key_arn == null || var.stats_token_parameter_name != null
+    error_message = "stats_token_kms_key_arn needs stats_token_parameter_name."
+  }
+}
+
+variable "stats_token_version" {
+  description = "Passed as FOOTFALL_STATS_TOKEN_VERSION. The function reads the token once per execution environment, at init; after rotating it (put-parameter --overwrite) change this value (e.g. to the parameter's new version) and apply: the new configuration makes Lambda start new environments, which read the new token."
+  type        = string
+  default     = "1"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,64}$", var.stats_token_version))
+    error_message = "stats_token_version must be 1-64 letters, digits, '.', '_' or '-'."
+  }
+}
+
+variable "stats_public" {
+  description = "Serve /api/stats and /dashboard to anyone, without a token (FOOTFALL_STATS_PUBLIC=true): a public dashboard. The statistics are aggregates only, but they show every page path and referrer. Default false."
+  type        = bool
+  default     = false
+}
+
+# ---------------------------------------------------------------------------------------------
 # Scheduled maintenance (maintenance.tf)
 # ---------------------------------------------------------------------------------------------
 
@@ -341,6 +394,22 @@ variable "detailed_metrics" {
   description = "Per-route API Gateway metrics (billed as custom CloudWatch metrics). The alarms and the dashboard only need the free stage-level ones."
   type        = bool
   default     = false
+}
+
+variable "badge_cache_ttl_s" {
+  description = "REST API only: seconds API Gateway may answer GET /counter/{proxy+} (the README badge and page counters) from a stage cache without invoking the function; 0 (default) = no cache. Anything else is never cached (GET /count must record every visit). Costs money whether used or not: the smallest cache cluster (0.5 GB) is billed by the hour, about $0.02/h (about $14.60 for a 730-hour month, us-east-1; check API Gateway pricing), and is not in the free tier. The function already answers with Cache-Control: public, max-age=60 and an ETag, so browsers and image proxies (GitHub's camo) cache badges for free. The HTTP API has no cache: put a CDN (e.g. CloudFront) in front of it instead."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.badge_cache_ttl_s >= 0 && var.badge_cache_ttl_s <= 3600 && floor(var.badge_cache_ttl_s) == var.badge_cache_ttl_s
+    error_message = "badge_cache_ttl_s must be a whole number of seconds from 0 (off) to 3600 (API Gateway's maximum)."
+  }
+
+  validation {
+    condition     = var.badge_cache_ttl_s == 0 || var.api_type == "rest"
+    error_message = "badge_cache_ttl_s needs api_type = \"rest\": an HTTP API has no response cache. Put a CDN in front of it instead (docs/aws-deploy.md)."
+  }
 }
 
 variable "manage_api_gateway_account" {

@@ -11,6 +11,12 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/0000aaaa-aws-ssm-mock" }
+  }
   mock_resource "aws_dynamodb_table" {
     defaults = {
       arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/footfall-test-visits"
@@ -371,22 +377,67 @@ run "defaults_rest_api" {
     error_message = "outputs must name the maintenance rule"
   }
 
-  # REST API: 5 resources (/count, /api, /api/count, /healthz, /readyz), GET + OPTIONS on the
-  # four routes, all AWS_PROXY to the function.
+  # REST API: a resource per path segment of every route in routes.json (the output of
+  # `footfall routes`), the route's methods on it, all AWS_PROXY to the function; nothing else.
   assert {
     condition     = length(aws_api_gateway_rest_api.footfall) == 1 && length(aws_apigatewayv2_api.footfall) == 0
     error_message = "api_type rest must create the REST API only"
   }
   assert {
-    condition     = sort(keys(aws_api_gateway_resource.top)) == tolist(["api", "count", "healthz", "readyz"]) && sort(keys(aws_api_gateway_resource.sub)) == tolist(["/api/count"])
-    error_message = "REST resources differ from the route list"
+    # The routes as the module must serve them today; routes.json is checked against the binary
+    # by its own ctest. If this fails after `footfall routes` changed, update the list.
+    condition = jsondecode(file("${path.module}/routes.json")).routes == [
+      { path = "/count", methods = ["GET", "OPTIONS"] },
+      { path = "/api/count", methods = ["GET", "OPTIONS"] },
+      { path = "/api/event", methods = ["POST", "OPTIONS"] },
+      { path = "/healthz", methods = ["GET", "OPTIONS"] },
+      { path = "/readyz", methods = ["GET", "OPTIONS"] },
+      { path = "/api/stats", methods = ["GET", "OPTIONS"] },
+      { path = "/dashboard", methods = ["GET", "OPTIONS"] },
+      { path = "/counter/{proxy+}", methods = ["GET", "OPTIONS"] },
+    ] && output.routes == { for r in jsondecode(file("${path.module}/routes.json")).routes : r.path => r.methods }
+    error_message = "routes.json or the routes output differ from the routes footfall serves"
   }
   assert {
-    condition = sort(keys(aws_api_gateway_method.route)) == tolist([
-      "GET /api/count", "GET /count", "GET /healthz", "GET /readyz",
-      "OPTIONS /api/count", "OPTIONS /count", "OPTIONS /healthz", "OPTIONS /readyz",
+    # Every prefix of every route path is a resource, at its depth, and nothing else.
+    condition = (
+      sort(concat(keys(aws_api_gateway_resource.level1), keys(aws_api_gateway_resource.level2),
+      keys(aws_api_gateway_resource.level3), keys(aws_api_gateway_resource.level4))) ==
+      sort(distinct(flatten([for r in jsondecode(file("${path.module}/routes.json")).routes : [
+        for i in range(length(split("/", trimprefix(r.path, "/")))) :
+        "/${join("/", slice(split("/", trimprefix(r.path, "/")), 0, i + 1))}"
+      ]]))) &&
+      sort(keys(aws_api_gateway_resource.level1)) == tolist(["/api", "/count", "/counter", "/dashboard", "/healthz", "/readyz"]) &&
+      sort(keys(aws_api_gateway_resource.level2)) == tolist(["/api/count", "/api/event", "/api/stats", "/counter/{proxy+}"]) &&
+      length(aws_api_gateway_resource.level3) == 0 && length(aws_api_gateway_resource.level4) == 0
+    )
+    error_message = "REST resources differ from the path segments of routes.json"
+  }
+  assert {
+    # Each resource's path_part is its last segment, under the resource of its parent path.
+    condition = (
+      alltrue([for p, r in aws_api_gateway_resource.level1 : r.parent_id == "root00" && "/${r.path_part}" == p]) &&
+      alltrue([for p, r in aws_api_gateway_resource.level2 :
+        r.parent_id == aws_api_gateway_resource.level1[dirname(p)].id && "${dirname(p)}/${r.path_part}" == p
+      ]) &&
+      aws_api_gateway_resource.level2["/counter/{proxy+}"].path_part == "{proxy+}"
+    )
+    error_message = "REST resources must form the route paths, a greedy {proxy+} last"
+  }
+  assert {
+    condition = sort(keys(aws_api_gateway_method.route)) == sort(flatten([
+      for r in jsondecode(file("${path.module}/routes.json")).routes : [for m in r.methods : "${m} ${r.path}"]
+    ]))
+    error_message = "the REST methods must be exactly the methods of routes.json"
+  }
+  assert {
+    condition = alltrue([for k, m in aws_api_gateway_method.route :
+      m.http_method == split(" ", k)[0] && m.resource_id == merge(
+        { for p, r in aws_api_gateway_resource.level1 : p => r.id },
+        { for p, r in aws_api_gateway_resource.level2 : p => r.id },
+      )[split(" ", k)[1]]
     ])
-    error_message = "every route needs GET and OPTIONS"
+    error_message = "each method must sit on the resource of its path"
   }
   assert {
     condition = alltrue([for i in aws_api_gateway_integration.route :
@@ -397,6 +448,34 @@ run "defaults_rest_api" {
   assert {
     condition     = alltrue([for m in aws_api_gateway_method.route : m.authorization == "NONE" && m.api_key_required != true])
     error_message = "methods are public"
+  }
+  assert {
+    # The badge's cache key: declared on its method and integration (whether or not the cache is
+    # on), and on no other method.
+    condition = (
+      aws_api_gateway_method.route["GET /counter/{proxy+}"].request_parameters == tomap({
+        "method.request.path.proxy"           = true
+        "method.request.querystring.site"     = false
+        "method.request.header.Origin"        = false
+        "method.request.header.If-None-Match" = false
+      }) &&
+      toset(aws_api_gateway_integration.route["GET /counter/{proxy+}"].cache_key_parameters) == toset([
+        "method.request.path.proxy", "method.request.querystring.site",
+        "method.request.header.Origin", "method.request.header.If-None-Match",
+      ]) &&
+      alltrue([for k, m in aws_api_gateway_method.route : length(coalesce(m.request_parameters, {})) == 0 if k != "GET /counter/{proxy+}"]) &&
+      alltrue([for k, i in aws_api_gateway_integration.route : length(coalesce(i.cache_key_parameters, [])) == 0 if k != "GET /counter/{proxy+}"])
+    )
+    error_message = "only GET /counter/{proxy+} may declare cache key parameters: its path, site, Origin and If-None-Match"
+  }
+  assert {
+    condition = (
+      !aws_api_gateway_stage.footfall[0].cache_cluster_enabled &&
+      length(aws_api_gateway_method_settings.badge_cache) == 0 &&
+      !aws_api_gateway_method_settings.all[0].settings[0].caching_enabled &&
+      output.badge_cache_ttl_s == 0
+    )
+    error_message = "no cache cluster and no caching by default"
   }
 
   # Stage: throttling, logging without data trace, JSON access log without client data.
@@ -410,6 +489,12 @@ run "defaults_rest_api" {
       !aws_api_gateway_method_settings.all[0].settings[0].metrics_enabled
     )
     error_message = "stage method settings differ from the defaults"
+  }
+  assert {
+    # "*/*" throttles every method of every route; without the cache there is no per-method
+    # override that could lift it.
+    condition     = length(aws_api_gateway_method_settings.all) == 1 && length(aws_api_gateway_method_settings.badge_cache) == 0
+    error_message = "the stage throttle must cover every route"
   }
   assert {
     condition = (
@@ -549,11 +634,28 @@ run "http_api" {
     error_message = "HTTP API without built-in CORS: the handler answers preflights"
   }
   assert {
-    condition = sort([for r in aws_apigatewayv2_route.route : r.route_key]) == tolist([
-      "GET /api/count", "GET /count", "GET /healthz", "GET /readyz",
-      "OPTIONS /api/count", "OPTIONS /count", "OPTIONS /healthz", "OPTIONS /readyz",
+    # One route per method and path of routes.json, greedy {proxy+} included, and nothing else.
+    condition = sort([for r in aws_apigatewayv2_route.route : r.route_key]) == sort(flatten([
+      for r in jsondecode(file("${path.module}/routes.json")).routes : [for m in r.methods : "${m} ${r.path}"]
+      ])) && contains([for r in aws_apigatewayv2_route.route : r.route_key], "GET /counter/{proxy+}") && (
+      length(aws_apigatewayv2_route.route) == 16
+    )
+    error_message = "HTTP routes differ from routes.json"
+  }
+  assert {
+    condition = alltrue([for r in aws_apigatewayv2_route.route :
+      r.target == "integrations/${aws_apigatewayv2_integration.footfall[0].id}" && r.authorization_type == "NONE"
     ])
-    error_message = "HTTP routes differ from the route list"
+    error_message = "every HTTP route must be public and target the one integration"
+  }
+  assert {
+    # Throttling covers every route: the stage default, with no per-route override that could lift it.
+    condition = (
+      length(aws_apigatewayv2_stage.footfall[0].route_settings) == 0 &&
+      aws_apigatewayv2_stage.footfall[0].default_route_settings[0].throttling_rate_limit == 20 &&
+      aws_apigatewayv2_stage.footfall[0].default_route_settings[0].throttling_burst_limit == 40
+    )
+    error_message = "the HTTP stage's default throttle must apply to every route (no route_settings)"
   }
   assert {
     condition = (
@@ -751,6 +853,19 @@ run "waf_and_email" {
     error_message = "the per-IP rate rule must block above waf_rate_limit"
   }
   assert {
+    # The ACL is on the stage, so it sees every route (the badge, the dashboard, /api/event too),
+    # and the rate rule counts every request of an address: no scope-down to some paths.
+    condition = (
+      aws_wafv2_web_acl_association.api[0].resource_arn == aws_api_gateway_stage.footfall[0].arn &&
+      alltrue([for r in aws_wafv2_web_acl.api[0].rule :
+        length(r.statement[0].rate_based_statement[0].scope_down_statement) == 0
+        if length(r.statement[0].rate_based_statement) > 0
+      ]) &&
+      aws_api_gateway_method_settings.all[0].method_path == "*/*"
+    )
+    error_message = "WAF and the stage throttle must cover every route"
+  }
+  assert {
     condition     = aws_sns_topic_subscription.alarm_email[0].protocol == "email" && aws_sns_topic_subscription.alarm_email[0].endpoint == "ops@me.example"
     error_message = "alarm_email must subscribe to the topic"
   }
@@ -788,6 +903,10 @@ run "custom_domain_rest" {
     condition     = output.custom_domain_url == "https://api.me.example"
     error_message = "custom_domain_url must be set"
   }
+  assert {
+    condition     = output.stats_dashboard_url == "https://api.me.example/dashboard" && output.counter_badge_url_prefix == "https://api.me.example/counter/"
+    error_message = "with a custom domain, the dashboard and badge URLs use it"
+  }
 }
 
 run "custom_domain_http" {
@@ -808,5 +927,175 @@ run "custom_domain_http" {
       length(aws_api_gateway_domain_name.api) == 0
     )
     error_message = "HTTP custom domain: v2 domain name, API mapping, alias to its target"
+  }
+}
+
+# The statistics token in SSM, encrypted with SSM's AWS managed key: the function is told the
+# parameter's name and version and may read that parameter only, and decrypt only through SSM.
+run "stats_token_in_ssm" {
+  command = apply
+
+  variables {
+    stats_token_parameter_name = "/footfall/test/stats-token"
+    stats_token_version        = "7"
+  }
+
+  assert {
+    condition = aws_lambda_function.footfall.environment[0].variables == tomap({
+      DYNAMODB_TABLE                 = "footfall-test-visits"
+      FOOTFALL_ALLOWED_ORIGINS       = "https://me.example,https://www.me.example"
+      FOOTFALL_RETENTION_DAYS        = "90"
+      FOOTFALL_COUNTER_SHARDS        = "1"
+      FOOTFALL_LOG_LEVEL             = "info"
+      FOOTFALL_AGGREGATES            = "stream"
+      FOOTFALL_STATS_TOKEN_PARAMETER = "/footfall/test/stats-token"
+      FOOTFALL_STATS_TOKEN_VERSION   = "7"
+    })
+    error_message = "the function must be told the parameter's name and version (and not stats_public)"
+  }
+  assert {
+    condition = [for st in jsondecode(aws_iam_role_policy.lambda.policy).Statement : st if startswith(st.Sid, "StatsToken")] == [
+      {
+        Sid      = "StatsTokenParameter"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter"]
+        Resource = "arn:aws:ssm:eu-west-1:123456789012:parameter/footfall/test/stats-token"
+      },
+      {
+        Sid       = "StatsTokenKey"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt"]
+        Resource  = "arn:aws:kms:eu-west-1:123456789012:key/0000aaaa-aws-ssm-mock"
+        Condition = { StringEquals = { "kms:ViaService" = "ssm.eu-west-1.amazonaws.com" } }
+      },
+    ]
+    error_message = "GetParameter on exactly the parameter's ARN, Decrypt on the aws/ssm key only through SSM"
+  }
+  assert {
+    condition = (
+      [for st in jsondecode(aws_iam_role_policy.lambda.policy).Statement : st.Sid] ==
+      ["VisitsTable", "AggregatesIndex", "OwnLogGroup", "XRay", "StatsTokenParameter", "StatsTokenKey"] &&
+      !strcontains(aws_iam_role_policy.lambda.policy, "ssm:GetParameters") &&
+      !strcontains(aws_iam_role_policy.lambda.policy, "ssm:GetParametersByPath")
+    )
+    error_message = "the token adds exactly two statements, and no wider SSM read"
+  }
+  assert {
+    condition     = data.aws_kms_key.ssm[0].key_id == "alias/aws/ssm" && length(data.aws_caller_identity.stats_token) == 1
+    error_message = "the default key is SSM's AWS managed key, found by its alias"
+  }
+  assert {
+    # The aggregates function never needs the token.
+    condition = (
+      !strcontains(aws_iam_role_policy.aggregates.policy, "ssm:") && !strcontains(aws_iam_role_policy.aggregates.policy, "kms:") &&
+      !contains(keys(aws_lambda_function.aggregates.environment[0].variables), "FOOTFALL_STATS_TOKEN_PARAMETER")
+    )
+    error_message = "only the API function may read the token"
+  }
+  assert {
+    condition     = output.stats_token_parameter_arn == "arn:aws:ssm:eu-west-1:123456789012:parameter/footfall/test/stats-token"
+    error_message = "output stats_token_parameter_arn"
+  }
+}
+
+# A parameter name without a leading slash, encrypted with a customer managed key: no lookup of
+# aws/ssm, Decrypt on that key only.
+run "stats_token_customer_managed_key" {
+  command = apply
+
+  variables {
+    stats_token_parameter_name = "footfall-stats-token"
+    stats_token_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition = [for st in jsondecode(aws_iam_role_policy.lambda.policy).Statement : [st.Resource, try(st.Condition, null)] if startswith(st.Sid, "StatsToken")] == [
+      ["arn:aws:ssm:eu-west-1:123456789012:parameter/footfall-stats-token", null],
+      ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", { StringEquals = { "kms:ViaService" = "ssm.eu-west-1.amazonaws.com" } }],
+    ]
+    error_message = "a plain name is parameter/<name>; the customer managed key is the only key, still only through SSM"
+  }
+  assert {
+    condition     = length(data.aws_kms_key.ssm) == 0
+    error_message = "with a customer managed key the aws/ssm key must not be looked up"
+  }
+  assert {
+    condition = (
+      aws_lambda_function.footfall.environment[0].variables.FOOTFALL_STATS_TOKEN_PARAMETER == "footfall-stats-token" &&
+      aws_lambda_function.footfall.environment[0].variables.FOOTFALL_STATS_TOKEN_VERSION == "1"
+    )
+    error_message = "the environment names the parameter as given, version 1 by default"
+  }
+}
+
+# A public dashboard: no token, no SSM permission, no lookups.
+run "stats_public" {
+  command = apply
+
+  variables {
+    stats_public = true
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.footfall.environment[0].variables.FOOTFALL_STATS_PUBLIC == "true" &&
+      !contains(keys(aws_lambda_function.footfall.environment[0].variables), "FOOTFALL_STATS_TOKEN_PARAMETER") &&
+      !contains(keys(aws_lambda_function.footfall.environment[0].variables), "FOOTFALL_STATS_TOKEN_VERSION")
+    )
+    error_message = "stats_public sets FOOTFALL_STATS_PUBLIC=true and nothing about a token"
+  }
+  assert {
+    condition = (
+      length([for st in jsondecode(aws_iam_role_policy.lambda.policy).Statement : st if startswith(st.Sid, "StatsToken")]) == 0 &&
+      length(data.aws_caller_identity.stats_token) == 0 && length(data.aws_kms_key.ssm) == 0 &&
+      output.stats_token_parameter_arn == null
+    )
+    error_message = "without a token parameter: no SSM or KMS permission and no lookups"
+  }
+}
+
+# The badge cache on the REST stage: a 0.5 GB cluster, caching on for GET /counter/{proxy+} only,
+# with the same throttle and logging as every other method.
+run "badge_cache_rest" {
+  command = apply
+
+  variables {
+    badge_cache_ttl_s = 300
+  }
+
+  assert {
+    condition     = aws_api_gateway_stage.footfall[0].cache_cluster_enabled && aws_api_gateway_stage.footfall[0].cache_cluster_size == "0.5"
+    error_message = "the stage needs the smallest cache cluster"
+  }
+  assert {
+    condition = (
+      aws_api_gateway_method_settings.badge_cache[0].method_path == "~1counter~1{proxy+}/GET" &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].caching_enabled &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].cache_ttl_in_seconds == 300 &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].cache_data_encrypted &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].require_authorization_for_cache_control &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].unauthorized_cache_control_header_strategy == "SUCCEED_WITHOUT_RESPONSE_HEADER"
+    )
+    error_message = "GET /counter/{proxy+} is cached for badge_cache_ttl_s; anonymous clients cannot flush it"
+  }
+  assert {
+    condition     = !aws_api_gateway_method_settings.all[0].settings[0].caching_enabled && aws_api_gateway_method_settings.all[0].method_path == "*/*"
+    error_message = "every other method (GET /count first) must never be cached"
+  }
+  assert {
+    # The override replaces "*/*" for that method: it must carry the same throttle and logging.
+    condition = (
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].throttling_rate_limit == aws_api_gateway_method_settings.all[0].settings[0].throttling_rate_limit &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].throttling_burst_limit == aws_api_gateway_method_settings.all[0].settings[0].throttling_burst_limit &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].throttling_rate_limit == 20 &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].logging_level == aws_api_gateway_method_settings.all[0].settings[0].logging_level &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].data_trace_enabled == aws_api_gateway_method_settings.all[0].settings[0].data_trace_enabled &&
+      aws_api_gateway_method_settings.badge_cache[0].settings[0].metrics_enabled == aws_api_gateway_method_settings.all[0].settings[0].metrics_enabled
+    )
+    error_message = "the cached badge must stay throttled and logged like every other route"
+  }
+  assert {
+    condition     = output.badge_cache_ttl_s == 300
+    error_message = "output badge_cache_ttl_s"
   }
 }

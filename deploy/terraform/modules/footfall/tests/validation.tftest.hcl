@@ -395,3 +395,194 @@ run "maintenance_schedule_as_crontab_line" {
   }
   expect_failures = [var.maintenance_schedule]
 }
+
+# Statistics token in SSM and the badge cache.
+
+run "badge_cache_limits_are_accepted" {
+  command = plan
+  variables {
+    badge_cache_ttl_s = 3600
+  }
+}
+
+run "badge_cache_one_second_is_accepted" {
+  command = plan
+  variables {
+    badge_cache_ttl_s = 1
+  }
+}
+
+run "badge_cache_negative" {
+  command = plan
+  variables {
+    badge_cache_ttl_s = -1
+  }
+  expect_failures = [var.badge_cache_ttl_s]
+}
+
+run "badge_cache_above_api_gateway_maximum" {
+  command = plan
+  variables {
+    badge_cache_ttl_s = 3601
+  }
+  expect_failures = [var.badge_cache_ttl_s]
+}
+
+run "badge_cache_fractional" {
+  command = plan
+  variables {
+    badge_cache_ttl_s = 1.5
+  }
+  expect_failures = [var.badge_cache_ttl_s]
+}
+
+run "badge_cache_on_http_api" {
+  command = plan
+  variables {
+    api_type          = "http"
+    badge_cache_ttl_s = 60
+  }
+  expect_failures = [var.badge_cache_ttl_s]
+}
+
+run "badge_cache_off_on_http_api_is_fine" {
+  command = plan
+  variables {
+    api_type          = "http"
+    badge_cache_ttl_s = 0
+  }
+}
+
+run "stats_token_path_is_accepted" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "/footfall/prod/stats-token"
+  }
+}
+
+run "stats_token_plain_name_is_accepted" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "footfall.stats_token-1"
+  }
+}
+
+run "stats_token_with_customer_key_is_accepted" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "/footfall/token"
+    stats_token_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+}
+
+run "stats_token_version_is_accepted" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "/footfall/token"
+    stats_token_version        = "2026-12-05.3"
+  }
+}
+
+run "stats_public_is_accepted" {
+  command = plan
+  variables {
+    stats_public = true
+  }
+}
+
+run "stats_token_reserved_prefix_aws" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "/aws/reference/secretsmanager/x"
+  }
+  expect_failures = [var.stats_token_parameter_name]
+}
+
+run "stats_token_reserved_prefix_ssm_any_case" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "SSM-token"
+  }
+  expect_failures = [var.stats_token_parameter_name]
+}
+
+run "stats_token_empty_segment" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "/footfall//token"
+  }
+  expect_failures = [var.stats_token_parameter_name]
+}
+
+run "stats_token_trailing_slash" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "/footfall/token/"
+  }
+  expect_failures = [var.stats_token_parameter_name]
+}
+
+run "stats_token_path_without_leading_slash" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "footfall/token"
+  }
+  expect_failures = [var.stats_token_parameter_name]
+}
+
+run "stats_token_with_space" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "footfall token"
+  }
+  expect_failures = [var.stats_token_parameter_name]
+}
+
+run "stats_token_empty" {
+  command = plan
+  variables {
+    stats_token_parameter_name = ""
+  }
+  expect_failures = [var.stats_token_parameter_name]
+}
+
+run "stats_token_given_as_arn" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "arn:aws:ssm:eu-west-1:123456789012:parameter/footfall/token"
+  }
+  expect_failures = [var.stats_token_parameter_name]
+}
+
+run "stats_token_key_as_alias" {
+  command = plan
+  variables {
+    stats_token_parameter_name = "/footfall/token"
+    stats_token_kms_key_arn    = "alias/aws/ssm"
+  }
+  expect_failures = [var.stats_token_kms_key_arn]
+}
+
+run "stats_token_key_without_parameter" {
+  command = plan
+  variables {
+    stats_token_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  expect_failures = [var.stats_token_kms_key_arn]
+}
+
+run "stats_token_version_empty" {
+  command = plan
+  variables {
+    stats_token_version = ""
+  }
+  expect_failures = [var.stats_token_version]
+}
+
+run "stats_token_version_with_space" {
+  command = plan
+  variables {
+    stats_token_version = "v 2"
+  }
+  expect_failures = [var.stats_token_version]
+}
