@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unittest
 import urllib.parse
 
@@ -29,6 +30,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 import test_lambda_runtime as trt  # noqa: E402
+from http_api_bridge import routes_from_module  # noqa: E402
 from harness import FootfallServer, request  # noqa: E402
 
 import boto3  # noqa: E402
@@ -39,6 +41,7 @@ SITE = "me.example"
 ORIGIN = trt.ORIGIN
 UA = "Mozilla/5.0 (X11; Linux x86_64) route-test/1"
 BASIC = "Basic " + base64.b64encode(b"any:" + TOKEN.encode()).decode()
+ROUTES = routes_from_module()
 
 # Headers whose presence and value depend on the transport, not on footfall's answer.
 TRANSPORT_HEADERS = {"date", "connection", "keep-alive", "content-length", "server"}
@@ -77,16 +80,12 @@ REQUESTS = [
 
 
 def route_of(path):
-    """The API Gateway route (resource) a path matches, from the module's routes.json."""
-    with open(os.path.join(os.path.dirname(os.path.dirname(HERE)), "deploy", "terraform",
-                           "modules", "footfall", "routes.json")) as f:
-        routes = [r["path"] for r in json.load(f)["routes"]]
-    if path in routes:
-        return path, {}
-    for route in routes:
-        if route.endswith("{proxy+}") and path.startswith(route[:-len("{proxy+}")]):
-            return route, {"proxy": path[len(route) - len("{proxy+}"):]}
-    return "/{proxy+}", {"proxy": path[1:]}  # as a catch-all would pass it
+    """The API Gateway route (resource) a path matches, from the module's routes.json (as the
+    HTTP API stand-in matches it); an unrouted path as a catch-all would pass it."""
+    route, parameters = ROUTES(path)
+    if route is None:
+        return "/{proxy+}", {"proxy": path[1:]}
+    return route, parameters or {}
 
 
 def query_maps(query):
@@ -220,26 +219,40 @@ class RoutesBehindApiGatewayTest(trt.LambdaRuntimeTestCase):
         self.assertIs(out["isBase64Encoded"], False)
         return out["statusCode"], normalise_headers(pairs), out["body"]
 
+    def compare(self, rt, serve, name, method, path, query, headers, body):
+        want_status, want_headers, want_body = self.from_serve(
+            serve, method, path, query, headers, body)
+        content_type = (want_headers.get("content-type") or [""])[0]
+        want_body = normalise_body(name, content_type, want_body)
+        for payload, event in (("1.0", rest_event(method, path, query, headers, body)),
+                               ("2.0", http_event(method, path, query, headers, body))):
+            status, got_headers, got_body = self.from_lambda(rt, event, payload)
+            self.assertEqual(status, want_status, "%s via %s: %s" % (name, payload,
+                                                                      got_body[:300]))
+            want = nonce_free(want_headers)
+            if payload == "2.0":
+                want = {k: [", ".join(v)] for k, v in want.items()}
+            self.assertEqual(nonce_free(got_headers), want, "%s via %s" % (name, payload))
+            self.assertEqual(normalise_body(name, content_type, got_body), want_body,
+                             "%s via %s" % (name, payload))
+
     def test_every_route_answers_as_serve_does(self):
         table = self.migrate(self.new_table_name())
         rt, serve = self.start_pair(table)
         for name, method, path, query, headers, body in REQUESTS:
             with self.subTest(request=name):
-                want_status, want_headers, want_body = self.from_serve(
-                    serve, method, path, query, headers, body)
-                content_type = (want_headers.get("content-type") or [""])[0]
-                want_body = normalise_body(name, content_type, want_body)
-                for payload, event in (("1.0", rest_event(method, path, query, headers, body)),
-                                       ("2.0", http_event(method, path, query, headers, body))):
-                    status, got_headers, got_body = self.from_lambda(rt, event, payload)
-                    self.assertEqual(status, want_status, "%s via %s: %s" % (name, payload,
-                                                                              got_body[:300]))
-                    want = nonce_free(want_headers)
-                    if payload == "2.0":
-                        want = {k: [", ".join(v)] for k, v in want.items()}
-                    self.assertEqual(nonce_free(got_headers), want, "%s via %s" % (name, payload))
-                    self.assertEqual(normalise_body(name, content_type, got_body), want_body,
-                                     "%s via %s" % (name, payload))
+                # A read can see the table a moment apart from serve and from the function
+                # (serve's readiness is probed every 5 s; aggregates that missed their deadline
+                # land in the background): a read that differs is asked again, a few times.
+                attempts = 1 if name.startswith("records") else 4
+                for attempt in range(1, attempts + 1):
+                    try:
+                        self.compare(rt, serve, name, method, path, query, headers, body)
+                        break
+                    except AssertionError:
+                        if attempt == attempts:
+                            raise
+                        time.sleep(1)
         # The routes that matter were really exercised with data behind them.
         status, _, body = self.from_serve(serve, "GET", "/counter/blog/post.json",
                                           "site=" + SITE, {}, None)
