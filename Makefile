@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build serve test test-sanitize bench fuzz lambda-zip clean
+.PHONY: all deps build serve test test-sanitize bench fuzz lambda-zip clean refresh-bots
 
 all: build
 
@@ -54,6 +54,13 @@ bench: build lambda-zip
 	python3 bench/aws_bench.py $(BUILD_DIR)/footfall
 	mkdir -p $(BUILD_DIR)/bench-data
 	$(BUILD_DIR)/bench/stats_bench $(BUILD_DIR)/bench-data
+	$(BUILD_DIR)/bench/user_agent_bench third_party/crawler-user-agents/crawler-user-agents.json \
+	  third_party/user-agents/browsers.txt
+
+# The bot patterns (third_party/crawler-user-agents) from the newest crawler-user-agents on npm,
+# or VERSION=x.y.z; then rebuild and run the tests (scripts/refresh-crawler-list.sh).
+refresh-bots:
+	scripts/refresh-crawler-list.sh $(VERSION)
 
 # Longer fuzzing in the sanitize build: each of FUZZERS (default all) for FUZZ_SECONDS given on the
 # command line, else 10 minutes, e.g. `make fuzz FUZZERS=import_fuzz FUZZ_SECONDS=3600`. New inputs

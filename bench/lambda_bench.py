@@ -6,6 +6,10 @@ Runs the real footfall binary as a Lambda runtime against the Runtime API fixtur
 the measurement:
   - start-up: process exec -> its first GET /next reaches the fixture (CLOCK_MONOTONIC on both
     sides), median and max of 20 runs; target <= 15 ms;
+  - first invocation: the sample GET /count event handed over right after the first GET /next,
+    until the runtime's next GET /next (so its answer was posted), median of 20 runs: the part
+    of a cold start that comes after start-up (first salt, first user agent: the bot matcher's
+    build), for the binary and, when root, the packaged bootstrap;
   - warm invocation CPU cost: user+system CPU time of the runtime process (from /proc) across
     N invocations of the REST sample GET /count event, divided by N; target <= 100 us. This
     includes parsing the event, the handler and the Runtime API HTTP exchange, not the fixture;
@@ -101,6 +105,24 @@ def startup_ms(argv, runs=20, extra_env=None):
     return samples
 
 
+def first_invocation_ms(argv, extra_env=None):
+    with RuntimeApiFixture() as fx:
+        env = env_for(fx)
+        env.update(extra_env or {})
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            fx.wait_next_calls(1, 10)
+            with open(EVENT) as f:
+                event = f.read()
+            handed = time.monotonic()
+            fx.enqueue(event)
+            fx.wait_next_calls(2, 10)
+            return (fx.next_calls()[1]["at_mono"] - handed) * 1000
+        finally:
+            proc.kill()
+            proc.wait()
+
+
 def warm_cpu_us(binary, invocations=2000):
     with RuntimeApiFixture() as fx:
         proc = subprocess.Popen([binary, "lambda"], env=env_for(fx),
@@ -129,14 +151,17 @@ def main():
     binary = sys.argv[1]
     zip_path = sys.argv[2] if len(sys.argv) > 2 else None
     root = packaged_root(zip_path) if zip_path and os.path.exists(zip_path) else None
-    starts, packaged = [], []
+    starts, packaged, firsts, packaged_firsts = [], [], [], []
+    packaged_argv = ["chroot", root, "/var/task/bootstrap"] if root else None
+    packaged_env = {"LD_LIBRARY_PATH": LAMBDA_LD_LIBRARY_PATH}
     try:
         # Alternating, so that the machine's noise falls on both alike.
         for _ in range(20):
             starts += startup_ms([binary, "lambda"], runs=1)
+            firsts.append(first_invocation_ms([binary, "lambda"]))
             if root:
-                packaged += startup_ms(["chroot", root, "/var/task/bootstrap"], runs=1,
-                                       extra_env={"LD_LIBRARY_PATH": LAMBDA_LD_LIBRARY_PATH})
+                packaged += startup_ms(packaged_argv, runs=1, extra_env=packaged_env)
+                packaged_firsts.append(first_invocation_ms(packaged_argv, packaged_env))
     finally:
         if root:
             shutil.rmtree(root, ignore_errors=True)
@@ -149,6 +174,10 @@ def main():
               f"LD_LIBRARY_PATH): median {statistics.median(packaged):.2f} ms, max "
               f"{max(packaged):.2f} ms over {len(packaged)} runs; "
               f"{statistics.median(packaged) / statistics.median(starts):.2f}x the binary's")
+    print(f"first invocation (event handed over -> next GET /next): median "
+          f"{statistics.median(firsts):.2f} ms, max {max(firsts):.2f} ms over {len(firsts)} runs"
+          + (f"; packaged bootstrap: median {statistics.median(packaged_firsts):.2f} ms"
+             if packaged_firsts else ""))
     print(f"warm invocation CPU: {cpu_us:.1f} us per invocation (target <= 100 us); "
           f"answers {sorted(statuses)}")
     print(f"peak RSS: {rss_kb / 1024:.1f} MB")
@@ -160,6 +189,9 @@ def main():
               f"{len(libs)} bundled libraries: {' '.join(sorted(libs))}")
     json.dump({"startup_ms_median": statistics.median(starts), "startup_ms_max": max(starts),
                "packaged_startup_ms_median": statistics.median(packaged) if packaged else None,
+               "first_invocation_ms_median": statistics.median(firsts),
+               "packaged_first_invocation_ms_median":
+                   statistics.median(packaged_firsts) if packaged_firsts else None,
                "warm_cpu_us": cpu_us, "peak_rss_kb": rss_kb}, sys.stderr)
     print(file=sys.stderr)
 

@@ -15,6 +15,7 @@ packages=(
   libpq-dev                                      # PostgreSQL store (client library)
   postgresql-15                                  # PostgreSQL server for the store tests
   libssl-dev                                     # HMAC-SHA256 visitor hashing
+  libre2-dev                                     # RE2::Set: the crawler-user-agents patterns in one pass (bot filter)
   libgtest-dev libgmock-dev                      # unit tests
   python3 curl openssl                           # integration tests, README examples, test certificates
   chromium fonts-dejavu-core                     # browser end-to-end test (tests/browser)

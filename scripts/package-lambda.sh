@@ -3,6 +3,7 @@
 # zip for provided.al2023 (x86_64):
 #   bootstrap                         the footfall binary itself (run as `footfall lambda`)
 #   lib/ld-linux-x86-64.so.2, lib/*   the glibc it was linked against, and its loader
+#   NOTICE, licenses/*                the third-party works compiled in, and their licence texts
 # The binary asks for /var/task/lib/ld-linux-x86-64.so.2 as its interpreter and has a DT_RPATH of
 # /var/task/lib, which the loader searches before Lambda's LD_LIBRARY_PATH (/lib64 among others),
 # so on Amazon Linux 2023 (glibc 2.34, older than this machine's 2.36) it runs on the bundled glibc
@@ -11,6 +12,7 @@
 set -euo pipefail
 binary=$1
 output=$2
+repo=$(cd "$(dirname "$0")/.." && pwd)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -44,6 +46,18 @@ if ! grep -q '(RPATH).*\[/var/task/lib\]' <<<"$dynamic" || grep -q '(RUNPATH)' <
        "(link with -Wl,--disable-new-dtags; -DFOOTFALL_LAMBDA_PACKAGE=ON does)" >&2
   exit 1
 fi
+
+# The licences of what is compiled in travel with it (MIT and BSD ask for their text in copies).
+mkdir -p "$stage/licenses"
+cp "$repo/NOTICE" "$stage/NOTICE"
+cp "$repo/third_party/crawler-user-agents/LICENSE" "$stage/licenses/crawler-user-agents.txt"
+re2_copyright=$(ls /usr/share/doc/libre2-*/copyright 2>/dev/null | head -n 1)
+if [[ -z "$re2_copyright" ]]; then
+  echo "package-lambda: RE2's licence (/usr/share/doc/libre2-*/copyright) not found;" \
+       "install libre2-dev (scripts/install-deps.sh)" >&2
+  exit 1
+fi
+cp "$re2_copyright" "$stage/licenses/re2.txt"
 
 # Deterministic zip (fixed timestamps and order) with the execute bits Lambda needs.
 python3 - "$stage" "$output" <<'PY'

@@ -20,6 +20,7 @@ struct LambdaConfig {
   // token, read once at init. "" with stats_public false: statistics off.
   std::string stats_token_parameter;
   bool stats_public = false;    // FOOTFALL_STATS_PUBLIC
+  bool drop_http_libraries = false;  // FOOTFALL_DROP_HTTP_LIBRARIES
 };
 
 // Adds the `lambda` subcommand; `config` receives the values (defaults read from the seed's

@@ -13,18 +13,22 @@
 #include "cli/routes_command.h"
 #include "cli/serve_command.h"
 #include "cli/transfer_commands.h"
+#include "core/crawler_list.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
 
-// "footfall 0.1.0 (SQLite 3.40.1, OpenSSL 3.0.19 ..., linked statically)": with the libraries
-// linked in, which versions a binary carries is what tells an operator whether it needs a rebuild
-// after a security update (docs/operations.md).
+// "footfall 0.1.0 (SQLite 3.40.1, OpenSSL 3.0.19 ..., linked statically; bot patterns:
+// crawler-user-agents 1.60.0)": with the libraries linked in, which versions a binary carries is
+// what tells an operator whether it needs a rebuild after a security update (docs/operations.md),
+// and which bot list it filters with.
 std::string VersionLine() {
   return std::string("footfall ") + FOOTFALL_VERSION + " (SQLite " +
          footfall::store::sqlite::SqliteStore::LibraryVersion() + ", " +
          OpenSSL_version(OPENSSL_VERSION) +
-         (FOOTFALL_STATIC_LIBS ? ", linked statically)" : ", linked dynamically)");
+         (FOOTFALL_STATIC_LIBS ? ", linked statically" : ", linked dynamically") +
+         "; bot patterns: crawler-user-agents " + std::string(footfall::core::CrawlerListVersion()) +
+         ")";
 }
 
 }  // namespace

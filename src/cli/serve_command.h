@@ -30,6 +30,7 @@ struct ServeConfig {
   bool log_requests = true;
   std::string stats_token;      // FOOTFALL_STATS_TOKEN
   bool stats_public = false;
+  bool drop_http_libraries = false;
   std::string tls_cert;         // PEM certificate chain; with tls_key: HTTPS
   std::string tls_key;
   std::string metrics_listen;   // "" = /metrics on the main listener (behind the stats token)

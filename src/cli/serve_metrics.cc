@@ -15,7 +15,8 @@ StatusOr<std::unique_ptr<ServeMetrics>> ServeMetrics::Create(store::Store& store
   for (std::string_view reason :
        {std::string_view("prefetch"), std::string_view("foreign_origin"), std::string_view("invalid"),
         std::string_view("rate_limited"), core::kBotKindCrawler, core::kBotKindHeadless,
-        core::kBotKindLinkPreview, core::kBotKindMonitor}) {
+        core::kBotKindLinkPreview, core::kBotKindMonitor, core::kBotKindFeedReader,
+        core::kBotKindScanner}) {
     out->drops_->WithLabels({"reason", reason});
   }
   ASSIGN_OR_RETURN(metrics::Family<metrics::Counter>* visits,

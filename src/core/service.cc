@@ -251,17 +251,17 @@ void Service::RecordVisitFrom(const Request& request, VisitInput input, Done don
     return done(ErrorResponse(400, "invalid_user_agent", "The User-Agent header is not valid UTF-8."));
   }
 
-  // Crawlers, headless browsers, link previews, uptime monitors and speculative prefetches are
-  // not visits: they get the usual answer, are counted by reason, and are not recorded.
-  // Scripts and HTTP libraries (curl, server-side calls) do count, marked as non-browser.
-  const UserAgentInfo agent = ClassifyUserAgent(*user_agent);
+  // Crawlers, headless browsers, link previews, monitors, feed readers, scanners and speculative
+  // prefetches are not visits: they get the usual answer, are counted by reason, and are not
+  // recorded. Scripts and HTTP libraries (curl, server-side calls) do count, marked as
+  // non-browser, unless the options drop them too.
+  const UserAgentInfo agent = user_agents_.Classify(*user_agent);
   std::string_view drop_reason;
   if (IsPrefetch(request.FindHeader("Purpose"), request.FindHeader("Sec-Purpose"),
                  request.FindHeader("X-Moz"))) {
     drop_reason = "prefetch";
-  } else if (agent.is_bot && agent.bot_kind != kBotKindHttpLibrary &&
-             agent.bot_kind != kBotKindNoUserAgent) {
-    drop_reason = agent.bot_kind;
+  } else {
+    drop_reason = DropReason(agent, options_.drop_http_libraries);
   }
   if (!drop_reason.empty()) {
     RecordDrop(input.site, clock_.Now(), drop_reason);

@@ -19,6 +19,7 @@
 #include "core/cors.h"
 #include "core/http_message.h"
 #include "core/rate_limiter.h"
+#include "core/user_agent_cache.h"
 #include "core/visit_identity.h"
 #include "store/store.h"
 
@@ -48,6 +49,10 @@ struct ServiceOptions {
   // Throttling of every route but /healthz, /readyz and /metrics: over the limit, 429 with
   // Retry-After, counted as a drop with reason rate_limited. Defaults: see RateLimitOptions.
   RateLimitOptions rate_limit;
+  // Drop requests from HTTP libraries (HttpLibraryPatterns: curl, python-requests...) and without a
+  // user agent, with reasons http_library and no_user_agent, instead of recording them as device
+  // non_browser. Default false: the seed's own checks count with curl.
+  bool drop_http_libraries = false;
   // Told of every request that was not recorded (with its reason) and of every recorded visit,
   // e.g. to count them in metrics. Optional; must be thread-safe and quick.
   std::function<void(std::string_view reason)> on_drop;
@@ -170,6 +175,7 @@ class Service {
 
   RateLimiter limiter_;
   std::array<uint8_t, 32> limiter_key_{};  // random: visitor keys are keyed hashes of addresses
+  UserAgentCache user_agents_;  // classifications of recent user agents
 
   std::mutex salt_mu_;
   int64_t salt_day_ = -1;                         // guarded by salt_mu_

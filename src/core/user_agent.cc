@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
 #include <iterator>
+#include <memory>
+#include <vector>
+
+#include "core/crawler_list.h"
 
 namespace footfall::core {
 namespace {
@@ -24,83 +29,69 @@ std::string_view TrimBlanks(std::string_view text) {
   return text;
 }
 
-// Every substring the classifier looks for, in lower case. Bot signatures come first, in
-// priority order: the lowest-numbered one present decides the bot kind, so specific families
-// precede the generic tokens at the end (Twitterbot also matches "+http"), and link previews
-// precede HTTP libraries (LinkedInBot sends "Apache-HttpClient").
+// Every substring the classifier looks for, in lower case. footfall's own bot signatures come
+// first: named ones (each with its category), then the generic tokens, which only say "crawler"
+// when nothing more specific matched, not even an HTTP library (node-fetch's default user agent
+// carries a "+https://" URL). The crawler-user-agents list covers far more (DefaultBotMatcher);
+// these stay for what it misses and where footfall's category is the more specific one.
 struct Token {
   std::string_view text;
-  std::string_view bot_kind = "";  // "" for tokens that only identify a browser, OS or device
+  std::optional<BotCategory> bot = std::nullopt;  // nullopt for browser, OS and device tokens
+  bool generic = false;                           // a generic bot token (with bot kCrawler)
 };
+
+constexpr Token Named(std::string_view text, BotCategory category) { return {text, category}; }
+constexpr Token Generic(std::string_view text) { return {text, BotCategory::kCrawler, true}; }
 
 constexpr Token kTokens[] = {
     // Headless and audit browsers: otherwise full browser user agents.
-    {"headless", kBotKindHeadless},
-    {"phantomjs", kBotKindHeadless},
-    {"lighthouse", kBotKindHeadless},  // also "Chrome-Lighthouse" (PageSpeed Insights)
-    {"slimerjs", kBotKindHeadless},
+    Named("headless", BotCategory::kHeadless),
+    Named("phantomjs", BotCategory::kHeadless),
+    Named("lighthouse", BotCategory::kHeadless),  // also "Chrome-Lighthouse" (PageSpeed Insights)
+    Named("slimerjs", BotCategory::kHeadless),
     // Uptime monitors.
-    {"uptimerobot", kBotKindMonitor},
-    {"pingdom", kBotKindMonitor},
-    {"statuscake", kBotKindMonitor},
-    {"site24x7", kBotKindMonitor},
-    {"betteruptime", kBotKindMonitor},
-    {"better uptime", kBotKindMonitor},
-    {"uptime-kuma", kBotKindMonitor},
+    Named("uptimerobot", BotCategory::kMonitor),
+    Named("pingdom", BotCategory::kMonitor),
+    Named("statuscake", BotCategory::kMonitor),
+    Named("site24x7", BotCategory::kMonitor),
+    Named("betteruptime", BotCategory::kMonitor),
+    Named("better uptime", BotCategory::kMonitor),
+    Named("uptime-kuma", BotCategory::kMonitor),
     // Link-preview fetchers of chat and social apps.
-    {"facebookexternalhit", kBotKindLinkPreview},  // also Apple Messages, which borrows it
-    {"facebookcatalog", kBotKindLinkPreview},
-    {"twitterbot", kBotKindLinkPreview},
-    {"slackbot", kBotKindLinkPreview},  // also "Slackbot-LinkExpanding"
-    {"slack-imgproxy", kBotKindLinkPreview},
-    {"discordbot", kBotKindLinkPreview},
-    {"linkedinbot", kBotKindLinkPreview},
-    {"whatsapp", kBotKindLinkPreview},
-    {"telegrambot", kBotKindLinkPreview},
-    {"pinterestbot", kBotKindLinkPreview},
-    {"redditbot", kBotKindLinkPreview},
-    {"embedly", kBotKindLinkPreview},
-    {"skypeuripreview", kBotKindLinkPreview},
-    {"iframely", kBotKindLinkPreview},
-    {"vkshare", kBotKindLinkPreview},
-    {"mastodon/", kBotKindLinkPreview},
-    {"snap url preview", kBotKindLinkPreview},
-    // HTTP client libraries and command-line tools.
-    {"curl/", kBotKindHttpLibrary},
-    {"wget/", kBotKindHttpLibrary},
-    {"python-requests", kBotKindHttpLibrary},
-    {"python-urllib", kBotKindHttpLibrary},
-    {"python-httpx", kBotKindHttpLibrary},
-    {"aiohttp", kBotKindHttpLibrary},
-    {"go-http-client", kBotKindHttpLibrary},
-    {"okhttp", kBotKindHttpLibrary},
-    {"java/", kBotKindHttpLibrary},
-    {"libwww-perl", kBotKindHttpLibrary},
-    {"node-fetch", kBotKindHttpLibrary},
-    {"axios/", kBotKindHttpLibrary},
-    {"undici", kBotKindHttpLibrary},
-    {"apache-httpclient", kBotKindHttpLibrary},
-    {"guzzlehttp", kBotKindHttpLibrary},
-    {"postmanruntime", kBotKindHttpLibrary},
-    {"httpie", kBotKindHttpLibrary},
-    {"reqwest", kBotKindHttpLibrary},
-    {"windowspowershell", kBotKindHttpLibrary},
+    // Also Apple Messages, which borrows it.
+    Named("facebookexternalhit", BotCategory::kLinkPreview),
+    Named("facebookcatalog", BotCategory::kLinkPreview),
+    Named("twitterbot", BotCategory::kLinkPreview),
+    Named("slackbot", BotCategory::kLinkPreview),  // also "Slackbot-LinkExpanding"
+    Named("slack-imgproxy", BotCategory::kLinkPreview),
+    Named("discordbot", BotCategory::kLinkPreview),
+    Named("linkedinbot", BotCategory::kLinkPreview),  // sends "Apache-HttpClient" too
+    Named("whatsapp", BotCategory::kLinkPreview),
+    Named("telegrambot", BotCategory::kLinkPreview),
+    Named("pinterestbot", BotCategory::kLinkPreview),
+    Named("redditbot", BotCategory::kLinkPreview),
+    Named("embedly", BotCategory::kLinkPreview),
+    Named("skypeuripreview", BotCategory::kLinkPreview),
+    Named("iframely", BotCategory::kLinkPreview),
+    Named("vkshare", BotCategory::kLinkPreview),
+    Named("mastodon/", BotCategory::kLinkPreview),
+    Named("snap url preview", BotCategory::kLinkPreview),
     // Crawlers whose names the generic tokens miss.
-    {"baiduspider", kBotKindCrawler},
-    {"mediapartners-google", kBotKindCrawler},
-    {"google-inspectiontool", kBotKindCrawler},
-    {"googleother", kBotKindCrawler},
-    {"feedfetcher-google", kBotKindCrawler},
-    {"claude-web", kBotKindCrawler},
-    {"anthropic-ai", kBotKindCrawler},
-    {"bytespider", kBotKindCrawler},
-    {"slurp", kBotKindCrawler},
-    {"scrapy", kBotKindCrawler},
+    Named("baiduspider", BotCategory::kCrawler),
+    Named("mediapartners-google", BotCategory::kCrawler),
+    Named("google-inspectiontool", BotCategory::kCrawler),
+    Named("googleother", BotCategory::kCrawler),
+    Named("feedfetcher-google", BotCategory::kFeedReader),
+    Named("claude-web", BotCategory::kCrawler),
+    Named("anthropic-ai", BotCategory::kCrawler),
+    Named("bytespider", BotCategory::kCrawler),
+    Named("slurp", BotCategory::kCrawler),
+    Named("scrapy", BotCategory::kCrawler),
     // Generic tokens. "bot" as a word is checked separately (see ContainsBotWord).
-    {"crawl", kBotKindCrawler},
-    {"spider", kBotKindCrawler},
+    Generic("crawl"),
+    Generic("spider"),
     // Crawlers put a contact URL in their user agent ("+http://www.google.com/bot.html").
-    {"+http", kBotKindCrawler},
+    Generic("+http"),
 
     // Browsers.
     {"edg/"},
@@ -145,7 +136,7 @@ constexpr size_t kTokenCount = std::size(kTokens);
 
 constexpr size_t CountBotTokens() {
   size_t count = 0;
-  while (count < kTokenCount && !kTokens[count].bot_kind.empty()) ++count;
+  while (count < kTokenCount && kTokens[count].bot.has_value()) ++count;
   return count;
 }
 
@@ -158,7 +149,8 @@ constexpr bool TokensAreWellFormed() {
     for (char c : text) {
       if (c >= 'A' && c <= 'Z') return false;
     }
-    if (i >= kBotTokenCount && !kTokens[i].bot_kind.empty()) return false;
+    if (i >= kBotTokenCount && kTokens[i].bot.has_value()) return false;
+    if (i > 0 && kTokens[i - 1].generic && i < kBotTokenCount && !kTokens[i].generic) return false;
     for (size_t j = 0; j < i; ++j) {
       if (kTokens[j].text == text) return false;
     }
@@ -167,7 +159,8 @@ constexpr bool TokensAreWellFormed() {
 }
 
 static_assert(TokensAreWellFormed(),
-              "tokens must be unique, lower case, at least 2 bytes, bot signatures first");
+              "tokens must be unique, lower case, at least 2 bytes, bot signatures first (named, "
+              "then generic)");
 
 // Which of kTokens a user agent contains.
 class TokenSet {
@@ -181,13 +174,7 @@ class TokenSet {
     return false;
   }
 
-  // The lowest-numbered token present, or kTokenCount if none.
-  size_t First() const {
-    for (size_t i = 0; i < words_.size(); ++i) {
-      if (words_[i] != 0) return i * 64 + static_cast<size_t>(std::countr_zero(words_[i]));
-    }
-    return kTokenCount;
-  }
+  constexpr bool Has(size_t token) const { return (words_[token / 64] >> (token % 64)) & 1; }
 
  private:
   std::array<uint64_t, (kTokenCount + 63) / 64> words_{};
@@ -264,10 +251,49 @@ bool ContainsBotWord(std::string_view lower) {
   return false;
 }
 
-std::string_view BotKind(const TokenSet& found, std::string_view lower) {
-  const size_t first = found.First();
-  if (first < kBotTokenCount) return kTokens[first].bot_kind;
-  if (ContainsBotWord(lower)) return kBotKindCrawler;
+std::string_view BotKindName(BotCategory category) {
+  switch (category) {
+    case BotCategory::kHeadless:
+      return kBotKindHeadless;
+    case BotCategory::kLinkPreview:
+      return kBotKindLinkPreview;
+    case BotCategory::kMonitor:
+      return kBotKindMonitor;
+    case BotCategory::kFeedReader:
+      return kBotKindFeedReader;
+    case BotCategory::kScanner:
+      return kBotKindScanner;
+    case BotCategory::kCrawler:
+    case BotCategory::kListedLibrary:
+      return kBotKindCrawler;
+    case BotCategory::kHttpLibrary:
+      return kBotKindHttpLibrary;
+  }
+  return kBotKindCrawler;
+}
+
+// The order of ClassifyUserAgent's comment. `user_agent` is the original text: the list's patterns
+// are case-sensitive, as its authors wrote and test them.
+std::string_view BotKind(const TokenSet& found, std::string_view lower, std::string_view user_agent,
+                         const BotMatcher& matcher) {
+  BotCategories categories;
+  if (StatusOr<BotCategories> listed = matcher.Match(user_agent); listed.ok()) categories = *listed;
+  bool generic = false;
+  for (size_t token = 0; token < kBotTokenCount; ++token) {
+    if (!found.Has(token)) continue;
+    if (kTokens[token].generic) {
+      generic = true;
+    } else {
+      categories.Add(*kTokens[token].bot);
+    }
+  }
+  if (!categories.empty() && categories.Strongest() < BotCategory::kListedLibrary) {
+    return BotKindName(categories.Strongest());
+  }
+  if (categories.Has(BotCategory::kHttpLibrary)) return kBotKindHttpLibrary;
+  if (categories.Has(BotCategory::kListedLibrary) || generic || ContainsBotWord(lower)) {
+    return kBotKindCrawler;
+  }
   return "";
 }
 
@@ -363,7 +389,56 @@ bool ListsPrefetch(std::optional<std::string_view> header_value) {
   }
 }
 
+// The one list of HTTP libraries (see HttpLibraryPatterns in the header; README "Bots" names them).
+// Case-insensitive like the token search. The version that follows the name is not checked.
+constexpr BotPattern kHttpLibraryPatterns[] = {
+    {R"((?i)^curl(/|$))", BotCategory::kHttpLibrary},
+    {R"((?i)^wget/)", BotCategory::kHttpLibrary},
+    {R"((?i)^python-requests/)", BotCategory::kHttpLibrary},
+    {R"((?i)^python-urllib/)", BotCategory::kHttpLibrary},
+    {R"((?i)^python-httpx/)", BotCategory::kHttpLibrary},
+    {R"((?i)^python/[0-9.]+ aiohttp/)", BotCategory::kHttpLibrary},
+    {R"((?i)^go-http-client/)", BotCategory::kHttpLibrary},
+    {R"((?i)^okhttp/)", BotCategory::kHttpLibrary},
+    {R"((?i)^java/)", BotCategory::kHttpLibrary},  // HttpURLConnection
+    {R"((?i)^apache-httpclient/)", BotCategory::kHttpLibrary},
+    {R"((?i)^ahc/)", BotCategory::kHttpLibrary},  // AsyncHttpClient
+    {R"((?i)^libwww-perl/)", BotCategory::kHttpLibrary},
+    {R"((?i)^lwp-trivial/)", BotCategory::kHttpLibrary},
+    {R"((?i)^node-fetch(/|$))", BotCategory::kHttpLibrary},
+    {R"((?i)^(node|undici)$)", BotCategory::kHttpLibrary},  // Node's fetch()
+    {R"((?i)^axios/)", BotCategory::kHttpLibrary},
+    {R"((?i)^got( |/|$))", BotCategory::kHttpLibrary},
+    {R"((?i)^guzzlehttp/)", BotCategory::kHttpLibrary},
+    {R"((?i)^php-curl-class/)", BotCategory::kHttpLibrary},
+    {R"((?i)^postmanruntime/)", BotCategory::kHttpLibrary},
+    {R"((?i)^httpie/)", BotCategory::kHttpLibrary},
+    {R"((?i)^reqwest/)", BotCategory::kHttpLibrary},
+    {R"((?i)^mozilla/5\.0 \([^)]*\) windowspowershell/)", BotCategory::kHttpLibrary},
+};
+
+std::unique_ptr<BotMatcher> BuildDefaultBotMatcher() {
+  std::vector<BotPattern> patterns(CrawlerListPatterns().begin(), CrawlerListPatterns().end());
+  patterns.insert(patterns.end(), std::begin(kHttpLibraryPatterns), std::end(kHttpLibraryPatterns));
+  StatusOr<std::unique_ptr<BotMatcher>> matcher = BotMatcher::Create(patterns);
+  if (!matcher.ok()) {
+    // Compiled-in data that the unit tests compile: this is a build defect, not a runtime error.
+    std::fprintf(stderr, "footfall: the compiled-in bot patterns do not compile: %s\n",
+                 matcher.status().message().c_str());
+    std::abort();
+  }
+  return *std::move(matcher);
+}
+
 }  // namespace
+
+std::span<const BotPattern> HttpLibraryPatterns() { return kHttpLibraryPatterns; }
+
+const BotMatcher& DefaultBotMatcher() {
+  // Never destroyed: request threads may still classify while the process exits.
+  static const BotMatcher* const matcher = BuildDefaultBotMatcher().release();
+  return *matcher;
+}
 
 std::string_view DeviceClassName(DeviceClass device) {
   switch (device) {
@@ -385,7 +460,20 @@ std::string_view VisitDeviceClass(const UserAgentInfo& info) {
   return info.is_bot ? "non_browser" : DeviceClassName(info.device);
 }
 
+std::string_view DropReason(const UserAgentInfo& info, bool drop_http_libraries) {
+  if (!info.is_bot) return "";
+  if (!drop_http_libraries &&
+      (info.bot_kind == kBotKindHttpLibrary || info.bot_kind == kBotKindNoUserAgent)) {
+    return "";
+  }
+  return info.bot_kind;
+}
+
 UserAgentInfo ClassifyUserAgent(std::string_view user_agent) {
+  return ClassifyUserAgent(user_agent, DefaultBotMatcher());
+}
+
+UserAgentInfo ClassifyUserAgent(std::string_view user_agent, const BotMatcher& matcher) {
   UserAgentInfo info;
   if (TrimBlanks(user_agent).empty()) {
     info.device = DeviceClass::kBot;
@@ -402,7 +490,7 @@ UserAgentInfo ClassifyUserAgent(std::string_view user_agent) {
   const TokenSet found = FindTokens(lower);
   info.browser = BrowserFamily(found);
   info.os = OsFamily(found);
-  info.bot_kind = BotKind(found, lower);
+  info.bot_kind = BotKind(found, lower, user_agent.substr(0, size), matcher);
   info.is_bot = !info.bot_kind.empty();
   info.device = info.is_bot ? DeviceClass::kBot : DeviceFor(info.os, found);
   return info;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -257,6 +258,72 @@ TEST(UserAgentTest, MatchesTokensCaseInsensitively) {
       {"mozilla/5.0 (windows nt 10.0; win64; x64) applewebkit/537.36 (khtml, like "
        "gecko) chrome/120.0.0.0 safari/537.36",
        "Chrome", "Windows", kDesktop, ""});
+}
+
+// Issue 22: a library is a visitor's script only when it is the product that sends the request.
+TEST(UserAgentTest, HttpLibrariesAreThoseOfTheListAsTheProductNotInsideAnother) {
+  for (std::string_view library :
+       {"python-requests/2.31.0 (+https://example.com/contact)", "curl", "node", "undici",
+        "got (https://github.com/sindresorhus/got)", "GuzzleHttp/7", "PostmanRuntime/7.36.0",
+        "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.19041.3803"}) {
+    EXPECT_EQ(ClassifyUserAgent(library).bot_kind, kBotKindHttpLibrary) << library;
+  }
+  for (std::string_view crawler :
+       {"serpstatbot/1.0 (advanced backlink tracking bot; curl/7.58.0; http://serpstatbot.com/)",
+        "2Bone_LinkChecker/1.0 libwww-perl/6.03", "Scrapy/2.11.0 (+https://scrapy.org)",
+        "Mozilla/5.0 (compatible; Go-http-client/1.1; +centurybot9@gmail.com)",
+        "Amazon CloudFront", "crawler4j (https://github.com/yasserg/crawler4j/)"}) {
+    EXPECT_EQ(ClassifyUserAgent(crawler).bot_kind, kBotKindCrawler) << crawler;
+  }
+}
+
+TEST(UserAgentTest, TheListGivesFinerReasons) {
+  ExpectClassifiedAs({"Feedly/1.0 (+https://feedly.com/poller.html; 16 subscribers; )", "Other",
+                      "Other", kBot, kBotKindFeedReader});
+  ExpectClassifiedAs({"Mozilla/5.0 zgrab/0.x", "Other", "Other", kBot, kBotKindScanner});
+  ExpectClassifiedAs({"Mozilla/5.0 (compatible; Uptime-Kuma/1.23.11)", "Other", "Other", kBot,
+                      kBotKindMonitor});
+  ExpectClassifiedAs({"FeedFetcher-Google; (+http://www.google.com/feedfetcher.html)", "Other",
+                      "Other", kBot, kBotKindFeedReader});
+}
+
+TEST(UserAgentTest, TheMostSpecificReasonWinsWhateverSaysIt) {
+  // The list says crawler (Googlebot), footfall's own signature headless: headless.
+  ExpectClassifiedAs({"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                      "HeadlessChrome/120.0.0.0 Safari/537.36 (compatible; Googlebot/2.1)",
+                      "Chrome", "Linux", kBot, kBotKindHeadless});
+}
+
+TEST(UserAgentTest, WithoutTheListOnlyFootfallsOwnSignaturesCount) {
+  const std::unique_ptr<BotMatcher> none = *BotMatcher::Create({});
+  EXPECT_EQ(ClassifyUserAgent("Googlebot/2.1 (+http://www.google.com/bot.html)", *none).bot_kind,
+            kBotKindCrawler);
+  EXPECT_FALSE(ClassifyUserAgent("Amazon CloudFront", *none).is_bot);
+  EXPECT_FALSE(ClassifyUserAgent("curl/8.5.0", *none).is_bot);  // the library list is a matcher's
+  EXPECT_TRUE(ClassifyUserAgent("Amazon CloudFront").is_bot);
+}
+
+TEST(UserAgentTest, DropReasonKeepsHttpLibrariesAndEmptyUserAgentsUnlessAsked) {
+  const UserAgentInfo curl = ClassifyUserAgent("curl/8.5.0");
+  const UserAgentInfo empty = ClassifyUserAgent("");
+  const UserAgentInfo crawler = ClassifyUserAgent("Googlebot/2.1 (+http://www.google.com/bot.html)");
+  const UserAgentInfo person = ClassifyUserAgent(kBrowsers[0].user_agent);
+  EXPECT_EQ(DropReason(curl, false), "");
+  EXPECT_EQ(DropReason(empty, false), "");
+  EXPECT_EQ(DropReason(crawler, false), kBotKindCrawler);
+  EXPECT_EQ(DropReason(person, false), "");
+  EXPECT_EQ(DropReason(curl, true), kBotKindHttpLibrary);
+  EXPECT_EQ(DropReason(empty, true), kBotKindNoUserAgent);
+  EXPECT_EQ(DropReason(crawler, true), kBotKindCrawler);
+  EXPECT_EQ(DropReason(person, true), "");
+  EXPECT_EQ(VisitDeviceClass(curl), "non_browser");
+}
+
+TEST(UserAgentTest, HttpLibraryPatternsAreAnchoredAtTheStart) {
+  for (const BotPattern& pattern : HttpLibraryPatterns()) {
+    EXPECT_TRUE(pattern.regex.starts_with("(?i)^")) << pattern.regex;
+    EXPECT_EQ(pattern.category, BotCategory::kHttpLibrary);
+  }
 }
 
 TEST(UserAgentTest, GenericBotTokenNeedsAWordBoundary) {

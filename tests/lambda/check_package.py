@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the Lambda zip's shape: an executable `bootstrap` that is the footfall ELF binary with
 /var/task/lib/ld-linux-x86-64.so.2 as its interpreter and a DT_RPATH (not DT_RUNPATH) of
-/var/task/lib, the loader and every library it needs under lib/, and nothing else. Prints the size
+/var/task/lib, the loader and every library it needs under lib/, NOTICE and the licence texts
+under licenses/, and nothing else. Prints the size
 and library count (targets: <= 5 MB, few libraries)."""
 import os
 import stat
@@ -47,7 +48,11 @@ def main() -> int:
                         problems.append(f"needs {lib}, which the zip does not bundle")
         if "lib/ld-linux-x86-64.so.2" not in names:
             problems.append("no lib/ld-linux-x86-64.so.2")
-        extra = [n for n in names if n != "bootstrap" and not n.startswith("lib/")]
+        for notice in ("NOTICE", "licenses/crawler-user-agents.txt", "licenses/re2.txt"):
+            if notice not in names:
+                problems.append(f"no {notice} (the licences of what is compiled in)")
+        extra = [n for n in names if n not in ("bootstrap", "NOTICE")
+                 and not n.startswith(("lib/", "licenses/"))]
         if extra:
             problems.append(f"unexpected files: {extra}")
         libs = sorted(n for n in names if n.startswith("lib/"))

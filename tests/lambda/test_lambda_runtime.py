@@ -401,9 +401,10 @@ class LambdaRuntimeTestCase(unittest.TestCase):
         self.assertIn("origin", vary, headers)
 
     # -- the log contract, checked at the end of every test that runs invocations
-    def check_logs(self, rt):
+    def check_logs(self, rt, visits_recorded=None):
         """stdout: exactly one EMF JSON line per invocation, in order, matching the fixture's
-        request and trace ids, ColdStart on the first only; no client data in stdout/stderr."""
+        request and trace ids, ColdStart on the first only; no client data in stdout/stderr.
+        VisitsRecorded is 1 for a 200 of /count unless `visits_recorded` lists it per line."""
         results = [rt.fx.result(rid) for rid, _ in rt.sent]
         answered = [(rid, trace, res) for (rid, trace), res in zip(rt.sent, results)
                     if res is not None and res["source"] == "runtime"]
@@ -435,6 +436,8 @@ class LambdaRuntimeTestCase(unittest.TestCase):
                     self.assertEqual(line["status"], status)
                     self.assertEqual(line["Errors"], 1 if status >= 500 else 0)
                     recorded = 1 if (status == 200 and line.get("route") == "/count") else 0
+                    if visits_recorded is not None:
+                        recorded = visits_recorded[index]
                     self.assertEqual(line["VisitsRecorded"], recorded)
                 else:
                     self.assertEqual(line["Errors"], 1)
@@ -836,6 +839,48 @@ class SeedCompatibilityTest(LambdaRuntimeTestCase):
         self.assertEqual((len(visits), total), (2, 2))
         self.assertTrue(salts)
         self.check_logs(rt)
+
+
+def with_user_agent(name, user_agent):
+    """The sample event `name` (REST 1.0 or HTTP API 2.0) sent by another user agent."""
+    event = load_event_json(name)
+    if event.get("version") == "2.0":
+        event["headers"]["user-agent"] = user_agent
+        event["requestContext"]["http"]["userAgent"] = user_agent
+    else:
+        event["headers"]["User-Agent"] = user_agent
+        event["multiValueHeaders"]["User-Agent"] = [user_agent]
+        event["requestContext"]["identity"]["userAgent"] = user_agent
+    return event
+
+
+class BotUserAgentsTest(LambdaRuntimeTestCase):
+    """The function drops bots as serve does (the same core): a crawler or a monitor gets the
+    count but is not recorded; an HTTP library counts as non_browser unless
+    FOOTFALL_DROP_HTTP_LIBRARIES is true."""
+    GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+    UPTIME_ROBOT = "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)"
+    PYTHON_REQUESTS = "python-requests/2.31.0"
+
+    def test_crawlers_and_monitors_get_the_count_but_are_not_recorded(self):
+        table = self.migrate(self.new_table_name())
+        rt = self.start_runtime(table=table)
+        self.assert_count_response(rt, V1_GET, 1)
+        self.assert_count_response(rt, with_user_agent(V1_GET, self.GOOGLEBOT), 1)
+        self.assert_count_response(rt, with_user_agent(V2_GET, self.UPTIME_ROBOT), 1)
+        self.assert_count_response(rt, with_user_agent(V2_GET, self.PYTHON_REQUESTS), 2)
+        visits, total, _ = self.table_state(table)
+        self.assertEqual((len(visits), total), (2, 2))
+        self.check_logs(rt, visits_recorded=[1, 0, 0, 1])
+
+    def test_drop_http_libraries(self):
+        table = self.migrate(self.new_table_name())
+        rt = self.start_runtime(table=table, extra_env={"FOOTFALL_DROP_HTTP_LIBRARIES": "true"})
+        self.assert_count_response(rt, with_user_agent(V1_GET, self.PYTHON_REQUESTS), 0)
+        self.assert_count_response(rt, V2_GET, 1)
+        visits, total, _ = self.table_state(table)
+        self.assertEqual((len(visits), total), (1, 1))
+        self.check_logs(rt, visits_recorded=[0, 1])
 
 
 class RepeatedInvocationsTest(LambdaRuntimeTestCase):
