@@ -1037,6 +1037,9 @@ void CredentialsProvider::Invalidate() {
 void CredentialsProvider::Invalidate(const Credentials& rejected) {
   std::lock_guard lock(mutex_);
   if (source_ == nullptr || !cached_ || !SameCredentials(cached_->credentials, rejected)) return;
+  const TimePoint now = clock_->Now();
+  if (last_rejected_at_ && now - *last_rejected_at_ < kRejectedRefetchInterval) return;
+  last_rejected_at_ = now;
   invalidated_ = true;
   last_failure_ = OkStatus();
 }

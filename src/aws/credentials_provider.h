@@ -126,8 +126,12 @@ class CredentialsProvider {
   void Invalidate();
   // The same, but only if `rejected` are still the cached credentials: when many requests signed
   // with the same credentials fail together, the first call forces one refetch and the rest,
-  // arriving after new credentials were cached, do nothing.
+  // arriving after new credentials were cached, do nothing. At most one refetch per
+  // kRejectedRefetchInterval: if credentials fetched because others were rejected are rejected
+  // too, asking again at once would not help (a clock or role problem), and every request (the
+  // readiness probe's included) would send one more call to the source.
   void Invalidate(const Credentials& rejected);
+  static constexpr std::chrono::seconds kRejectedRefetchInterval{10};
 
   CredentialsSource source() const { return source_kind_; }
   // Names the source and its non-secret configuration, e.g. "web identity: role
@@ -169,6 +173,7 @@ class CredentialsProvider {
   std::vector<Waiter> waiters_;                // guarded by mutex_
   uint64_t next_waiter_id_ = 0;                // guarded by mutex_
   TimePoint next_background_refresh_{};        // guarded by mutex_
+  std::optional<TimePoint> last_rejected_at_;  // guarded by mutex_; Invalidate(rejected) acted
   Status last_failure_;                        // guarded by mutex_
   TimePoint last_failure_at_{};                // guarded by mutex_
 

@@ -784,8 +784,35 @@ TEST_F(CredentialsProviderTest, InvalidateAfterExpiredTokenRefetchesOnce) {
     EXPECT_TRUE(key.starts_with("ASIAFIXTURE")) << key;
     EXPECT_NE(key, first.result->access_key_id);
   }
+  // The new credentials rejected at once too (a readiness probe's request, say): no second
+  // refetch within kRejectedRefetchInterval.
+  const GetResult renewed = GetAndWait(*provider);
+  ASSERT_TRUE(renewed.result.ok());
+  provider->Invalidate(*renewed.result);
+  EXPECT_TRUE(GetAndWait(*provider).answered_inline);
+  EXPECT_EQ(fixture_->Count("container"), 2);
   // Invalidate() without credentials always forces one more.
   provider->Invalidate();
+  EXPECT_FALSE(GetAndWait(*provider).answered_inline);
+  EXPECT_EQ(fixture_->Count("container"), 3);
+}
+
+TEST_F(CredentialsProviderTest, RejectedCredentialsRefetchAtMostOncePerInterval) {
+  FakeClock clock(At("2030-01-01T00:00:00Z"));
+  fixture_->Configure({{"expiration", "2030-01-02T00:00:00Z"}});
+  auto provider = Make(ContainerEnv(), &clock);
+  GetResult got = GetAndWait(*provider);
+  ASSERT_TRUE(got.result.ok()) << got.result.status().ToString();
+  provider->Invalidate(*got.result);
+  got = GetAndWait(*provider);
+  ASSERT_TRUE(got.result.ok());
+  EXPECT_EQ(fixture_->Count("container"), 2);
+  clock.Advance(CredentialsProvider::kRejectedRefetchInterval - 1s);
+  provider->Invalidate(*got.result);
+  EXPECT_TRUE(GetAndWait(*provider).answered_inline);
+  EXPECT_EQ(fixture_->Count("container"), 2);
+  clock.Advance(1s);
+  provider->Invalidate(*got.result);
   EXPECT_FALSE(GetAndWait(*provider).answered_inline);
   EXPECT_EQ(fixture_->Count("container"), 3);
 }
