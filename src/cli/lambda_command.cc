@@ -19,6 +19,7 @@
 #include "lambda/api_gateway_event.h"
 #include "lambda/lambda_runtime.h"
 #include "lambda/runtime_client.h"
+#include "store/drift.h"
 #include "store/dynamodb/dynamodb_store.h"
 #include "store/open_store.h"
 
@@ -190,6 +191,7 @@ int RunLambda(const LambdaConfig& config) {
     options.function_name = name;
   }
   options.log_every_invocation = config.log_level == "info";
+  options.drift_count = [] { return store::DriftCount(); };
   // The aggregates function is this same binary, invoked with the table's stream records.
   if (auto* dynamodb = dynamic_cast<store::dynamodb::DynamoDbStore*>(store->get())) {
     options.stream_handler = [dynamodb](const std::string& event,

@@ -52,7 +52,9 @@ std::string FormatInvocationLine(const InvocationRecord& record,
                                               {"StreamRecordsAlreadyApplied", "Count"},
                                               {"StreamRecordsSkipped", "Count"},
                                               {"Errors", "Count"}, {"ColdStart", "Count"}};
-  for (const auto& [name, unit] : record.stream ? stream_metrics : request_metrics) {
+  std::vector<Metric> metrics = record.stream ? stream_metrics : request_metrics;
+  if (record.drift_visits > 0) metrics.emplace_back("StoreDriftVisits", "Count");
+  for (const auto& [name, unit] : metrics) {
     w.StartObject();
     w.Key("Name");
     w.String(name);
@@ -98,6 +100,10 @@ std::string FormatInvocationLine(const InvocationRecord& record,
     w.Int(record.visit_recorded ? 1 : 0);
     w.Key("StoreLatency");
     w.Double(record.store_latency_ms);
+  }
+  if (record.drift_visits > 0) {
+    w.Key("StoreDriftVisits");
+    w.Uint64(record.drift_visits);
   }
   w.Key("Errors");
   w.Int(record.error ? 1 : 0);
@@ -206,7 +212,12 @@ Status LambdaRuntime::HandleInvocation(const Invocation& invocation) {
       record.error = true;
       record.error_detail += (record.error_detail.empty() ? "" : "; ") + posted.ToString();
     }
-    if (options_.log_every_invocation || record.error) {
+    if (options_.drift_count) {
+      const uint64_t drift = options_.drift_count();
+      record.drift_visits = drift - drift_reported_;
+      drift_reported_ = drift;
+    }
+    if (options_.log_every_invocation || record.error || record.drift_visits > 0) {
       write_line_(FormatInvocationLine(record, options_.function_name));
     }
     return posted;

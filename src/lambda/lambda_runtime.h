@@ -56,6 +56,9 @@ struct LambdaRuntimeOptions {
   StreamBatchHandler stream_handler = nullptr;
   // Set when the store counts its requests: each line then says what the invocation cost.
   std::function<StoreUsage()> store_usage = nullptr;
+  // Set to the process's drift count (store/drift.h): visits that drifted since the previous line
+  // are the next line's metric StoreDriftVisits, and that line is written even at warn.
+  std::function<uint64_t()> drift_count = nullptr;
 };
 
 struct InvocationRecord;
@@ -85,6 +88,7 @@ class LambdaRuntime {
   const Clock& clock_;
   std::function<void(const std::string&)> write_line_;
   bool cold_ = true;
+  uint64_t drift_reported_ = 0;  // options_.drift_count() when the last line was written
 };
 
 // The EMF/log line for one invocation. Pure; exposed for tests.
@@ -107,6 +111,9 @@ struct InvocationRecord {
   std::optional<core::MaintenanceReport> maintenance;
   // The store's requests and reported capacity during this invocation, when it counts them.
   std::optional<StoreUsage> store_usage;
+  // Visits the store reported as drift since the previous line (StoreDriftVisits, declared only
+  // when not 0: the metric has no data point otherwise, and the common line stays short).
+  uint64_t drift_visits = 0;
 };
 std::string FormatInvocationLine(const InvocationRecord& record, const std::string& function_name);
 

@@ -32,6 +32,21 @@ TEST(InvocationLineTest, IsValidEmfWithoutClientData) {
   EXPECT_EQ(line["Errors"], 0);
   EXPECT_EQ(line["trace_id"], "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700");
   EXPECT_FALSE(line.contains("error"));
+  EXPECT_FALSE(line.contains("StoreDriftVisits"));  // declared only when there was drift
+}
+
+TEST(InvocationLineTest, DriftIsAMetricOfTheLineThatFollowsIt) {
+  InvocationRecord record;
+  record.route = "/count";
+  record.status = 503;
+  record.drift_visits = 2;
+  const auto line = nlohmann::json::parse(FormatInvocationLine(record, "footfall-prod"));
+  EXPECT_EQ(line["StoreDriftVisits"], 2);
+  bool declared = false;
+  for (const auto& metric : line["_aws"]["CloudWatchMetrics"][0]["Metrics"]) {
+    declared = declared || metric["Name"] == "StoreDriftVisits";
+  }
+  EXPECT_TRUE(declared);
 }
 
 }  // namespace

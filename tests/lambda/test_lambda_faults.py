@@ -8,8 +8,11 @@ store_unavailable, the runtime stays up (no crash, no exit, no init error), its 
 per invocation, and the next invocation after the fault counts again.
 
 Stalls are covered by test_lambda_runtime.py's DeadlineTest (a silent endpoint)."""
+import json
 import os
 import sys
+import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -66,6 +69,38 @@ class LambdaUnderDynamoDbFaultsTest(trt.LambdaRuntimeTestCase):
             self.assertEqual(total, len(visits), "the counter and the visits stored disagree")
             self.check_logs(rt)
             self.assertNotIn(b"exception_escaped", rt.stderr())
+
+    def test_a_failed_take_back_of_the_counter_is_the_metric_StoreDriftVisits(self):
+        # As test_dynamodb_faults.py's DriftTest for serve: the visit's PutItem hangs while the
+        # counter's ADD goes through, then both are throttled, so the visit is never stored and
+        # the ADD -1 that takes its count back fails too. The invocation's line carries
+        # StoreDriftVisits (the module's store-drift alarm), stderr the drift line.
+        table = self.migrate(self.new_table_name())
+        with FaultProxy(upstream=("127.0.0.1", trt.MOTO.port)) as proxy:
+            rt = self.start_runtime(table=table, endpoint="http://127.0.0.1:%d" % proxy.port)
+            self.assert_count_response(rt, trt.V1_GET, 1)
+            proxy.set_mode("stall", only_targets=["PutItem"])
+            relayed = proxy.stats()["bytes_to_client"]
+            answer = {}
+            thread = threading.Thread(target=lambda: answer.setdefault("r", self.invoke_http(
+                rt, trt.V1_GET, timeout_ms=DEADLINE_MS, timeout=20)))
+            thread.start()
+            deadline = time.monotonic() + 10
+            while proxy.stats()["bytes_to_client"] == relayed:  # the ADD's answer
+                self.assertLess(time.monotonic(), deadline, "the counter's ADD never answered")
+                time.sleep(0.01)
+            proxy.set_mode("http", preset="throttle", only_targets=["PutItem", "UpdateItem"])
+            thread.join(30)
+            self.assertEqual(answer["r"][0], 503, answer["r"][2])
+            proxy.set_mode("pass")
+            lines = [json.loads(raw) for raw in rt.wait_lines(2)]
+            self.assertNotIn("StoreDriftVisits", lines[0])
+            self.assertEqual(lines[1]["StoreDriftVisits"], 1, lines[1])
+            drift = [json.loads(line) for line in rt.stderr().splitlines()
+                     if b'"event":"drift"' in line]
+            self.assertEqual([(d["kind"], len(d["visit_ids"])) for d in drift],
+                             [("total_ahead", 1)])
+            self.check_logs(rt)
 
 
 if __name__ == "__main__":

@@ -749,6 +749,7 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
     cw = aws("cloudwatch")
     alarms = {a["AlarmName"]: a for a in cw.describe_alarms(AlarmNamePrefix=f"{name}-")["MetricAlarms"]}
     want_alarms = sorted(f"{name}-{a}" for a in ("lambda-errors", "lambda-throttles", "store-errors",
+                                                  "store-drift",
                                                   "api-5xx", "api-latency-p99", "dynamodb-throttles",
                                                   "aggregates-errors", "aggregates-iterator-age",
                                                   "aggregates-failures"))
@@ -767,6 +768,9 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
         c.equal((alarms[f"{name}-store-errors"]["Namespace"], alarms[f"{name}-store-errors"]["MetricName"],
                  alarms[f"{name}-store-errors"]["Dimensions"]), ("Footfall", "Errors", fn_dims),
                 "EMF store errors alarm")
+        c.equal((alarms[f"{name}-store-drift"]["Namespace"], alarms[f"{name}-store-drift"]["MetricName"],
+                 alarms[f"{name}-store-drift"]["Dimensions"], alarms[f"{name}-store-drift"]["Statistic"]),
+                ("Footfall", "StoreDriftVisits", fn_dims, "Sum"), "EMF store drift alarm")
         api_dims = ([{"Name": "ApiName", "Value": name}, {"Name": "Stage", "Value": "v1"}] if rest
                     else [{"Name": "ApiId", "Value": out["api_id"]}, {"Name": "Stage", "Value": "$default"}])
         a5 = alarms[f"{name}-api-5xx"]

@@ -1,6 +1,7 @@
 # Alarms (to an SNS topic, optionally mailed) and a dashboard in the provider's region. The
 # functions' own metrics come from CloudWatch Embedded Metric Format lines they print: namespace
-# "Footfall", dimension FunctionName; the API function's VisitsRecorded, StoreLatency, Errors, the
+# "Footfall", dimension FunctionName; the API function's VisitsRecorded, StoreLatency, Errors,
+# StoreDriftVisits (only in lines that follow drift), the
 # aggregates function's StreamVisitsApplied, StreamRecordsSkipped, StreamRecordsAlreadyApplied.
 
 resource "aws_sns_topic" "alarms" {
@@ -61,6 +62,15 @@ locals {
       description = "The handler reported store or internal errors (EMF metric Footfall/Errors)."
       namespace   = "Footfall"
       metric      = "Errors"
+      dimensions  = local.function_dimensions
+      statistic   = "Sum"
+      percentile  = null
+      threshold   = 0
+    }
+    store-drift = {
+      description = "The function reported drift (EMF metric Footfall/StoreDriftVisits): a visit counted but not stored, whose take-back failed too. Its log line {\"event\":\"drift\"} names the visit ids (docs/aws.md)."
+      namespace   = "Footfall"
+      metric      = "StoreDriftVisits"
       dimensions  = local.function_dimensions
       statistic   = "Sum"
       percentile  = null

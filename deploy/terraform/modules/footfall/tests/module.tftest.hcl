@@ -533,7 +533,8 @@ run "defaults_rest_api" {
     condition = (
       sort(keys(aws_cloudwatch_metric_alarm.metric)) == tolist([
         "aggregates-errors", "aggregates-failures", "aggregates-iterator-age",
-        "api-5xx", "api-latency-p99", "lambda-errors", "lambda-throttles", "store-errors",
+        "api-5xx", "api-latency-p99", "lambda-errors", "lambda-throttles", "store-drift",
+        "store-errors",
       ]) &&
       alltrue([for a in concat(values(aws_cloudwatch_metric_alarm.metric), [aws_cloudwatch_metric_alarm.dynamodb_throttles]) :
         tolist(a.alarm_actions) == tolist([aws_sns_topic.alarms.arn]) && tolist(a.ok_actions) == tolist([aws_sns_topic.alarms.arn])
@@ -546,7 +547,9 @@ run "defaults_rest_api" {
       aws_cloudwatch_metric_alarm.metric["api-5xx"].metric_name == "5XXError" &&
       aws_cloudwatch_metric_alarm.metric["api-5xx"].dimensions == tomap({ ApiName = "footfall-test", Stage = "v1" }) &&
       aws_cloudwatch_metric_alarm.metric["api-latency-p99"].extended_statistic == "p99" &&
-      aws_cloudwatch_metric_alarm.metric["store-errors"].namespace == "Footfall"
+      aws_cloudwatch_metric_alarm.metric["store-errors"].namespace == "Footfall" &&
+      aws_cloudwatch_metric_alarm.metric["store-drift"].metric_name == "StoreDriftVisits" &&
+      aws_cloudwatch_metric_alarm.metric["store-drift"].dimensions == tomap({ FunctionName = "footfall-test" })
     )
     error_message = "REST alarms must use the REST metric names and dimensions"
   }
