@@ -14,20 +14,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "aws/credentials_answers.h"
 #include "aws/sigv4.h"
 #include "base/clock.h"
 #include "base/status.h"
 
 namespace footfall::aws {
-
-// Credentials and the moment they stop working.
-struct ExpiringCredentials {
-  Credentials credentials;
-  TimePoint expiration = TimePoint::max();  // max: never (static credentials)
-};
 
 // Where a provider takes its credentials from, in the order the chain tries them.
 enum class CredentialsSource {
@@ -139,7 +133,7 @@ class CredentialsProvider {
   // Never a key, token or credentials URI path.
   std::string Describe() const { return description_; }
 
-  class Source;  // one per kind, in credentials_provider.cc
+  class Source;  // what each kind of source implements: credential_sources.h
 
  private:
   struct Waiter {
@@ -180,22 +174,5 @@ class CredentialsProvider {
   // Declared last: destroyed first, while everything its callbacks touch is still alive.
   std::unique_ptr<Source> source_;
 };
-
-// Parses STS's AssumeRoleWithWebIdentity answer (the Query API's XML: AccessKeyId,
-// SecretAccessKey, SessionToken and Expiration under AssumeRoleWithWebIdentityResult/Credentials).
-// Strict: each element exactly once, plain text (the five XML entities and character references
-// decoded), keys of plausible form and length, Expiration in ISO 8601 UTC. Never throws.
-// Errors: kUnavailable naming what is missing or malformed (never a value).
-StatusOr<ExpiringCredentials> ParseAssumeRoleWithWebIdentityAnswer(std::string_view xml);
-
-// Parses a container credentials or IMDS credentials answer: a JSON object with string fields
-// AccessKeyId, SecretAccessKey, Token and Expiration (other fields ignored, except an IMDS "Code",
-// which must be "Success" when present). Never throws. Errors: kUnavailable as above.
-StatusOr<ExpiringCredentials> ParseCredentialsJson(std::string_view json);
-
-// Parses "2026-12-05T15:37:55Z", with optional fractional seconds (any number of digits, truncated
-// to milliseconds) and "Z" or "+00:00"; years 1970 to 2200 (TimePoint ends in 2262).
-// Errors: kInvalidArgument.
-StatusOr<TimePoint> ParseIso8601Utc(std::string_view text);
 
 }  // namespace footfall::aws

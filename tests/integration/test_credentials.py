@@ -4,7 +4,7 @@ expects. botocore's own credential providers (ContainerProvider, InstanceMetadat
 IMDSv2 required, and the STS client for AssumeRoleWithWebIdentity) are pointed at
 tests/tools/aws_credentials_fixture.py and at moto_server's STS, and must accept them; the
 fixture must refuse what the real endpoints refuse (an IMDSv2-only instance answers 401 to a GET
-without a session token). src/aws/credentials_provider_test.cc then tests footfall's provider
+without a session token). src/aws/credentials_provider_test.cc and credential_sources_test.cc then test footfall's provider
 against these same servers."""
 import json
 import os
