@@ -1,8 +1,12 @@
+// PostgresStore: opening, closing and the write path (visits in group-committed batches, salts,
+// drops, pruning), on the writer thread and its own connection. The read path is in
+// postgres_store_reads.cc, the schema and its migrations in postgres_schema.cc.
 #include "store/postgres/postgres_store.h"
 
-#include "base/utc_time.h"
 #include "store/open_store.h"
 #include "store/postgres/libpq_loader.h"
+#include "store/postgres/postgres_result.h"
+#include "store/postgres/postgres_schema.h"
 #include "store/postgres/postgres_session.h"
 #include "store/stats_rollup.h"
 
@@ -23,91 +27,6 @@ namespace footfall::store::postgres {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// Any fixed number: the key of the advisory lock migrations run under.
-constexpr int64_t kMigrationLockKey = 7'304'521'001;
-
-// Versioned migrations, applied in order, each in its own transaction. Never edit one that has
-// shipped; add the next.
-constexpr std::string_view kMigrations[] = {
-    // 1: the visit record, the sharded counter, the daily salts.
-    R"sql(
-CREATE TABLE visits (
-  visit_id        text PRIMARY KEY,
-  timestamp       timestamptz NOT NULL,
-  visitor         text NOT NULL,
-  user_agent      text NOT NULL,
-  path            text NOT NULL,
-  referrer        text NOT NULL,
-  site            text NOT NULL,
-  expiration_time bigint NOT NULL
-);
-CREATE INDEX visits_expiration_time ON visits (expiration_time);
-CREATE TABLE counter_shards (
-  shard integer PRIMARY KEY,
-  count bigint NOT NULL
-);
-CREATE TABLE daily_salts (
-  day  integer PRIMARY KEY,
-  salt bytea NOT NULL
-);
-)sql",
-    // 2: aggregates kept at write time, in the visits' transaction (as SQLite's schema v2). They
-    // hold no visitor identifier and outlive the raw visits. path '' is the whole site. `shard`:
-    // each transaction adds to its own random shard's rows, so instances do not queue on the
-    // site-wide rows; readers sum the shards.
-    R"sql(
-CREATE TABLE hourly_stats (
-  site         text NOT NULL,
-  hour         bigint NOT NULL,  -- Unix hours
-  path         text NOT NULL,
-  shard        integer NOT NULL,
-  views        bigint NOT NULL,
-  new_visitors bigint NOT NULL,  -- visitors first seen that UTC day, in this hour
-  PRIMARY KEY (site, hour, path, shard)
-);
-CREATE TABLE page_views (
-  site  text NOT NULL,
-  path  text NOT NULL,           -- '' = whole site
-  shard integer NOT NULL,
-  views bigint NOT NULL,         -- ever recorded, for the public per-page counter
-  PRIMARY KEY (site, path, shard)
-);
-CREATE TABLE daily_dimensions (
-  site  text NOT NULL,
-  day   bigint NOT NULL,
-  kind  text NOT NULL,           -- referrer, browser, os, device
-  value text NOT NULL,
-  shard integer NOT NULL,
-  views bigint NOT NULL,
-  PRIMARY KEY (site, day, kind, value, shard)
-);
-CREATE TABLE daily_drops (
-  site   text NOT NULL,
-  day    bigint NOT NULL,
-  reason text NOT NULL,
-  shard  integer NOT NULL,
-  count  bigint NOT NULL,
-  PRIMARY KEY (site, day, reason, shard)
-);
--- Which (day, site, path, visitor hash) was already counted as unique. Needed only while that
--- day's salt lives: DeleteSaltsBefore deletes the rows of days before yesterday.
-CREATE TABLE seen_visitors (
-  day     bigint NOT NULL,
-  site    text NOT NULL,
-  path    text NOT NULL,
-  visitor text NOT NULL,
-  PRIMARY KEY (day, site, path, visitor)
-);
-)sql",
-    // 3: the visit's screen-size class and whether it came with an Origin header, so that an
-    // export keeps them.
-    R"sql(
-ALTER TABLE visits ADD COLUMN screen text NOT NULL DEFAULT '';
-ALTER TABLE visits ADD COLUMN source text NOT NULL DEFAULT '';
-)sql",
-};
-constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations));
 
 // Recording a batch is one transaction of two statements. The first inserts the visits that are
 // new and marks their candidate "seen" keys ($2: rows of key number n, the visit it comes from and
@@ -180,43 +99,6 @@ FROM jsonb_to_recordset($1::jsonb) AS r(site text, day bigint, reason text, coun
 ON CONFLICT (site, day, reason, shard) DO UPDATE SET count = d.count + excluded.count
 )sql";
 
-constexpr const char* kReadSeries = R"sql(
-SELECT hour, sum(views)::bigint, sum(new_visitors)::bigint FROM hourly_stats
-WHERE site = $1 AND path = $2 AND hour >= $3::bigint AND hour < $4::bigint
-GROUP BY hour
-)sql";
-
-// Ties by byte order, as SQLite and BuildStats order them, whatever the database's collation.
-constexpr const char* kReadTopPaths = R"sql(
-SELECT path, sum(views)::bigint AS v, sum(new_visitors)::bigint FROM hourly_stats
-WHERE site = $1 AND hour >= $2::bigint AND hour < $3::bigint AND path <> ''
-GROUP BY path ORDER BY v DESC, path COLLATE "C" LIMIT $4::integer
-)sql";
-
-constexpr const char* kReadDimensions = R"sql(
-SELECT kind, value, sum(views)::bigint FROM daily_dimensions
-WHERE site = $1 AND day >= $2::bigint AND day <= $3::bigint
-GROUP BY kind, value
-)sql";
-
-constexpr const char* kReadDrops = R"sql(
-SELECT reason, sum(count)::bigint FROM daily_drops
-WHERE site = $1 AND day >= $2::bigint AND day <= $3::bigint
-GROUP BY reason
-)sql";
-
-constexpr const char* kReadPageViews =
-    "SELECT COALESCE(sum(views), 0)::bigint FROM page_views WHERE site = $1 AND path = $2";
-
-// timestamp is timestamptz: compared as one, and printed back as the UTC text it was stored from.
-constexpr const char* kScanVisits = R"sql(
-SELECT visit_id, to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), visitor,
-       user_agent, path, referrer, site, expiration_time, screen, source
-FROM visits
-WHERE visit_id > $1 AND timestamp >= $2::timestamptz AND timestamp < $3::timestamptz
-ORDER BY visit_id LIMIT $4::integer
-)sql";
-
 constexpr const char* kGetOrCreateSalt = R"sql(
 WITH gone AS (
   DELETE FROM daily_salts WHERE day < $1::integer - 1
@@ -229,8 +111,6 @@ SELECT encode(salt, 'hex') FROM created
 UNION ALL
 SELECT encode(salt, 'hex') FROM daily_salts WHERE day = $1::integer
 )sql";
-
-constexpr const char* kReadTotal = "SELECT COALESCE(sum(count), 0)::bigint FROM counter_shards";
 
 std::string WithConnectTimeout(const std::string& uri, int seconds) {
   if (uri.find("connect_timeout=") != std::string::npos) return uri;
@@ -272,29 +152,6 @@ std::string Dump(const nlohmann::json& rows) {
   return rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string Text(const PGresult* result, int row, int column) {
-  return std::string(Libpq().get_value(result, row, column),
-                     static_cast<size_t>(Libpq().get_length(result, row, column)));
-}
-
-int64_t Integer(const PGresult* result, int row, int column) {
-  if (Libpq().get_is_null(result, row, column)) return 0;
-  return std::atoll(Libpq().get_value(result, row, column));
-}
-
-// The parts of "a,b,c" (none for NULL or "").
-std::vector<std::string_view> CommaList(const PGresult* result, int row, int column) {
-  std::vector<std::string_view> parts;
-  const std::string_view list =
-      Libpq().get_is_null(result, row, column) ? "" : Libpq().get_value(result, row, column);
-  for (size_t start = 0; start < list.size();) {
-    const size_t comma = std::min(list.find(',', start), list.size());
-    parts.push_back(list.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return parts;
-}
-
 // Used on the writer thread only.
 int RandomShard(int shards) {
   thread_local std::mt19937 random_shard{std::random_device{}()};
@@ -324,80 +181,7 @@ Status PostgresStore::Migrate(const PostgresOptions& options) {
 
   Session session(SessionFor(options, std::chrono::milliseconds(0)));
   RETURN_IF_ERROR(session.Connect());
-  // Migrations may legitimately run long (an index on a big table): no statement timeout here.
-  RETURN_IF_ERROR(session.Exec("SET statement_timeout = 0", {}, "configuring migrations").status());
-  // Already current? Then change nothing, so instances can run as a role that may only read and
-  // write footfall's tables (no CREATE on the schema, no advisory lock needed).
-  {
-    ASSIGN_OR_RETURN(Result current,
-                     session.Exec("SELECT CASE WHEN to_regclass('footfall_schema') IS NULL "
-                                  "THEN 0 ELSE 1 END",
-                                  {}, "looking for the schema table"));
-    if (std::string_view(Libpq().get_value(current.get(), 0, 0)) == "1") {
-      ASSIGN_OR_RETURN(Result version,
-                       session.Exec("SELECT COALESCE(max(version), 0) FROM footfall_schema", {},
-                                    "reading the schema version"));
-      const int found = std::atoi(Libpq().get_value(version.get(), 0, 0));
-      if (found > kLatestVersion) {
-        return FailedPreconditionError("database schema version " + std::to_string(found) +
-                                       " is newer than this footfall's " +
-                                       std::to_string(kLatestVersion));
-      }
-      if (found == kLatestVersion) {
-        return session
-            .Exec("INSERT INTO counter_shards (shard, count) "
-                  "SELECT g, 0 FROM generate_series(0, $1::integer - 1) AS g "
-                  "ON CONFLICT (shard) DO NOTHING",
-                  {std::to_string(options.counter_shards)}, "creating counter shards")
-            .status();
-      }
-    }
-  }
-  // Session-level lock: concurrent starts queue here, and exactly one applies each migration.
-  RETURN_IF_ERROR(session
-                      .Exec("SELECT pg_advisory_lock($1::bigint)",
-                            {std::to_string(kMigrationLockKey)}, "taking the migration lock")
-                      .status());
-  auto migrate = [&]() -> Status {
-    RETURN_IF_ERROR(session
-                        .Exec("CREATE TABLE IF NOT EXISTS footfall_schema (version integer "
-                              "NOT NULL)",
-                              {}, "creating the schema table")
-                        .status());
-    ASSIGN_OR_RETURN(Result current,
-                     session.Exec("SELECT COALESCE(max(version), 0) FROM footfall_schema", {},
-                                  "reading the schema version"));
-    const int version = std::atoi(Libpq().get_value(current.get(), 0, 0));
-    if (version > kLatestVersion) {
-      return FailedPreconditionError("database schema version " + std::to_string(version) +
-                                     " is newer than this footfall's " +
-                                     std::to_string(kLatestVersion));
-    }
-    for (int next = version + 1; next <= kLatestVersion; ++next) {
-      const std::string sql = "BEGIN;" + std::string(kMigrations[next - 1]) +
-                              "INSERT INTO footfall_schema (version) VALUES (" +
-                              std::to_string(next) + ");COMMIT;";
-      // One script, one transaction; as long as it takes (no statement timeout either).
-      StatusOr<Result> applied = session.ExecScript(
-          sql, "applying migration " + std::to_string(next), kNoAnswerTimeout);
-      if (!applied.ok()) {
-        session.Exec("ROLLBACK", {}, "rolling back a migration").status().IgnoreError();
-        return applied.status();
-      }
-    }
-    return session
-        .Exec("INSERT INTO counter_shards (shard, count) "
-              "SELECT g, 0 FROM generate_series(0, $1::integer - 1) AS g "
-              "ON CONFLICT (shard) DO NOTHING",
-              {std::to_string(options.counter_shards)}, "creating counter shards")
-        .status();
-  };
-  Status migrated = migrate();
-  session.Exec("SELECT pg_advisory_unlock($1::bigint)", {std::to_string(kMigrationLockKey)},
-               "releasing the migration lock")
-      .status()
-      .IgnoreError();  // closing the session releases it anyway
-  return migrated;
+  return ApplyMigrations(session, options.counter_shards);
 }
 
 StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions options) {
@@ -537,14 +321,6 @@ StatusOr<PostgresStore::Committed> PostgresStore::TryCommit(
   return committed;
 }
 
-void PostgresStore::ReadTotal(Deadline, Callback<int64_t> done) {
-  reader_->Post([this, done = std::move(done)] {
-    StatusOr<Result> result = reader_session_->Exec(kReadTotal, {}, "reading the total");
-    if (!result.ok()) return done(result.status());
-    done(static_cast<int64_t>(std::atoll(Libpq().get_value(result->get(), 0, 0))));
-  });
-}
-
 void PostgresStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
                                          Callback<Salt> done) {
   writer_->Run([this, day, candidate, done = std::move(done)] {
@@ -589,108 +365,6 @@ void PostgresStore::FlushDrops() {
       .IgnoreError();
 }
 
-StatusOr<Stats> PostgresStore::ReadStats(const StatsQuery& query) {
-  Session& session = *reader_session_;
-  const int64_t first = FirstHour(query), end = EndHour(query);
-  const std::string first_day = std::to_string(DayOfHour(first));
-  const std::string last_day = std::to_string(DayOfHour(end - 1));
-  StatsRows rows;
-  ASSIGN_OR_RETURN(Result series,
-                   session.Exec(kReadSeries,
-                                {query.site, query.path, std::to_string(first),
-                                 std::to_string(end)},
-                                "reading the series"));
-  for (int i = 0; i < Libpq().ntuples(series.get()); ++i) {
-    const int64_t hour = Integer(series.get(), i, 0);
-    const int64_t views = Integer(series.get(), i, 1);
-    const int64_t visitors = Integer(series.get(), i, 2);
-    const int64_t bucket = query.interval == Interval::kHour ? hour : DayOfHour(hour);
-    rows.buckets[bucket].views += views;
-    rows.buckets[bucket].new_visitors += visitors;
-    rows.daily_new[DayOfHour(hour)] += visitors;
-  }
-  ASSIGN_OR_RETURN(Result paths,
-                   session.Exec(kReadTopPaths,
-                                {query.site, std::to_string(first), std::to_string(end),
-                                 std::to_string(query.top)},
-                                "reading top paths"));
-  for (int i = 0; i < Libpq().ntuples(paths.get()); ++i) {
-    rows.paths.push_back(
-        {Text(paths.get(), i, 0), Integer(paths.get(), i, 1), Integer(paths.get(), i, 2)});
-  }
-  ASSIGN_OR_RETURN(Result dimensions,
-                   session.Exec(kReadDimensions, {query.site, first_day, last_day},
-                                "reading dimensions"));
-  for (int i = 0; i < Libpq().ntuples(dimensions.get()); ++i) {
-    rows.dimensions[Text(dimensions.get(), i, 0)].push_back(
-        {Text(dimensions.get(), i, 1), Integer(dimensions.get(), i, 2), 0});
-  }
-  ASSIGN_OR_RETURN(Result drops, session.Exec(kReadDrops, {query.site, first_day, last_day},
-                                              "reading drops"));
-  for (int i = 0; i < Libpq().ntuples(drops.get()); ++i) {
-    rows.drops.push_back({Text(drops.get(), i, 0), Integer(drops.get(), i, 1), 0});
-  }
-  return BuildStats(query, std::move(rows));
-}
-
-StatusOr<VisitPage> PostgresStore::ReadVisitPage(int64_t from_ms, int64_t to_ms,
-                                                 const std::string& cursor, int limit) {
-  Session& session = *reader_session_;
-  constexpr int64_t kLastMs = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
-  const std::string from = FormatUtcMillis(std::clamp<int64_t>(from_ms, 0, kLastMs));
-  const std::string to =
-      to_ms > kLastMs ? "infinity" : FormatUtcMillis(std::max<int64_t>(to_ms, 0));
-  ASSIGN_OR_RETURN(Result scan, session.Exec(kScanVisits,
-                                             {cursor, from, to, std::to_string(limit)},
-                                             "scanning visits"));
-  VisitPage page;
-  for (int i = 0; i < Libpq().ntuples(scan.get()); ++i) {
-    Visit visit;
-    visit.visit_id = Text(scan.get(), i, 0);
-    visit.timestamp = Text(scan.get(), i, 1);
-    visit.visitor = Text(scan.get(), i, 2);
-    visit.user_agent = Text(scan.get(), i, 3);
-    visit.path = Text(scan.get(), i, 4);
-    visit.referrer = Text(scan.get(), i, 5);
-    visit.site = Text(scan.get(), i, 6);
-    visit.expiration_time = Integer(scan.get(), i, 7);
-    visit.screen = Text(scan.get(), i, 8);
-    visit.source = Text(scan.get(), i, 9);
-    bool date_only = false;
-    ASSIGN_OR_RETURN(visit.time_ms, ParseUtcTime(visit.timestamp, date_only));
-    page.visits.push_back(std::move(visit));
-  }
-  if (page.visits.size() == static_cast<size_t>(limit)) {
-    page.next_cursor = page.visits.back().visit_id;
-  }
-  return page;
-}
-
-void PostgresStore::QueryStats(StatsQuery query, Deadline, Callback<Stats> done) {
-  if (Status valid = ValidateStatsQuery(query); !valid.ok()) return done(valid);
-  reader_->Post([this, query = std::move(query), done = std::move(done)] {
-    done(ReadStats(query));
-  });
-}
-
-void PostgresStore::ReadPageViews(std::string site, std::string path, Deadline,
-                                  Callback<int64_t> done) {
-  reader_->Post([this, site = std::move(site), path = std::move(path), done = std::move(done)] {
-    StatusOr<Result> result =
-        reader_session_->Exec(kReadPageViews, {site, path}, "reading page views");
-    if (!result.ok()) return done(result.status());
-    done(Integer(result->get(), 0, 0));
-  });
-}
-
-void PostgresStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
-                               Deadline, Callback<VisitPage> done) {
-  if (limit < 1 || limit > kMaxScanLimit) return done(InvalidArgumentError("bad scan limit"));
-  reader_->Post([this, from_ms, to_ms, cursor = std::move(cursor), limit, done = std::move(done)] {
-    done(ReadVisitPage(from_ms, to_ms, cursor, limit));
-  });
-}
-
 void PostgresStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {
   writer_->Run([this, now_seconds, done = std::move(done)] {
     // In slices, so a first prune of a large table does not hold one long transaction.
@@ -732,12 +406,6 @@ void PostgresStore::DeleteSaltsBefore(int64_t first_kept_day, Deadline,
       if (!result.ok()) return done(result.status());
       if (std::atoll(Libpq().cmd_tuples(result->get())) < 10000) return done(deleted);
     }
-  });
-}
-
-void PostgresStore::CheckReady(Deadline, StatusCallback done) {
-  ReadTotal(kNoDeadline, [done = std::move(done)](StatusOr<int64_t> total) {
-    done(total.status());
   });
 }
 

@@ -79,4 +79,11 @@ StatusOr<Statement> Prepare(sqlite3* db, const char* sql) {
   return statement;
 }
 
+Status BindText(sqlite3* db, sqlite3_stmt* statement, int index, const std::string& text) {
+  const int rc = sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()),
+                                   SQLITE_STATIC);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, "binding a parameter");
+  return OkStatus();
+}
+
 }  // namespace footfall::store::sqlite

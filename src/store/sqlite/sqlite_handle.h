@@ -1,5 +1,6 @@
-// Thin RAII owners for sqlite3 connections and prepared statements, and the one mapping from
-// SQLite result codes to footfall Status codes. A Connection is used by one thread at a time.
+// Thin RAII owners for sqlite3 connections and prepared statements, the one mapping from SQLite
+// result codes to footfall Status codes, and the helpers the engine's parts share to run
+// statements. A Connection is used by one thread at a time.
 #pragma once
 
 #include <sqlite3.h>
@@ -45,5 +46,9 @@ Status Execute(sqlite3* db, const char* sql);
 
 // Prepares one statement. Errors: as SqliteError.
 StatusOr<Statement> Prepare(sqlite3* db, const char* sql);
+
+// Binds `text` to parameter `index` of `statement` without copying it (SQLITE_STATIC): `text`
+// must stay alive and unchanged while the statement runs. Errors: as SqliteError.
+Status BindText(sqlite3* db, sqlite3_stmt* statement, int index, const std::string& text);
 
 }  // namespace footfall::store::sqlite

@@ -1,6 +1,12 @@
+// SqliteStore: opening, closing and the write path (visits in group-committed batches, salts,
+// drops, pruning) on the writer thread. The read path is in sqlite_store_reads.cc, the schema and
+// its migrations in sqlite_schema.cc.
 #include "store/sqlite/sqlite_store.h"
 
-#include <algorithm>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -8,94 +14,12 @@
 #include <tuple>
 #include <vector>
 
-#include "base/utc_time.h"
 #include "store/sqlite/new_database.h"
+#include "store/sqlite/sqlite_schema.h"
 #include "store/stats_rollup.h"
 
 namespace footfall::store::sqlite {
 namespace {
-
-constexpr int kSchemaVersion = 3;
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS visits (
-  visit_id        TEXT PRIMARY KEY,
-  timestamp       TEXT NOT NULL,
-  visitor         TEXT NOT NULL,
-  user_agent      TEXT NOT NULL,
-  path            TEXT NOT NULL,
-  referrer        TEXT NOT NULL,
-  site            TEXT NOT NULL,
-  expiration_time INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS counters (
-  name  TEXT PRIMARY KEY,
-  count INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT OR IGNORE INTO counters (name, count) VALUES ('total', 0);
-CREATE TABLE IF NOT EXISTS daily_salts (
-  day  INTEGER PRIMARY KEY,
-  salt BLOB NOT NULL
-);
--- Version 2: retention pruning by expiration_time, and aggregates kept at write time, in the visit's transaction. They hold no visitor
--- identifier and outlive the raw visits. path '' is the whole site.
-CREATE INDEX IF NOT EXISTS visits_expiration_time ON visits (expiration_time);
-CREATE TABLE IF NOT EXISTS hourly_stats (
-  site         TEXT NOT NULL,
-  hour         INTEGER NOT NULL,  -- Unix hours
-  path         TEXT NOT NULL,
-  views        INTEGER NOT NULL,
-  new_visitors INTEGER NOT NULL,  -- visitors first seen that UTC day, in this hour
-  PRIMARY KEY (site, hour, path)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS page_views (
-  site  TEXT NOT NULL,
-  path  TEXT NOT NULL,              -- '' = whole site
-  views INTEGER NOT NULL,           -- ever recorded, for the public per-page counter
-  PRIMARY KEY (site, path)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS daily_dimensions (
-  site  TEXT NOT NULL,
-  day   INTEGER NOT NULL,
-  kind  TEXT NOT NULL,            -- referrer, browser, os, device
-  value TEXT NOT NULL,
-  views INTEGER NOT NULL,
-  PRIMARY KEY (site, day, kind, value)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS daily_drops (
-  site   TEXT NOT NULL,
-  day    INTEGER NOT NULL,
-  reason TEXT NOT NULL,
-  count  INTEGER NOT NULL,
-  PRIMARY KEY (site, day, reason)
-) WITHOUT ROWID;
--- Which (day, site, path, visitor hash) was already counted as unique. Needed only while that
--- day's salt lives: deleted with it.
-CREATE TABLE IF NOT EXISTS seen_visitors (
-  day     INTEGER NOT NULL,
-  site    TEXT NOT NULL,
-  path    TEXT NOT NULL,
-  visitor TEXT NOT NULL,
-  PRIMARY KEY (day, site, path, visitor)
-) WITHOUT ROWID;
--- Version 3: hourly_stats summed per day, so top pages over weeks read one row per page and
--- day instead of one per page and hour (a 30-day query reads ~24x fewer rows).
-CREATE TABLE IF NOT EXISTS daily_path_stats (
-  site         TEXT NOT NULL,
-  day          INTEGER NOT NULL,
-  path         TEXT NOT NULL,
-  views        INTEGER NOT NULL,
-  new_visitors INTEGER NOT NULL,
-  PRIMARY KEY (site, day, path)
-) WITHOUT ROWID;
-)sql";
-
-Status BindText(sqlite3* db, sqlite3_stmt* statement, int index, const std::string& text) {
-  const int rc = sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()),
-                                   SQLITE_STATIC);
-  if (rc != SQLITE_OK) return SqliteError(db, rc, "binding a parameter");
-  return OkStatus();
-}
 
 // Runs `statement` (already bound) to completion, resetting it afterwards.
 Status StepToDone(sqlite3* db, sqlite3_stmt* statement, const char* what) {
@@ -103,15 +27,6 @@ Status StepToDone(sqlite3* db, sqlite3_stmt* statement, const char* what) {
   sqlite3_reset(statement);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(db, rc, what);
   return OkStatus();
-}
-
-StatusOr<int64_t> QueryTotal(sqlite3* db) {
-  ASSIGN_OR_RETURN(Statement statement,
-                   Prepare(db, "SELECT count FROM counters WHERE name = 'total'"));
-  const int rc = sqlite3_step(statement.get());
-  if (rc == SQLITE_ROW) return static_cast<int64_t>(sqlite3_column_int64(statement.get(), 0));
-  if (rc == SQLITE_DONE) return int64_t{0};
-  return SqliteError(db, rc, "reading the total");
 }
 
 // Deletes the salts of days before `first_kept_day` and the seen marks made with them, inside
@@ -193,170 +108,31 @@ Status ConfigureConnection(sqlite3* db) {
   return OkStatus();
 }
 
-// Creates the schema, or brings an older one to kSchemaVersion, in one transaction.
-Status MigrateToCurrentSchema(sqlite3* db) {
-  RETURN_IF_ERROR(Execute(db, "BEGIN IMMEDIATE"));
-  auto migrate = [db]() -> Status {
-    RETURN_IF_ERROR(Execute(db, kSchema));
-    // Version 3: the visit's screen-size class, so that an export keeps it.
-    ASSIGN_OR_RETURN(Statement has_screen,
-                     Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'screen'"));
-    if (sqlite3_step(has_screen.get()) != SQLITE_ROW) {
-      RETURN_IF_ERROR(Execute(db,
-                              "ALTER TABLE visits ADD COLUMN screen TEXT NOT NULL DEFAULT ''; "
-                              "INSERT INTO daily_path_stats (site, day, path, views, new_visitors) "
-                              "SELECT site, hour / 24, path, SUM(views), SUM(new_visitors) "
-                              "FROM hourly_stats GROUP BY site, hour / 24, path"));
-    }
-    // Also version 3: whether the visit came with an Origin header.
-    ASSIGN_OR_RETURN(Statement has_source,
-                     Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'source'"));
-    if (sqlite3_step(has_source.get()) != SQLITE_ROW) {
-      RETURN_IF_ERROR(Execute(db, "ALTER TABLE visits ADD COLUMN source TEXT NOT NULL DEFAULT ''"));
-    }
-    return Execute(db, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
-  };
-  if (Status migrated = migrate(); !migrated.ok()) {
-    Execute(db, "ROLLBACK").IgnoreError();
-    return migrated;
+// SQLite says "unable to open database file" (and an unrelated errno) when it cannot create the
+// -wal and -shm files beside the database: say what is wrong with the directory, if anything.
+Status ExplainOpenFailure(const std::string& path, Status status) {
+  if (status.ok()) return status;
+  std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  if (directory.empty()) directory = ".";
+  struct statvfs fs {};
+  std::string why;
+  if (statvfs(directory.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) {
+    why = "the directory " + directory.string() + " is on a read-only file system";
+  } else if (access(directory.c_str(), W_OK | X_OK) != 0) {
+    why = "the directory " + directory.string() + " is not writable by this user (" +
+          std::strerror(errno) + ")";
+  } else {
+    return status;
   }
-  return Execute(db, "COMMIT");
-}
-
-// Reads one page of raw visits in [from_ms, to_ms) after `cursor`, in visit_id order.
-StatusOr<VisitPage> ScanVisitPage(sqlite3* db, int64_t from_ms, int64_t to_ms,
-                                  const std::string& cursor, int limit) {
-  constexpr int64_t kLastMs = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
-  const std::string from = FormatUtcMillis(std::clamp<int64_t>(from_ms, 0, kLastMs));
-  const std::string to = to_ms > kLastMs ? "~" : FormatUtcMillis(std::max<int64_t>(to_ms, 0));
-  ASSIGN_OR_RETURN(Statement scan,
-                   Prepare(db,
-                           "SELECT visit_id, timestamp, visitor, user_agent, path, referrer, "
-                           "site, expiration_time, screen, source FROM visits WHERE visit_id > ? AND "
-                           "timestamp >= ? AND timestamp < ? ORDER BY visit_id LIMIT ?"));
-  RETURN_IF_ERROR(BindText(db, scan.get(), 1, cursor));
-  RETURN_IF_ERROR(BindText(db, scan.get(), 2, from));
-  RETURN_IF_ERROR(BindText(db, scan.get(), 3, to));
-  sqlite3_bind_int(scan.get(), 4, limit);
-  VisitPage page;
-  auto text = [&scan](int column) {
-    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(scan.get(), column)));
-  };
-  int rc;
-  while ((rc = sqlite3_step(scan.get())) == SQLITE_ROW) {
-    Visit visit;
-    visit.visit_id = text(0);
-    visit.timestamp = text(1);
-    visit.visitor = text(2);
-    visit.user_agent = text(3);
-    visit.path = text(4);
-    visit.referrer = text(5);
-    visit.site = text(6);
-    visit.expiration_time = sqlite3_column_int64(scan.get(), 7);
-    visit.screen = text(8);
-    visit.source = text(9);
-    bool date_only = false;
-    ASSIGN_OR_RETURN(visit.time_ms, ParseUtcTime(visit.timestamp, date_only));
-    page.visits.push_back(std::move(visit));
+  // The errno SQLite kept is from another call (e.g. ENOENT of a -wal it looked for): drop it.
+  std::string message = status.message();
+  if (const size_t os_error = message.rfind(" ("); os_error != std::string::npos &&
+                                                  message.ends_with(")")) {
+    message.erase(os_error);
   }
-  if (rc != SQLITE_DONE) return SqliteError(db, rc, "scanning visits");
-  if (page.visits.size() == static_cast<size_t>(limit)) page.next_cursor = page.visits.back().visit_id;
-  return page;
-}
-
-// Answers a stats query from the aggregate tables (sums in SQL; no raw visit is read).
-StatusOr<Stats> RunStatsQuery(sqlite3* db, const StatsQuery& query) {
-  const int64_t first = FirstHour(query), end = EndHour(query);
-  const int64_t first_day = DayOfHour(first), last_day = DayOfHour(end - 1);
-  StatsRows rows;
-  {
-    // Hours for the chosen path ("" = whole site): series and daily uniques. Integer division
-    // is exact here: hours are never negative for real visits.
-    ASSIGN_OR_RETURN(Statement series,
-                     Prepare(db,
-                             "SELECT hour, views, new_visitors FROM hourly_stats "
-                             "WHERE site = ? AND path = ? AND hour >= ? AND hour < ?"));
-    RETURN_IF_ERROR(BindText(db, series.get(), 1, query.site));
-    RETURN_IF_ERROR(BindText(db, series.get(), 2, query.path));
-    sqlite3_bind_int64(series.get(), 3, first);
-    sqlite3_bind_int64(series.get(), 4, end);
-    int rc;
-    while ((rc = sqlite3_step(series.get())) == SQLITE_ROW) {
-      const int64_t hour = sqlite3_column_int64(series.get(), 0);
-      const int64_t views = sqlite3_column_int64(series.get(), 1);
-      const int64_t visitors = sqlite3_column_int64(series.get(), 2);
-      const int64_t bucket = query.interval == Interval::kHour ? hour : DayOfHour(hour);
-      rows.buckets[bucket].views += views;
-      rows.buckets[bucket].new_visitors += visitors;
-      rows.daily_new[DayOfHour(hour)] += visitors;
-    }
-    if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading the series");
-  }
-  {
-    // Whole days of the range from the daily rows, the hours of a partial first or last day
-    // from the hourly rows.
-    const int64_t whole_first = (first + 23) / 24, whole_end = std::max(whole_first, end / 24);
-    ASSIGN_OR_RETURN(Statement paths,
-                     Prepare(db,
-                             "SELECT path, SUM(v) AS total, SUM(n) FROM ("
-                             " SELECT path, views AS v, new_visitors AS n FROM daily_path_stats"
-                             " WHERE site = ?1 AND day >= ?2 AND day < ?3 AND path <> ''"
-                             " UNION ALL"
-                             " SELECT path, views, new_visitors FROM hourly_stats"
-                             " WHERE site = ?1 AND hour >= ?4 AND hour < ?5 AND path <> ''"
-                             " UNION ALL"
-                             " SELECT path, views, new_visitors FROM hourly_stats"
-                             " WHERE site = ?1 AND hour >= ?6 AND hour < ?7 AND path <> '')"
-                             " GROUP BY path ORDER BY total DESC, path LIMIT ?8"));
-    RETURN_IF_ERROR(BindText(db, paths.get(), 1, query.site));
-    sqlite3_bind_int64(paths.get(), 2, whole_first);
-    sqlite3_bind_int64(paths.get(), 3, whole_end);
-    sqlite3_bind_int64(paths.get(), 4, first);
-    sqlite3_bind_int64(paths.get(), 5, std::min(end, whole_first * 24));
-    sqlite3_bind_int64(paths.get(), 6, std::max(whole_end * 24, whole_first * 24));
-    sqlite3_bind_int64(paths.get(), 7, end);
-    sqlite3_bind_int(paths.get(), 8, query.top);
-    int rc;
-    while ((rc = sqlite3_step(paths.get())) == SQLITE_ROW) {
-      rows.paths.push_back({reinterpret_cast<const char*>(sqlite3_column_text(paths.get(), 0)),
-                            sqlite3_column_int64(paths.get(), 1),
-                            sqlite3_column_int64(paths.get(), 2)});
-    }
-    if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading top paths");
-  }
-  {
-    ASSIGN_OR_RETURN(Statement dimensions,
-                     Prepare(db,
-                             "SELECT kind, value, SUM(views) FROM daily_dimensions "
-                             "WHERE site = ? AND day >= ? AND day <= ? GROUP BY kind, value"));
-    RETURN_IF_ERROR(BindText(db, dimensions.get(), 1, query.site));
-    sqlite3_bind_int64(dimensions.get(), 2, first_day);
-    sqlite3_bind_int64(dimensions.get(), 3, last_day);
-    int rc;
-    while ((rc = sqlite3_step(dimensions.get())) == SQLITE_ROW) {
-      const std::string kind = reinterpret_cast<const char*>(sqlite3_column_text(dimensions.get(), 0));
-      rows.dimensions[kind].push_back(
-          {reinterpret_cast<const char*>(sqlite3_column_text(dimensions.get(), 1)),
-           sqlite3_column_int64(dimensions.get(), 2), 0});
-    }
-    if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading dimensions");
-  }
-  {
-    ASSIGN_OR_RETURN(Statement drops,
-                     Prepare(db,
-                             "SELECT reason, SUM(count) FROM daily_drops "
-                             "WHERE site = ? AND day >= ? AND day <= ? GROUP BY reason"));
-    RETURN_IF_ERROR(BindText(db, drops.get(), 1, query.site));
-    sqlite3_bind_int64(drops.get(), 2, first_day);
-    sqlite3_bind_int64(drops.get(), 3, last_day);
-    int rc;
-    while ((rc = sqlite3_step(drops.get())) == SQLITE_ROW) {
-      rows.drops.push_back({reinterpret_cast<const char*>(sqlite3_column_text(drops.get(), 0)),
-                            sqlite3_column_int64(drops.get(), 1), 0});
-    }
-    if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading drops");
-  }
-  return BuildStats(query, std::move(rows));
+  return Status(status.code(), message + ": " + why +
+                                   "; SQLite's WAL mode creates the -wal and -shm files beside "
+                                   "the database, so it must be writable");
 }
 
 }  // namespace
@@ -383,28 +159,16 @@ Status SqliteStore::Start() {
                               error.message());
     }
   }
-  RETURN_IF_ERROR(CreateDatabaseIfMissing(options_.path, MigrateToCurrentSchema));
-  ASSIGN_OR_RETURN(writer_db_,
-                   OpenConnection(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                  options_.busy_timeout_ms, WalWrites::kGatheredPerCommit));
+  RETURN_IF_ERROR(ExplainOpenFailure(
+      options_.path, CreateDatabaseIfMissing(options_.path, MigrateToCurrentSchema)));
+  StatusOr<Connection> writer_db =
+      OpenConnection(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                     options_.busy_timeout_ms, WalWrites::kGatheredPerCommit);
+  if (!writer_db.ok()) return ExplainOpenFailure(options_.path, writer_db.status());
+  writer_db_ = *std::move(writer_db);
   sqlite3* db = writer_db_.get();
-  RETURN_IF_ERROR(ConfigureConnection(db));
-  int found = 0;
-  {
-    ASSIGN_OR_RETURN(Statement version, Prepare(db, "PRAGMA user_version"));
-    if (sqlite3_step(version.get()) != SQLITE_ROW) {
-      return FailedPreconditionError(options_.path + " is not a SQLite database");
-    }
-    found = sqlite3_column_int(version.get(), 0);
-    if (found > kSchemaVersion) {
-      return FailedPreconditionError(options_.path + " has schema version " +
-                                     std::to_string(found) + "; this footfall knows up to " +
-                                     std::to_string(kSchemaVersion));
-    }
-  }
-  // An up-to-date database is only read: a restart writes (and fsyncs) nothing before serving, and
-  // works on a full disk.
-  if (found < kSchemaVersion) RETURN_IF_ERROR(MigrateToCurrentSchema(db));
+  RETURN_IF_ERROR(ExplainOpenFailure(options_.path, ConfigureConnection(db)));
+  RETURN_IF_ERROR(UpgradeSchemaIfOlder(db, options_.path));
 
   ASSIGN_OR_RETURN(insert_visit_,
                    Prepare(db,
@@ -463,10 +227,6 @@ void SqliteStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> don
   writer_->Enqueue(std::move(visit), std::move(done));
 }
 
-void SqliteStore::ReadTotal(Deadline, Callback<int64_t> done) {
-  reader_->Post([this, done = std::move(done)] { done(QueryTotal(reader_db_.get())); });
-}
-
 void SqliteStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline,
                                        Callback<Salt> done) {
   writer_->Run([this, day, candidate, done = std::move(done)] {
@@ -511,37 +271,6 @@ void SqliteStore::FlushDrops() {
   }
 }
 
-void SqliteStore::QueryStats(StatsQuery query, Deadline, Callback<Stats> done) {
-  if (Status valid = ValidateStatsQuery(query); !valid.ok()) return done(valid);
-  reader_->Post([this, query = std::move(query), done = std::move(done)] {
-    done(RunStatsQuery(reader_db_.get(), query));
-  });
-}
-
-void SqliteStore::ReadPageViews(std::string site, std::string path, Deadline,
-                                Callback<int64_t> done) {
-  reader_->Post([this, site = std::move(site), path = std::move(path), done = std::move(done)] {
-    sqlite3* db = reader_db_.get();
-    StatusOr<Statement> read =
-        Prepare(db, "SELECT views FROM page_views WHERE site = ? AND path = ?");
-    if (!read.ok()) return done(read.status());
-    if (Status s = BindText(db, read->get(), 1, site); !s.ok()) return done(s);
-    if (Status s = BindText(db, read->get(), 2, path); !s.ok()) return done(s);
-    const int rc = sqlite3_step(read->get());
-    if (rc == SQLITE_ROW) return done(static_cast<int64_t>(sqlite3_column_int64(read->get(), 0)));
-    if (rc == SQLITE_DONE) return done(int64_t{0});
-    done(SqliteError(db, rc, "reading page views"));
-  });
-}
-
-void SqliteStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
-                             Deadline, Callback<VisitPage> done) {
-  if (limit < 1 || limit > kMaxScanLimit) return done(InvalidArgumentError("bad scan limit"));
-  reader_->Post([this, from_ms, to_ms, cursor = std::move(cursor), limit, done = std::move(done)] {
-    done(ScanVisitPage(reader_db_.get(), from_ms, to_ms, cursor, limit));
-  });
-}
-
 void SqliteStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> done) {
   writer_->Run([this, now_seconds, done = std::move(done)] {
     // In slices between visit batches, so pruning never stalls recording for long.
@@ -562,10 +291,6 @@ void SqliteStore::PruneExpired(int64_t now_seconds, Deadline, Callback<int64_t> 
       if (slice < 10000) return done(deleted);
     }
   });
-}
-
-void SqliteStore::CheckReady(Deadline, StatusCallback done) {
-  reader_->Post([this, done = std::move(done)] { done(QueryTotal(reader_db_.get()).status()); });
 }
 
 void SqliteStore::CommitBatch(std::vector<PendingVisit>& batch) {
