@@ -1,18 +1,18 @@
-// FaultInjectingStore: forwards to another Store, except that calls can be made to fail with a
-// chosen Status — the way tests drive store failures through the real request path.
+// FaultInjectingStore: forwards to another Store (a ForwardingStore), except that calls can be
+// made to fail with a chosen Status: the way tests drive store failures through the request path.
 // Thread-safe; the wrapped store must outlive this one.
 #pragma once
 
 #include <mutex>
 #include <optional>
 
-#include "store/store.h"
+#include "store/forwarding_store.h"
 
 namespace footfall::store {
 
-class FaultInjectingStore final : public Store {
+class FaultInjectingStore final : public ForwardingStore {
  public:
-  explicit FaultInjectingStore(Store& base) : base_(base) {}
+  explicit FaultInjectingStore(Store& base) : ForwardingStore(base) {}
 
   // From now on every call fails with `status` (nothing reaches the wrapped store).
   void FailAll(Status status);
@@ -34,12 +34,11 @@ class FaultInjectingStore final : public Store {
                   Deadline deadline, Callback<VisitPage> done) override;
   void PruneExpired(int64_t now_seconds, Deadline deadline, Callback<int64_t> done) override;
   void CheckReady(Deadline deadline, StatusCallback done) override;
-  std::string Describe() const override { return "faulty(" + base_.Describe() + ")"; }
+  std::string Describe() const override { return "faulty(" + base().Describe() + ")"; }
 
  private:
   std::optional<Status> Fault() const;
 
-  Store& base_;
   mutable std::mutex mu_;
   std::optional<Status> fault_;
 };

@@ -89,7 +89,7 @@ StatusCallback InstrumentedStore::Measured(Operation operation, StatusCallback d
 }
 
 void InstrumentedStore::RecordVisit(Visit visit, Deadline deadline, Callback<RecordedVisit> done) {
-  base_.RecordVisit(std::move(visit), deadline,
+  base().RecordVisit(std::move(visit), deadline,
                     Measured<RecordedVisit>(kRecordVisit, [this, done = std::move(done)](
                                                               StatusOr<RecordedVisit> recorded) {
                       if (recorded.ok()) batch_size_->Observe(recorded->batch_size);
@@ -98,49 +98,49 @@ void InstrumentedStore::RecordVisit(Visit visit, Deadline deadline, Callback<Rec
 }
 
 void InstrumentedStore::ReadTotal(Deadline deadline, Callback<int64_t> done) {
-  base_.ReadTotal(deadline, Measured<int64_t>(kReadTotal, std::move(done)));
+  base().ReadTotal(deadline, Measured<int64_t>(kReadTotal, std::move(done)));
 }
 
 void InstrumentedStore::GetOrCreateDailySalt(int64_t day, Salt candidate, Deadline deadline,
                                              Callback<Salt> done) {
-  base_.GetOrCreateDailySalt(day, candidate, deadline, Measured<Salt>(kDailySalt, std::move(done)));
+  base().GetOrCreateDailySalt(day, candidate, deadline, Measured<Salt>(kDailySalt, std::move(done)));
 }
 
 void InstrumentedStore::RecordDrop(std::string site, int64_t time_ms, std::string reason,
                                    Deadline deadline, StatusCallback done) {
-  base_.RecordDrop(std::move(site), time_ms, std::move(reason), deadline,
+  base().RecordDrop(std::move(site), time_ms, std::move(reason), deadline,
                    Measured(kRecordDrop, std::move(done)));
 }
 
 void InstrumentedStore::QueryStats(StatsQuery query, Deadline deadline, Callback<Stats> done) {
-  base_.QueryStats(std::move(query), deadline, Measured<Stats>(kQueryStats, std::move(done)));
+  base().QueryStats(std::move(query), deadline, Measured<Stats>(kQueryStats, std::move(done)));
 }
 
 void InstrumentedStore::ReadPageViews(std::string site, std::string path, Deadline deadline,
                                       Callback<int64_t> done) {
-  base_.ReadPageViews(std::move(site), std::move(path), deadline,
+  base().ReadPageViews(std::move(site), std::move(path), deadline,
                       Measured<int64_t>(kReadPageViews, std::move(done)));
 }
 
 void InstrumentedStore::ScanVisits(int64_t from_ms, int64_t to_ms, std::string cursor, int limit,
                                    Deadline deadline, Callback<VisitPage> done) {
-  base_.ScanVisits(from_ms, to_ms, std::move(cursor), limit, deadline,
+  base().ScanVisits(from_ms, to_ms, std::move(cursor), limit, deadline,
                    Measured<VisitPage>(kScanVisits, std::move(done)));
 }
 
 void InstrumentedStore::PruneExpired(int64_t now_seconds, Deadline deadline,
                                      Callback<int64_t> done) {
-  base_.PruneExpired(now_seconds, deadline, Measured<int64_t>(kPrune, std::move(done)));
+  base().PruneExpired(now_seconds, deadline, Measured<int64_t>(kPrune, std::move(done)));
 }
 
 void InstrumentedStore::DeleteSaltsBefore(int64_t first_kept_day, Deadline deadline,
                                           Callback<int64_t> done) {
-  base_.DeleteSaltsBefore(first_kept_day, deadline,
+  base().DeleteSaltsBefore(first_kept_day, deadline,
                           Measured<int64_t>(kDeleteSalts, std::move(done)));
 }
 
 void InstrumentedStore::CheckReady(Deadline deadline, StatusCallback done) {
-  base_.CheckReady(deadline, Measured(kCheckReady, std::move(done)));
+  base().CheckReady(deadline, Measured(kCheckReady, std::move(done)));
 }
 
 }  // namespace footfall::store

@@ -1,10 +1,11 @@
-// InstrumentedStore: forwards every call to another Store and records, in a metrics::Registry,
-// how each operation went (footfall_store_operations_total{operation,result}), how long it took
-// (footfall_store_duration_seconds{operation}), the group-commit batch sizes
+// InstrumentedStore: forwards every call to another Store (a ForwardingStore) and records, in a
+// metrics::Registry, how each operation went (footfall_store_operations_total{operation,result}),
+// how long it took (footfall_store_duration_seconds{operation}), the group-commit batch sizes
 // (footfall_group_commit_batch_size) and whether the store answers (footfall_store_ready: 0
 // after a call failed as unavailable, 1 after a call that began later succeeded), and tells a
 // listener when that readiness changes (so an outage is one log line when it starts and one when
-// it ends, not a line per failed call). Thread-safe; the wrapped store and the registry must outlive it.
+// it ends, not a line per failed call). Thread-safe; the wrapped store and the registry must
+// outlive it.
 #pragma once
 
 #include <array>
@@ -13,11 +14,11 @@
 #include <string>
 
 #include "metrics/registry.h"
-#include "store/store.h"
+#include "store/forwarding_store.h"
 
 namespace footfall::store {
 
-class InstrumentedStore final : public Store {
+class InstrumentedStore final : public ForwardingStore {
  public:
   // Errors: kAlreadyExists when the registry already has these metrics.
   static StatusOr<std::unique_ptr<InstrumentedStore>> Create(Store& base,
@@ -38,7 +39,6 @@ class InstrumentedStore final : public Store {
                   Deadline deadline, Callback<VisitPage> done) override;
   void PruneExpired(int64_t now_seconds, Deadline deadline, Callback<int64_t> done) override;
   void CheckReady(Deadline deadline, StatusCallback done) override;
-  std::string Describe() const override { return base_.Describe(); }
 
   // Called once per change of readiness (false: a call failed as unavailable or past its
   // deadline, `cause` says how; true: a call succeeded again), from the thread that completed the
@@ -57,7 +57,7 @@ class InstrumentedStore final : public Store {
     metrics::Counter* error = nullptr;
     metrics::Histogram* duration = nullptr;
   };
-  InstrumentedStore(Store& base) : base_(base) {}
+  explicit InstrumentedStore(Store& base) : ForwardingStore(base) {}
   // Wraps `done` so that it records the outcome of `operation` started now.
   template <typename T>
   Callback<T> Measured(Operation operation, Callback<T> done);
@@ -65,7 +65,6 @@ class InstrumentedStore final : public Store {
   void Record(Operation operation, std::chrono::steady_clock::time_point started,
               const Status& status);
 
-  Store& base_;
   std::array<OperationMetrics, kOperations> operations_{};
   metrics::Histogram* batch_size_ = nullptr;
   metrics::Gauge* ready_ = nullptr;
