@@ -7,6 +7,12 @@
 
 namespace footfall::store {
 
+std::array<SeenKey, 2> SeenKeys(const Visit& visit) {
+  const int64_t day = DayOfHour(HourOf(visit.time_ms));
+  return {SeenKey{day, visit.site, "", visit.visitor},
+          SeenKey{day, visit.site, visit.path, visit.visitor}};
+}
+
 Rollup RollUp(const std::vector<const Visit*>& visits, const MarkSeen& mark_seen) {
   Rollup rollup;
   // A (day, site, path, visitor) asked once in this batch is seen by any later ask: answer those

@@ -3,6 +3,8 @@
 // Aggregates hold no visitor identifier. Pure functions; thread-safe.
 #pragma once
 
+#include <array>
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -41,11 +43,24 @@ struct Rollup {
   std::map<PageKey, int64_t> page_views;  // the hours' views summed over the hours
 };
 
+// A (day, site, path, visitor) whose first visit makes the visitor new there.
+struct SeenKey {
+  int64_t day = 0;
+  std::string site;
+  std::string path;
+  std::string visitor;
+  auto operator<=>(const SeenKey&) const = default;
+};
+// The keys RollUp asks MarkSeen about for `visit`: its day and site, for the whole site (path
+// "") and for its own path. Engines that look them up before a batch is rolled up use this.
+std::array<SeenKey, 2> SeenKeys(const Visit& visit);
+
 // Returns true if `visitor` had not been seen on (`day`, `site`, `path`) before, and remembers it.
 using MarkSeen = std::function<bool(int64_t day, const std::string& site, const std::string& path,
                                     const std::string& visitor)>;
 
-// Aggregates `visits` (the ones a transaction is storing) into deltas.
+// Aggregates `visits` (the ones a transaction is storing) into deltas. Asks `mark_seen` about each
+// visit's SeenKeys, once per key in the batch (a later visit with the same key is not new).
 Rollup RollUp(const std::vector<const Visit*>& visits, const MarkSeen& mark_seen);
 
 // Errors: kInvalidArgument when from >= to, the range exceeds 400 days (31 for hourly series),

@@ -51,5 +51,21 @@ TEST(RollUpTest, AsksTheStoreOnceForAVisitorSeenTwiceInOneBatch) {
   EXPECT_EQ(rollup.hours.at({"a.example", hour, ""}).new_visitors, 2);
 }
 
+TEST(RollUpTest, AsksExactlyTheSeenKeysOfEachVisit) {
+  const Visit a = MakeVisit("v1", "/a"), b = MakeVisit("v2", "/b");
+  std::set<SeenKey> asked;
+  RollUp({&a, &b}, [&](int64_t day, const std::string& site, const std::string& path,
+                       const std::string& visitor) {
+    asked.insert({day, site, path, visitor});
+    return true;
+  });
+  std::set<SeenKey> keys;
+  for (const Visit* v : {&a, &b}) {
+    for (const SeenKey& key : SeenKeys(*v)) keys.insert(key);
+  }
+  EXPECT_EQ(asked, keys);
+  EXPECT_EQ(keys.size(), 4u);
+}
+
 }  // namespace
 }  // namespace footfall::store

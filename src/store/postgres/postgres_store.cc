@@ -237,7 +237,6 @@ void PostgresStore::CommitBatch(std::vector<PendingVisit>& batch) {
 
 StatusOr<PostgresStore::Committed> PostgresStore::TryCommit(
     const std::vector<PendingVisit>& batch, int shard) {
-  using SeenKey = std::tuple<int64_t, std::string, std::string, std::string>;
   nlohmann::json rows = nlohmann::json::array();
   nlohmann::json candidates = nlohmann::json::array();
   std::vector<SeenKey> keys;  // by key number
@@ -249,15 +248,13 @@ StatusOr<PostgresStore::Committed> PostgresStore::TryCommit(
                     {"path", v.path},             {"referrer", v.referrer},
                     {"site", v.site},             {"expiration_time", v.expiration_time},
                     {"screen", v.screen},         {"source", v.source}});
-    // The keys RollUp will ask about for this visit, asked of RollUp itself.
-    RollUp({&v}, [&](int64_t day, const std::string& site, const std::string& path,
-                     const std::string& visitor) {
-      auto [it, added] = key_numbers.emplace(SeenKey{day, site, path, visitor}, keys.size());
+    for (SeenKey& key : SeenKeys(v)) {  // what RollUp will ask about this visit
+      auto [it, added] = key_numbers.emplace(std::move(key), keys.size());
       if (added) keys.push_back(it->first);
-      candidates.push_back({{"n", it->second}, {"visit_id", v.visit_id}, {"day", day},
-                            {"site", site}, {"path", path}, {"visitor", visitor}});
-      return false;
-    });
+      candidates.push_back({{"n", it->second}, {"visit_id", v.visit_id}, {"day", it->first.day},
+                            {"site", it->first.site}, {"path", it->first.path},
+                            {"visitor", it->first.visitor}});
+    }
   }
   Session& session = *writer_session_;
   // The transaction as a whole, not each statement, must end within kAnswerTimeout.
