@@ -1,9 +1,18 @@
 // Store: where visits and the total counter live. One implementation per engine (SQLite,
-// memory; later PostgreSQL and DynamoDB), opened by URI with OpenStore().
+// PostgreSQL, DynamoDB, and memory for tests), opened by URI with OpenStore(); decorators derive
+// from ForwardingStore (forwarding_store.h).
 //
-// Every call is asynchronous: it returns at once and later calls `done` exactly once, from a
-// store-owned thread (or, for errors detected up front, from the caller's thread before returning).
-// `done` must not block for long; adapters post the result back to their own executor.
+// Every call is asynchronous and calls `done` exactly once, on one of two threads:
+// - before the call returns, on the caller's thread: the memory store always, and every engine
+//   for an error found up front (an invalid stats query, say);
+// - later, on a thread the store owns: SQLite's and PostgreSQL's writer or reader thread,
+//   DynamoDB's HTTP client thread.
+// So a caller must not hold, across the call, a lock that `done` takes, and `done` must not
+// block for long (adapters post the result back to their own executor).
+// Deadlines: DynamoDB stops retrying at `deadline` and fails with kDeadlineExceeded; PostgreSQL
+// bounds each transaction by its own 6 s answer timeout (postgres_session.h) and SQLite each
+// write by its 5 s busy timeout, whatever `deadline` says; the memory store ignores it. Callers
+// that need a bound on a local engine get it from those timeouts.
 // Implementations are safe for concurrent callers. Destroying a Store completes every queued call
 // (committing accepted writes) before returning, so no callback is lost.
 #pragma once
