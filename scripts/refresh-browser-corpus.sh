@@ -12,21 +12,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dest=$repo/third_party/user-agents
 package=user-agents
-command -v npm >/dev/null || { echo "refresh-browser-corpus: needs npm (apt-get install npm)" >&2; exit 1; }
-
-version=${1:-$(npm view "$package" version)}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-tarball_url=$(npm view "$package@$version" dist.tarball)
-integrity=$(npm view "$package@$version" dist.integrity)
-(cd "$work" && npm pack --silent "$package@$version" >/dev/null)
-tarball=$work/$package-$version.tgz
-actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
-if [[ "$actual" != "$integrity" ]]; then
-  echo "refresh-browser-corpus: $tarball is $actual, the registry says $integrity" >&2
-  exit 1
-fi
+# shellcheck source=lib/npm_tarball.sh
+source "$repo/scripts/lib/npm_tarball.sh"
+fetch_npm_tarball refresh-browser-corpus "$package" "${1:-}"
 tar -xzf "$tarball" -C "$work" package/dist/user-agents.json package/LICENSE
 mkdir -p "$dest"
 python3 - "$work/package/dist/user-agents.json" "$dest/browsers.txt" <<'PY'

@@ -12,21 +12,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dest=$repo/third_party/crawler-user-agents
 package=crawler-user-agents
-command -v npm >/dev/null || { echo "refresh-crawler-list: needs npm (apt-get install npm)" >&2; exit 1; }
-
-version=${1:-$(npm view "$package" version)}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-tarball_url=$(npm view "$package@$version" dist.tarball)
-integrity=$(npm view "$package@$version" dist.integrity)
-(cd "$work" && npm pack --silent "$package@$version" >/dev/null)
-tarball=$work/$package-$version.tgz
-actual="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
-if [[ "$actual" != "$integrity" ]]; then
-  echo "refresh-crawler-list: $tarball is $actual, the registry says $integrity" >&2
-  exit 1
-fi
+# shellcheck source=lib/npm_tarball.sh
+source "$repo/scripts/lib/npm_tarball.sh"
+fetch_npm_tarball refresh-crawler-list "$package" "${1:-}"
 tar -xzf "$tarball" -C "$work" package/crawler-user-agents.json package/LICENSE package/package.json
 python3 - "$work/package/package.json" "$version" <<'PY'
 import json, sys
