@@ -22,8 +22,12 @@ provider "aws" {
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   skip_region_validation      = true
-  # An emulator answers some calls with errors the provider would otherwise retry for minutes.
-  max_retries = 2
+  # An emulator answers some calls with errors the provider would otherwise retry for minutes
+  # (25 attempts by default), so fewer; but not 2: moto's threaded server sometimes drops a
+  # keep-alive connection under a waiter's poll, and two such drops in a row failed a CI run's
+  # destroy ("waiting for SQS Queue ... delete: ... exceeded maximum number of attempts, 2 ...
+  # use of closed network connection", 2026-12-05).
+  max_retries = 5
 
   endpoints {
     acm            = var.endpoint
