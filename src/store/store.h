@@ -14,7 +14,10 @@
 // write by its 5 s busy timeout, whatever `deadline` says; the memory store ignores it. Callers
 // that need a bound on a local engine get it from those timeouts.
 // Implementations are safe for concurrent callers. Destroying a Store completes every queued call
-// (committing accepted writes) before returning, so no callback is lost.
+// (committing accepted writes) before returning, so no callback is lost. A failing engine answers
+// every call with an error a caller can act on (kUnavailable, kDeadlineExceeded,
+// kResourceExhausted) within its bound. tests/store_contract_test.cc checks all of this on every
+// engine.
 #pragma once
 
 #include <array>
