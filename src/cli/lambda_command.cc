@@ -154,9 +154,9 @@ int RunLambda(const LambdaConfig& config) {
     std::fprintf(stderr, "footfall: %s\n", client.status().message().c_str());
     return 2;
   }
-  // The crawler list's RE2::Set (about 10 ms of CPU) is built in the init phase, beside the
-  // store's opening and the SSM read, not on the first invocation's user agent (which would wait
-  // for it if it came first).
+  // The crawler list's RE2::Set (milliseconds of CPU: docs/benchmarks.md) is built in the init
+  // phase, beside the store's opening and the SSM read, not on the first invocation's user agent
+  // (which would wait for it if it came first).
   std::jthread bot_matcher_build([] { core::DefaultBotMatcher(); });
   // From here on, a start-up failure is reported to Lambda as an init error too.
   auto init_failure = [&](const std::string& message) {

@@ -162,8 +162,8 @@ int RunServe(const ServeConfig& config) {
   }
 
   LogWriter log(2);
-  // The crawler list's RE2::Set (about 10 ms of CPU) is built beside the store's opening, so that
-  // the first visit does not wait for it.
+  // The crawler list's RE2::Set (milliseconds of CPU: docs/benchmarks.md) is built beside the
+  // store's opening, so that the first visit does not wait for it.
   std::jthread bot_matcher_build([] { core::DefaultBotMatcher(); });
   StatusOr<std::unique_ptr<store::Store>> store = store::OpenStore(config.store);
   if (!store.ok()) {

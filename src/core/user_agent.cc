@@ -193,7 +193,8 @@ consteval TokenSet AnyOf(std::initializer_list<std::string_view> texts) {
 }
 
 // The scan looks up each pair of adjacent bytes in a table of the tokens that start with it, so a
-// user agent is read once however many tokens there are (a find() per token cost ~1.3 µs).
+// user agent is read once however many tokens there are (a find() per token would read it once
+// per token).
 constexpr size_t kBigramBuckets = 1024;
 
 constexpr size_t BigramBucket(char first, char second) {

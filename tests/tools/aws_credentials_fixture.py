@@ -53,15 +53,16 @@ import http.server
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import port_file  # noqa: E402
 
 DEFAULTS = {
     "expiration": None,  # None: one hour from each answer
@@ -386,32 +387,9 @@ class Server(http.server.ThreadingHTTPServer):
 def launch(stdout=subprocess.DEVNULL, stderr=None, preexec_fn=None, deadline_s=20.0):
     """Starts this script as a child process on a port the OS chooses; returns (Popen, port).
     Stopping it is the caller's job. Raises RuntimeError if it exits or does not listen in time."""
-    workdir = tempfile.mkdtemp(prefix="footfall-credfix-")
-    port_file = os.path.join(workdir, "port")
-    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--port-file", port_file],
-                            stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                            preexec_fn=preexec_fn)
-    try:
-        deadline = time.monotonic() + deadline_s
-        while True:
-            try:
-                with open(port_file) as f:
-                    return proc, int(f.read())
-            except FileNotFoundError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"aws_credentials_fixture.py exited with {proc.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"aws_credentials_fixture.py did not listen within {deadline_s} s")
-            time.sleep(0.02)
-    except BaseException:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    return port_file.launch([sys.executable, os.path.abspath(__file__)],
+                            "aws_credentials_fixture.py", deadline_s, stdout=stdout,
+                            stderr=stderr, preexec_fn=preexec_fn)
 
 
 def main():
@@ -423,9 +401,7 @@ def main():
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         parser.error("loopback only")
     server = Server((args.host, 0), Handler)
-    with open(args.port_file + ".tmp", "w") as out:
-        out.write(f"{server.server_address[1]}\n")
-    os.replace(args.port_file + ".tmp", args.port_file)
+    port_file.write_port(args.port_file, server.server_address[1])
 
     def stop(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()

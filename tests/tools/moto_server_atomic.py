@@ -23,15 +23,14 @@ import argparse
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import artifacts  # noqa: E402
+import port_file  # noqa: E402
 
 DUMP_DEADLINE_S = 60.0  # the whole dump; a moto that stopped answering is a note, not a hang
 
@@ -120,39 +119,16 @@ def launch(host="127.0.0.1", ssl_cert=None, ssl_key=None, stdout=None, stderr=No
     and `preexec_fn` go to Popen. Raises RuntimeError if the server exits first or has not bound a
     port within `deadline_s` seconds (moto's import alone takes seconds on a loaded machine); the
     process is then killed. Stdlib only, so a test can import it without importing moto."""
-    workdir = tempfile.mkdtemp(prefix="footfall-moto-")
-    port_file = os.path.join(workdir, "port")
-    argv = [sys.executable, os.path.abspath(__file__), "-H", host, "-p", "0",
-            "--port-file", port_file]
+    argv = [sys.executable, os.path.abspath(__file__), "-H", host, "-p", "0"]
     if ssl_cert:
         argv += ["-c", ssl_cert, "-k", ssl_key]
-    proc = MotoProcess(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                       preexec_fn=preexec_fn)
-    try:
-        deadline = time.monotonic() + deadline_s
-        while True:
-            try:
-                with open(port_file) as f:
-                    port = int(f.read())
-                netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-                proc.endpoint = f"{'https' if ssl_cert else 'http'}://{netloc}"
-                proc.verify_tls = not ssl_cert  # a test's self-signed certificate
-                return proc, port
-            except FileNotFoundError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"moto_server_atomic.py exited with {proc.returncode} before "
-                                   "it listened (is moto installed for this python?)")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"moto_server_atomic.py did not listen within {deadline_s} s")
-            time.sleep(0.02)
-    except BaseException:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    proc, port = port_file.launch(argv, "moto_server_atomic.py", deadline_s, popen=MotoProcess,
+                                  exited_hint=" (is moto installed for this python?)",
+                                  stdout=stdout, stderr=stderr, preexec_fn=preexec_fn)
+    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    proc.endpoint = f"{'https' if ssl_cert else 'http'}://{netloc}"
+    proc.verify_tls = not ssl_cert  # a test's self-signed certificate
+    return proc, port
 
 
 def main() -> None:
@@ -184,9 +160,7 @@ def main() -> None:
     # moto_server sets this from -p; moto puts it in the URLs it hands out.
     os.environ.setdefault("MOTO_PORT", str(port))
     if args.port_file:
-        with open(args.port_file + ".tmp", "w") as out:
-            out.write(f"{port}\n")
-        os.replace(args.port_file + ".tmp", args.port_file)
+        port_file.write_port(args.port_file, port)
     server.log_startup()
     try:
         server.serve_forever()

@@ -1,6 +1,6 @@
 // libpq, loaded when a PostgreSQL store is first opened rather than when footfall starts. Linked
 // normally, libpq makes every start of footfall load about twenty more libraries (Kerberos, LDAP,
-// SASL, GnuTLS, ...): about 4 ms measured, on a start-up budget of 10 ms, for an engine most
+// SASL, GnuTLS, ...) — a measurable part of start-up (docs/benchmarks.md) — for an engine most
 // installs never use. footfall reaches libpq only through the function table Libpq() returns and
 // defines no function under a libpq name, so a binary that also links libpq (the test helpers do)
 // keeps libpq's own. Thread-safe.
