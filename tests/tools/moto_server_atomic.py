@@ -23,6 +23,7 @@ import argparse
 import base64
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -143,7 +144,27 @@ def main() -> None:
 
     # Imported here, not at the top: launch() is used by tests that do not import moto.
     from moto.server import DomainDispatcherApplication, create_backend_app
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class LingeringCloseHandler(WSGIRequestHandler):
+        """werkzeug answers each request with `Connection: close` and closes at once. A client
+        byte still arriving then makes the kernel reset the connection, and a client can lose an
+        answer it had not read yet: the Terraform AWS provider (Go) then reports "use of closed
+        network connection" and retries — a create that had succeeded then fails as "already
+        exists" (two CI runs failed so, 2026-12-05). So, as web servers do, close gracefully:
+        send FIN after the answer and wait (at most 5 s) for the client to close its side."""
+
+        def handle(self):
+            super().handle()
+            if args.ssl_cert:
+                return  # TLS has its own close_notify; shutting the raw socket would break it
+            try:
+                self.connection.shutdown(socket.SHUT_WR)
+                self.connection.settimeout(5)
+                while self.connection.recv(65536):
+                    pass
+            except OSError:
+                pass
 
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
@@ -155,7 +176,8 @@ def main() -> None:
 
     ssl_context = (args.ssl_cert, args.ssl_key) if args.ssl_cert else None
     # What werkzeug's run_simple does, split so that the bound port is known before serving.
-    server = make_server(args.host, args.port, atomic_app, threaded=True, ssl_context=ssl_context)
+    server = make_server(args.host, args.port, atomic_app, threaded=True, ssl_context=ssl_context,
+                         request_handler=LingeringCloseHandler)
     port = server.socket.getsockname()[1]
     # moto_server sets this from -p; moto puts it in the URLs it hands out.
     os.environ.setdefault("MOTO_PORT", str(port))
