@@ -3,25 +3,37 @@
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build serve test test-sanitize bench fuzz lambda-zip clean refresh-bots
+.PHONY: all deps test-deps build serve test test-sanitize bench fuzz lambda-zip clean refresh-bots
 
 all: build
 
+# What building footfall needs (Debian packages); test-deps: and what the tests need, then the two
+# test tools Debian does not package (moto, Terraform), checked before anything is built.
 deps:
 	@scripts/install-deps.sh
+test-deps:
+	@scripts/install-deps.sh --test
+	@scripts/check-test-tools.sh
 
 $(BUILD_DIR)/build.ninja: CMakeLists.txt
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DFOOTFALL_WERROR=ON $(CMAKE_FLAGS)
 
+# Everything that configures here: the programs, and the tests when GoogleTest is installed.
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR)
 
-serve: build
+# The footfall binary alone: no test, no benchmark (its first build is a few minutes on 2 cores).
+serve: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) --target footfall
 	$(BUILD_DIR)/footfall serve $(ARGS)
 
 # Everything in the Release build, then the unit and integration tests again under ASan+UBSan,
 # then each fuzz target for FUZZ_SECONDS (see test-sanitize).
-test: build lambda-zip
+test: test-deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DFOOTFALL_WERROR=ON \
+	  -DFOOTFALL_REQUIRE_TESTS=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR)
+	$(MAKE) lambda-zip
 	cd $(BUILD_DIR) && rm -rf test-artifacts && ctest --output-on-failure --timeout 600 -j2
 	$(MAKE) test-sanitize
 
@@ -31,9 +43,9 @@ test: build lambda-zip
 SANITIZE_BUILD_DIR ?= build-sanitize
 FUZZ_SECONDS ?= 20
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
-test-sanitize: deps
+test-sanitize: test-deps
 	cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-	  -DFOOTFALL_WERROR=ON -DFOOTFALL_FUZZ=ON -DFOOTFALL_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CMAKE_FLAGS)
+	  -DFOOTFALL_WERROR=ON -DFOOTFALL_REQUIRE_TESTS=ON -DFOOTFALL_FUZZ=ON -DFOOTFALL_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CMAKE_FLAGS)
 	cmake --build $(SANITIZE_BUILD_DIR)
 	cd $(SANITIZE_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure --timeout 600 -j2 -L 'unit|cross|integration'
 	cd $(SANITIZE_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j2 -L fuzz
@@ -45,8 +57,10 @@ lambda-zip: deps
 	cmake --build $(LAMBDA_BUILD_DIR) --target footfall
 	scripts/package-lambda.sh $(LAMBDA_BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip
 
-bench: build lambda-zip
+bench: lambda-zip
 	@scripts/install-deps.sh --bench
+	@scripts/check-test-tools.sh
+	$(MAKE) build
 	bash bench/run.sh $(BUILD_DIR)/footfall
 	bash bench/postgres_bench.sh $(BUILD_DIR)/footfall
 	bash bench/overload.sh $(BUILD_DIR)/footfall
@@ -67,9 +81,9 @@ refresh-bots:
 # collect in $(SANITIZE_BUILD_DIR)/fuzz/corpus/<name>, a crashing one in .../fuzz/artifacts/.
 FUZZERS ?= request_fuzz lambda_event_fuzz stats_query_fuzz import_fuzz event_body_fuzz stream_event_fuzz dynamodb_answer_fuzz header_scan_fuzz credentials_answer_fuzz
 fuzz: FUZZ_TIME = $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
-fuzz: deps
+fuzz: test-deps
 	cmake -S . -B $(SANITIZE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-	  -DFOOTFALL_WERROR=ON -DFOOTFALL_FUZZ=ON $(CMAKE_FLAGS)
+	  -DFOOTFALL_WERROR=ON -DFOOTFALL_REQUIRE_TESTS=ON -DFOOTFALL_FUZZ=ON $(CMAKE_FLAGS)
 	cmake --build $(SANITIZE_BUILD_DIR) --target $(FUZZERS)
 	set -e; for f in $(FUZZERS); do \
 	  $(SANITIZER_ENV) $(SANITIZE_BUILD_DIR)/fuzz/$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 \

@@ -1,32 +1,50 @@
 #!/usr/bin/env bash
-# Installs footfall's build and test dependencies from Debian 12 packages.
+# Installs what footfall needs from Debian 12 packages, and no more:
+#   scripts/install-deps.sh          building the footfall binary (what `make serve` needs)
+#   scripts/install-deps.sh --test   and the tests: sanitizers, PostgreSQL, Chromium, promtool, …
+#   scripts/install-deps.sh --bench  and the benchmarks (which take in the tests' servers)
 # Idempotent: when every package is already present it does nothing (no apt call at all).
-# Runs apt through sudo when not root. Usage: scripts/install-deps.sh [--bench]
+# Runs apt through sudo when not root. moto and Terraform, which Debian does not package, are
+# checked by scripts/check-test-tools.sh.
 set -euo pipefail
+
+usage() { echo "usage: scripts/install-deps.sh [--test | --bench]" >&2; exit 2; }
 
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
-  clang libclang-rt-14-dev                       # sanitized build and libFuzzer (only recommended by clang)
+  python3                                        # generates the crawler list's C++ at build time
   libboost1.74-dev                               # Beast/Asio HTTP server
   libcli11-dev                                   # command-line parsing
   nlohmann-json3-dev                             # JSON in and out
   rapidjson-dev                                  # JSON on the Lambda hot path (event parsing)
   libsqlite3-dev                                 # embedded default store
-  libpq-dev                                      # PostgreSQL store (client library)
-  postgresql-15                                  # PostgreSQL server for the store tests
-  libssl-dev                                     # HMAC-SHA256 visitor hashing
+  libpq-dev                                      # PostgreSQL store (client library, opened on use)
+  libssl-dev                                     # HMAC-SHA256 visitor hashing, TLS to AWS
   libre2-dev                                     # RE2::Set: the crawler-user-agents patterns in one pass (bot filter)
+  ca-certificates                                # verifying AWS endpoints (dynamodb:// stores)
+)
+test_packages=(
+  clang libclang-rt-14-dev                       # sanitized build and libFuzzer (only recommended by clang)
   libgtest-dev libgmock-dev                      # unit tests
-  python3 curl openssl                           # integration tests, README examples, test certificates
+  postgresql-15                                  # PostgreSQL server for the store tests
+  curl openssl                                   # integration tests, README examples, test certificates
   chromium fonts-dejavu-core                     # browser end-to-end test (tests/browser)
   prometheus                                     # promtool: metrics exposition and alert-rule tests
   python3-yaml                                   # YAML in the deploy checks (tests/deploy)
   systemd                                        # systemd-analyze: checks deploy/systemd/footfall.service
   libfaketime                                    # moves the clock of footfall serve in the salt-deletion tests
+  zip unzip                                      # the Lambda package tests
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light)                    # make bench: load generator and reference
-fi
+bench_packages=(
+  wrk nginx-light                                # make bench: load generator and reference
+)
+case "${1:-}" in
+  "") ;;
+  --test) packages+=("${test_packages[@]}") ;;
+  --bench) packages+=("${test_packages[@]}" "${bench_packages[@]}") ;;
+  *) usage ;;
+esac
+[[ $# -le 1 ]] || usage
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks the Lambda zip's shape: an executable `bootstrap` that is the footfall ELF binary with
 /var/task/lib/ld-linux-x86-64.so.2 as its interpreter and a DT_RPATH (not DT_RUNPATH) of
-/var/task/lib, the loader and every library it needs under lib/, NOTICE and the licence texts
-under licenses/, and nothing else. Prints the size
+/var/task/lib, the loader and every library it needs under lib/, LICENSE, NOTICE and the licence
+texts under licenses/ (glibc's LGPL and where its source is among them), and nothing else. Prints the size
 and library count (targets: <= 5 MB, few libraries)."""
 import os
 import stat
@@ -48,10 +48,20 @@ def main() -> int:
                         problems.append(f"needs {lib}, which the zip does not bundle")
         if "lib/ld-linux-x86-64.so.2" not in names:
             problems.append("no lib/ld-linux-x86-64.so.2")
-        for notice in ("NOTICE", "licenses/crawler-user-agents.txt", "licenses/re2.txt"):
+        for notice in ("LICENSE", "NOTICE", "licenses/crawler-user-agents.txt", "licenses/re2.txt",
+                       "licenses/openssl.txt", "licenses/sqlite.txt", "licenses/nlohmann-json.txt",
+                       "licenses/rapidjson.txt", "licenses/cli11.txt"):
             if notice not in names:
                 problems.append(f"no {notice} (the licences of what is compiled in)")
-        extra = [n for n in names if n not in ("bootstrap", "NOTICE")
+        # glibc is bundled as shared libraries: the LGPL asks for its text and its source.
+        for notice in ("licenses/LGPL-2.1.txt", "licenses/glibc.txt", "licenses/glibc-source.txt"):
+            if notice not in names:
+                problems.append(f"no {notice} (the LGPL's terms for the bundled glibc)")
+        if "licenses/glibc-source.txt" in names:
+            source = z.read("licenses/glibc-source.txt").decode()
+            if "apt-get source glibc=" not in source or "snapshot.debian.org" not in source:
+                problems.append("licenses/glibc-source.txt does not say where glibc's source is")
+        extra = [n for n in names if n not in ("bootstrap", "LICENSE", "NOTICE")
                  and not n.startswith(("lib/", "licenses/"))]
         if extra:
             problems.append(f"unexpected files: {extra}")
