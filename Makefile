@@ -70,6 +70,7 @@ bench: lambda-zip
 	$(BUILD_DIR)/bench/stats_bench $(BUILD_DIR)/bench-data
 	$(BUILD_DIR)/bench/user_agent_bench third_party/crawler-user-agents/crawler-user-agents.json \
 	  third_party/user-agents/browsers.txt
+	bash bench/fresh_install.sh
 
 # The bot patterns (third_party/crawler-user-agents) from the newest crawler-user-agents on npm,
 # or VERSION=x.y.z; then rebuild and run the tests (scripts/refresh-crawler-list.sh).

@@ -37,6 +37,7 @@ test_packages=(
 )
 bench_packages=(
   wrk nginx-light                                # make bench: load generator and reference
+  debootstrap                                    # make bench: a fresh Debian 12 root for the install timing
 )
 case "${1:-}" in
   "") ;;

@@ -148,6 +148,14 @@ void Session::ReadHeaderBytes(size_t scanned) {
     FinishRead(bhttp::error::header_limit);
     return;
   }
+  // Shutting down: a request whose header has not even arrived is not in flight; it is not
+  // waited for. (StopWhenIdle cancels a pending read, but a read that had just completed when it
+  // ran — the first bytes of this request — would otherwise start another one here, and shutdown
+  // would wait out read_timeout for it: seen once under load in CI, 10.1 s.)
+  if (context_.stopping.load()) {
+    Close();
+    return;
+  }
   reading_ = true;
   const size_t room = std::min<size_t>(4096, buffer_.max_size() - buffer_.size());
   WithStream([&](auto& stream) {

@@ -8,6 +8,7 @@
 
 #include "base/status.h"
 #include "store/store.h"
+#include "store/store_uri.h"
 
 namespace footfall::store {
 
@@ -26,8 +27,7 @@ namespace footfall::store {
 // open errors (see each engine's header).
 StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view uri);
 
-// `uri` with any password replaced by "***", for messages and logs.
-std::string RedactStoreUri(std::string_view uri);
+// RedactStoreUri(uri): store_uri.h.
 
 // Creates whatever the store at `uri` needs before use: SQLite creates its schema on open anyway;
 // for DynamoDB this creates the table (hash key visit_id, on-demand, TTL) if it does not exist;

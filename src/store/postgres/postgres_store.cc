@@ -3,7 +3,7 @@
 // postgres_store_reads.cc, the schema and its migrations in postgres_schema.cc.
 #include "store/postgres/postgres_store.h"
 
-#include "store/open_store.h"
+#include "store/store_uri.h"
 #include "store/postgres/libpq_loader.h"
 #include "store/postgres/postgres_result.h"
 #include "store/postgres/postgres_schema.h"

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# From a fresh Debian 12 to the first answered /count, as a new user does it: a debootstrap'd
+# minbase root with git, make and sudo (nothing else), `git clone` of this repository, and
+# `make serve` as the README says. Measures the wall time from `make serve` to the first
+# `200` of GET /count, and what apt installed (packages, megabytes); prints one JSON line.
+#
+# Root only (chroot, mounts of /proc and /dev). Packages come from the machine's Debian mirror; the
+# server listens on 127.0.0.1 on a port the OS chooses. The minbase root is made once and kept
+# as a tarball ($FOOTFALL_FRESH_ROOT_CACHE, default /var/cache/footfall/debian12-minbase.tar).
+# Usage: bench/fresh_install.sh [REPO]   (default: this repository's HEAD, committed state)
+set -euo pipefail
+
+repo=$(cd "${1:-$(dirname "$0")/..}" && pwd)
+cache=${FOOTFALL_FRESH_ROOT_CACHE:-/var/cache/footfall/debian12-minbase.tar}
+mirror=${FOOTFALL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+deadline_s=${FOOTFALL_FRESH_DEADLINE_S:-1800}
+
+[[ $(id -u) -eq 0 ]] || { echo "fresh_install: needs root (chroot and mounts)" >&2; exit 1; }
+command -v debootstrap >/dev/null || { echo "fresh_install: needs debootstrap (scripts/install-deps.sh --bench)" >&2; exit 1; }
+
+if [[ ! -s "$cache" ]]; then
+  echo "fresh_install: making the Debian 12 minbase root once ($cache)" >&2
+  base=$(mktemp -d /var/tmp/footfall-minbase.XXXXXX)
+  debootstrap --variant=minbase --include=git,make,sudo,ca-certificates bookworm "$base/root" \
+    "$mirror" >&2
+  mkdir -p "$(dirname "$cache")"
+  tar -C "$base/root" -cf "$cache.tmp" .
+  mv "$cache.tmp" "$cache"
+  rm -rf "$base"
+fi
+
+work=$(mktemp -d /var/tmp/footfall-fresh.XXXXXX)
+root=$work/root
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM -- "-$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  for m in "$root/dev" "$root/proc"; do mountpoint -q "$m" && umount -l "$m"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$root"
+tar -C "$root" -xf "$cache"
+mount -t proc proc "$root/proc"
+mount --bind /dev "$root/dev"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The machine's own apt sources (a fresh install has main, updates and security).
+if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+  rm -f "$root/etc/apt/sources.list"
+  cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+fi
+git clone -q "$repo" "$root/root/footfall"
+
+installed() {  # packages and installed kilobytes in the root
+  chroot "$root" dpkg-query -W -f='${db:Status-Abbrev} ${Installed-Size}\n' |
+    awk '$1 == "ii" { n++; kb += $2 } END { print n, kb }'
+}
+read -r packages_before kb_before < <(installed)
+
+log=$work/serve.log
+start=$(date +%s.%N)
+setsid chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+  bash -c 'cd /root/footfall && exec make serve ARGS="--listen 127.0.0.1:0 --store memory:"' \
+  > "$log" 2>&1 &
+server_pid=$!
+
+port=""
+answered=""
+while [[ -z "$answered" ]]; do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "fresh_install: make serve exited before answering; its last lines:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  if (( $(date +%s) - ${start%.*} > deadline_s )); then
+    echo "fresh_install: no answer within $deadline_s s; last lines:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  if [[ -z "$port" ]]; then
+    port=$(sed -n 's/.*"msg":"listening","listen":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$log" | head -n 1)
+  fi
+  if [[ -n "$port" ]] && [[ $(python3 - "$port" <<'PY'
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/count", timeout=5) as r:
+        print(r.status)
+except Exception:
+    print(0)
+PY
+) == 200 ]]; then
+    answered=$(date +%s.%N)
+  else
+    sleep 0.2
+  fi
+done
+read -r packages_after kb_after < <(installed)
+steps=$(grep -c '^\[[0-9]*/[0-9]*\] ' "$log" || true)
+python3 - "$start" "$answered" "$((packages_after - packages_before))" \
+  "$((kb_after - kb_before))" "$steps" "$(nproc)" <<'PY'
+import json, sys
+start, answered, packages, kb, steps, cores = sys.argv[1:]
+print(json.dumps({"from": "source (make serve)", "seconds_to_first_count": round(float(answered) - float(start), 1),
+                  "packages_installed": int(packages), "installed_mb": round(int(kb) / 1024),
+                  "build_steps": int(steps), "cores": int(cores)}))
+PY
