@@ -99,10 +99,15 @@ done
 read -r packages_after kb_after < <(installed)
 steps=$(grep -c '^\[[0-9]*/[0-9]*\] ' "$log" || true)
 python3 - "$start" "$answered" "$((packages_after - packages_before))" \
-  "$((kb_after - kb_before))" "$steps" "$(nproc)" <<'PY'
-import json, sys
-start, answered, packages, kb, steps, cores = sys.argv[1:]
-print(json.dumps({"from": "source (make serve)", "seconds_to_first_count": round(float(answered) - float(start), 1),
+  "$((kb_after - kb_before))" "$steps" "$(nproc)" "$log" <<'PY'
+import json, re, sys
+start, answered, packages, kb, steps, cores, log = sys.argv[1:]
+# apt's "Need to get 123 MB of archives": what was downloaded (the last attempt, if retried).
+fetched = [float(n.replace(",", "")) * (1 / 1024 if unit == "kB" else 1)
+           for n, unit in re.findall(r"Need to get ([0-9.,]+) (kB|MB)", open(log).read())]
+print(json.dumps({"from": "source (make serve)",
+                  "seconds_to_first_count": round(float(answered) - float(start), 1),
                   "packages_installed": int(packages), "installed_mb": round(int(kb) / 1024),
+                  "downloaded_mb": round(fetched[-1]) if fetched else None,
                   "build_steps": int(steps), "cores": int(cores)}))
 PY
