@@ -109,10 +109,14 @@ def rest_visit_event(rng):
     event["requestContext"]["identity"]["sourceIp"] = address
     event["headers"]["User-Agent"] = agent
     event["headers"]["X-Forwarded-For"] = address
-    event["multiValueHeaders"] = None
     event["queryStringParameters"] = {"path": path.replace("%C3%A9", "é")}
     referer = rng.choice(tls.REFERERS)
     event["headers"]["Referer"] = referer or ORIGIN + "/"
+    # As API Gateway sends every REST proxy event: the multi-value maps repeat the single-value
+    # ones (the seed logs the whole event, so leaving them out would understate its log bill).
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    event["multiValueQueryStringParameters"] = {
+        k: [v] for k, v in event["queryStringParameters"].items()}
     return event
 
 
@@ -320,6 +324,7 @@ def run(binary, work, moto, proxy):
                if r["eventName"] == "INSERT" and
                r["dynamodb"].get("NewImage", {}).get("aggregates") == {"S": "stream"}]
     stream_wru, stream_requests, stream_reported, took = {}, {}, {}, {}
+    stream_rru, stream_log = {}, {}
     with RuntimeApiFixture() as fx:
         agg = start("footfall", fx)
         try:
@@ -333,7 +338,7 @@ def run(binary, work, moto, proxy):
                                         for r in records[position:position + 10]]}, 60)
             position = STREAM_WARM_UP
             for batch, count in STREAM_BATCHES:
-                units = calls = visits = 0
+                units = calls = visits = read_units = log = 0
                 reported = 0.0
                 for _ in range(count):
                     part = records[position:position + batch]
@@ -344,13 +349,18 @@ def run(binary, work, moto, proxy):
                     took.setdefault(batch, []).append(time.monotonic() - started)
                     time.sleep(0.05)
                     agg.out.seek(before)
-                    line = json.loads(agg.out.read().decode().strip().splitlines()[-1])
+                    written = agg.out.read()
+                    line = json.loads(written.decode().strip().splitlines()[-1])
                     agg.out.seek(0, os.SEEK_END)
+                    log += len(written)
                     units += line["write_units"]
+                    read_units += line["read_units"]
                     calls += line["dynamodb_requests"]
                     reported += line["consumed_capacity"]
                     visits += line["StreamVisitsApplied"]
                 stream_wru[batch] = units / visits
+                stream_rru[batch] = read_units / visits
+                stream_log[batch] = log / visits
                 stream_requests[batch] = calls / visits
                 stream_reported[batch] = reported / visits
                 print("stream batches of %d: median %.0f ms per invocation on moto" %
@@ -359,13 +369,13 @@ def run(binary, work, moto, proxy):
             agg.stop()
 
     report(cold, warm, requests, waves, request_wru, item_size, stream_wru, stream_requests,
-           log_per_invocation, len(records))
+           log_per_invocation, len(records), stream_rru, stream_log)
     print("cross-check, capacity moto reported per visit on the stream path (not AWS's rules): "
           + ", ".join("batch %d: %.2f" % (b, stream_reported[b]) for b in sorted(stream_reported)))
 
 
 def report(cold, warm, requests, waves, request_wru, item_size, stream_wru, stream_requests,
-           log_per_invocation, stream_visits):
+           log_per_invocation, stream_visits, stream_rru, stream_log):
     med = statistics.median
     p90 = lambda xs: sorted(xs)[int(0.9 * (len(xs) - 1))]  # noqa: E731
     print("== The seed's architecture on moto: footfall against the seed's Python handler ==")
@@ -388,9 +398,10 @@ def report(cold, warm, requests, waves, request_wru, item_size, stream_wru, stre
           "footfall %.2f, seed %.2f" % (item_size["footfall"], item_size["seed"],
                                         request_wru["footfall"], request_wru["seed"]))
     for batch in sorted(stream_wru):
-        print("stream path, batch of %d: %.2f write units and %.2f requests per visit; footfall "
-              "in all %.2f WRU per visit" % (batch, stream_wru[batch], stream_requests[batch],
-                                             request_wru["footfall"] + stream_wru[batch]))
+        print("stream path, batch of %d: %.2f write units, %.2f read units, %.2f requests and "
+              "%.0f log bytes per visit; footfall in all %.2f WRU per visit"
+              % (batch, stream_wru[batch], stream_rru[batch], stream_requests[batch],
+                 stream_log[batch], request_wru["footfall"] + stream_wru[batch]))
     print("log bytes per invocation: footfall %.0f, seed %.0f"
           % (log_per_invocation["footfall"], log_per_invocation["seed"]))
     print()
@@ -414,9 +425,16 @@ def report(cold, warm, requests, waves, request_wru, item_size, stream_wru, stre
                          1e6 / batch * p["lambda_req_per_m"] / 1e6))
         rows.append(("DynamoDB writes", arithmetic + " = %.2f x $0.625" % units,
                      units * p["wru_per_m"]))
-        gb = log_per_invocation[kind] * 1e6 / 1e9
-        rows.append(("CloudWatch Logs", "%.0f bytes x 1 M = %.2f GB x $0.50" % (
-            log_per_invocation[kind], gb), gb * p["logs_per_gb"]))
+        log_bytes = log_per_invocation[kind]
+        log_arithmetic = "%.0f bytes" % log_bytes
+        if kind == "footfall":
+            rows.append(("DynamoDB reads", "%.2f RRU (stream, batch %d) x $0.125"
+                         % (stream_rru[batch], batch), stream_rru[batch] * p["rru_per_m"]))
+            log_bytes += stream_log[batch]
+            log_arithmetic += " + %.0f (stream)" % stream_log[batch]
+        gb = log_bytes * 1e6 / 1e9
+        rows.append(("CloudWatch Logs", "%s x 1 M = %.2f GB x $0.50" % (log_arithmetic, gb),
+                     gb * p["logs_per_gb"]))
         storage_gb = item_size[kind] * 1e6 / 1e9
         rows.append(("DynamoDB storage", "%.2f GB x $0.25 x %d months" % (storage_gb,
                                                                          RETENTION_MONTHS),
@@ -436,8 +454,8 @@ def report(cold, warm, requests, waves, request_wru, item_size, stream_wru, stre
             print("      %-18s %-58s $%.3f" % (name, arithmetic, cost))
     json.dump({"cold_ms": {k: med(v) for k, v in cold.items()},
                "warm_ms": {k: med(v) for k, v in warm.items()},
-               "request_wru": request_wru, "stream_wru": stream_wru,
-               "log_bytes": log_per_invocation}, sys.stderr)
+               "request_wru": request_wru, "stream_wru": stream_wru, "stream_rru": stream_rru,
+               "log_bytes": log_per_invocation, "stream_log_bytes": stream_log}, sys.stderr)
     print(file=sys.stderr)
 
 

@@ -69,6 +69,7 @@ std::optional<lambda::StreamBatchOutcome> ApplyStreamEvent(
   outcome.not_visits = result.not_visits;
   outcome.problems = std::move(result.poison_problems);
   outcome.write_units = result.write_units;
+  outcome.read_units = result.read_units;
   return outcome;
 }
 

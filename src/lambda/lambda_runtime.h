@@ -31,6 +31,7 @@ struct StreamBatchOutcome {
   int64_t not_visits = 0;              // records with nothing to aggregate
   std::vector<std::string> problems;   // why records were skipped (no record data in them)
   int64_t write_units = 0;             // write request units written, by AWS's rules
+  int64_t read_units = 0;              // read request units of the reads before writing
 };
 
 // What the store has asked of its database so far (monotonic counters); the runtime logs the
@@ -95,7 +96,6 @@ class LambdaRuntime {
 struct InvocationRecord {
   int64_t timestamp_ms = 0;
   std::string request_id;
-  std::string trace_id;
   std::string method;
   std::string route;
   int status = 0;

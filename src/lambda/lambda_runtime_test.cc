@@ -10,7 +10,6 @@ TEST(InvocationLineTest, IsValidEmfWithoutClientData) {
   InvocationRecord record;
   record.timestamp_ms = 1'795'600'800'000;
   record.request_id = "r-1";
-  record.trace_id = "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700";
   record.method = "GET";
   record.route = "/count";
   record.status = 200;
@@ -29,8 +28,9 @@ TEST(InvocationLineTest, IsValidEmfWithoutClientData) {
   EXPECT_EQ(line["FunctionName"], "footfall-prod");
   EXPECT_EQ(line["VisitsRecorded"], 1);
   EXPECT_EQ(line["ColdStart"], 1);
-  EXPECT_EQ(line["Errors"], 0);
-  EXPECT_EQ(line["trace_id"], "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700");
+  EXPECT_EQ(line["StoreLatency"], 4.5);
+  EXPECT_FALSE(line.contains("Errors"));  // a count of 0 is not declared: no data point
+  EXPECT_FALSE(line.contains("level"));
   EXPECT_FALSE(line.contains("error"));
   EXPECT_FALSE(line.contains("StoreDriftVisits"));  // declared only when there was drift
 }
@@ -47,6 +47,50 @@ TEST(InvocationLineTest, DriftIsAMetricOfTheLineThatFollowsIt) {
     declared = declared || metric["Name"] == "StoreDriftVisits";
   }
   EXPECT_TRUE(declared);
+}
+
+TEST(InvocationLineTest, AWarmVisitLineIsShort) {
+  // What CloudWatch Logs bills per visit (docs/aws.md, "What it costs"): the line of a warm visit
+  // declares two metrics and carries no field Lambda's own lines already have.
+  InvocationRecord record;
+  record.timestamp_ms = 1'795'600'800'000;
+  record.request_id = "8f5e2a4c-0b7d-4c1e-9a3f-6d2b1e0c9a87";
+  record.method = "GET";
+  record.route = "/count";
+  record.status = 200;
+  record.latency_ms = 8.236511999999999;
+  record.store_latency_ms = 3.1234567;
+  record.visit_recorded = true;
+  record.store_usage = StoreUsage{2, 2.0};
+  const std::string text = FormatInvocationLine(record, "footfall-prod");
+  EXPECT_LE(text.size(), 430u) << text;  // 646 before 2026-12-06
+  const auto line = nlohmann::json::parse(text);
+  EXPECT_EQ(line["latency_ms"], 8.24);
+  EXPECT_EQ(line["StoreLatency"], 3.12);
+  EXPECT_EQ(line["_aws"]["CloudWatchMetrics"][0]["Metrics"].size(), 2u);
+}
+
+TEST(InvocationLineTest, ALineWithoutMetricsHasNoEmfDirective) {
+  InvocationRecord record;
+  record.request_id = "r-2";
+  record.method = "OPTIONS";
+  record.route = "/count";
+  record.status = 204;
+  const auto line = nlohmann::json::parse(FormatInvocationLine(record, "footfall-prod"));
+  EXPECT_FALSE(line.contains("_aws"));
+  EXPECT_EQ(line["status"], 204);
+}
+
+TEST(InvocationLineTest, AnErrorIsDeclaredAndLevelled) {
+  InvocationRecord record;
+  record.route = "/count";
+  record.status = 503;
+  record.error = true;
+  record.error_detail = "unavailable: store";
+  const auto line = nlohmann::json::parse(FormatInvocationLine(record, "footfall-prod"));
+  EXPECT_EQ(line["Errors"], 1);
+  EXPECT_EQ(line["level"], "error");
+  EXPECT_EQ(line["error"], "unavailable: store");
 }
 
 }  // namespace

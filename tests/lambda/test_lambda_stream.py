@@ -317,17 +317,17 @@ class StreamAggregatesTest(trt.LambdaRuntimeTestCase):
         first, rest = visit_records[:17], visit_records[17:]
         counter = [r for r in records if r["dynamodb"]["Keys"]["visit_id"]["S"] == "total"][:1]
         line = self.deliver(agg, first + counter, stream_arn)
-        self.assertEqual((line["StreamVisitsApplied"], line["StreamRecordsAlreadyApplied"],
+        self.assertEqual((line["StreamVisitsApplied"], line.get("StreamRecordsAlreadyApplied", 0),
                           line["records_not_visits"]), (17, 0, len(counter)))
         line = self.deliver(agg, first, stream_arn)
-        self.assertEqual((line["StreamVisitsApplied"], line["StreamRecordsAlreadyApplied"]), (0, 17))
+        self.assertEqual((line["StreamVisitsApplied"], line.get("StreamRecordsAlreadyApplied", 0)), (0, 17))
 
         # The rest with a poison record in the middle: skipped, logged, counted; the rest applied.
         poison = copy.deepcopy(rest[3])
         poison["dynamodb"]["NewImage"]["visitor"] = {"S": "not a hash: 192.0.2.1"}
         poison["eventID"] = "poison"
         line = self.deliver(agg, rest[:5] + [poison] + rest[5:], stream_arn)
-        self.assertEqual((line["StreamVisitsApplied"], line["StreamRecordsSkipped"]),
+        self.assertEqual((line["StreamVisitsApplied"], line.get("StreamRecordsSkipped", 0)),
                          (len(rest), 1), line)
         self.assertEqual(len(line["skipped_because"]), 1)
         self.assertIn("visitor", line["skipped_because"][0])
@@ -339,14 +339,14 @@ class StreamAggregatesTest(trt.LambdaRuntimeTestCase):
         half = len(rest) // 2
         for part in (rest[:half], rest[half:]):
             line = self.deliver(agg, part, stream_arn)
-            self.assertEqual((line["StreamVisitsApplied"], line["StreamRecordsAlreadyApplied"]),
+            self.assertEqual((line["StreamVisitsApplied"], line.get("StreamRecordsAlreadyApplied", 0)),
                              (0, len(part)))
 
         # An event over Lambda's 6 MB is refused as an invalid event; the runtime goes on.
         res = self.invoke(agg, b'{"Records": [' + b" " * (7 * 1024 * 1024) + b"]}", timeout=30)
         self.assertEqual((res["kind"], res["error_type"]), ("error", "InvalidEvent"))
         line = self.deliver(agg, first[:3], stream_arn)
-        self.assertEqual(line["StreamRecordsAlreadyApplied"], 3)
+        self.assertEqual(line.get("StreamRecordsAlreadyApplied", 0), 3)
 
         stats = self.assert_same_stats_as_sqlite(table)
         self.assertEqual(stats["views"], visits + 1)

@@ -61,6 +61,7 @@ struct AggregateWriter::Chunk {
   std::string listed;                  // the visits' hashes, concatenated
   std::string marker_key;
   std::map<std::string, json> read;    // visit_id → item, as read before writing
+  size_t keys_read = 0;                // keys asked for (found or not)
   int64_t write_units = 0;
 };
 
@@ -166,6 +167,7 @@ void AggregateWriter::Read(std::shared_ptr<Run> run, std::shared_ptr<Chunk> chun
   json keys = json::array();
   for (const std::string& id : ids) keys.push_back({{"visit_id", S(id)}});
   chunk->read.clear();
+  chunk->keys_read = ids.size();
   ReadKeys(std::move(run), std::move(chunk), std::move(keys));
 }
 
@@ -194,6 +196,11 @@ void AggregateWriter::ReadKeys(std::shared_ptr<Run> run, std::shared_ptr<Chunk> 
                                                                   left = left]() mutable {
             self->ReadKeys(std::move(run), std::move(chunk), std::move(left));
           });
+        }
+        // Consistent reads, by AWS's rules: each item rounded up to 4 KB, a missing one 1 unit.
+        run->result.read_units += static_cast<int64_t>(chunk->keys_read - chunk->read.size());
+        for (const auto& [id, item] : chunk->read) {
+          run->result.read_units += static_cast<int64_t>((ItemBytes(item) + 4095) / 4096);
         }
         auto marker = chunk->read.find(chunk->marker_key);
         if (marker == chunk->read.end()) return self->Commit(std::move(run), std::move(chunk));

@@ -48,6 +48,8 @@ struct ApplyResult {
   // Write request units by AWS's rules, from the sizes read before each write (a transactional
   // write counts twice, an item in the index once more).
   int64_t write_units = 0;
+  // Read request units of the consistent reads before each write, by AWS's rules.
+  int64_t read_units = 0;
   // Not ok when the delivery must be retried: every record before `failed_at` (an index into
   // the records) is applied, none from it on (failed_at may be the end, when what was applied
   // could not be protected against a partial redelivery). Errors: kUnavailable,
