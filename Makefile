@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build serve test test-sanitize bench fuzz lambda-zip clean refresh-bots
+.PHONY: all deps test-deps build serve test test-sanitize bench fuzz lambda-zip deb clean refresh-bots
 
 all: build
 
@@ -56,6 +56,13 @@ lambda-zip: deps
 	cmake -S . -B $(LAMBDA_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel -DFOOTFALL_WERROR=ON -DFOOTFALL_LAMBDA_PACKAGE=ON
 	cmake --build $(LAMBDA_BUILD_DIR) --target footfall
 	scripts/package-lambda.sh $(LAMBDA_BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip
+
+# The Debian package of the Release build's footfall: build/footfall_<version>_amd64.deb, made with
+# debhelper and checked by lintian (scripts/make-deb.sh, debian/).
+deb: deps $(BUILD_DIR)/build.ninja
+	@scripts/install-deps.sh --test
+	cmake --build $(BUILD_DIR) --target footfall
+	scripts/make-deb.sh $(BUILD_DIR)/footfall
 
 bench: lambda-zip
 	@scripts/install-deps.sh --bench

@@ -6,29 +6,14 @@
 #
 # Root only (chroot, mounts of /proc and /dev). Packages come from the machine's Debian mirror; the
 # server listens on 127.0.0.1 on a port the OS chooses. The minbase root is made once and kept
-# as a tarball ($FOOTFALL_FRESH_ROOT_CACHE, default /var/cache/footfall/debian12-minbase.tar).
+# as a tarball (scripts/debian12-root.sh).
 # Usage: bench/fresh_install.sh [REPO]   (default: this repository's HEAD, committed state)
 set -euo pipefail
 
 repo=$(cd "${1:-$(dirname "$0")/..}" && pwd)
-cache=${FOOTFALL_FRESH_ROOT_CACHE:-/var/cache/footfall/debian12-minbase.tar}
-mirror=${FOOTFALL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 deadline_s=${FOOTFALL_FRESH_DEADLINE_S:-1800}
 
 [[ $(id -u) -eq 0 ]] || { echo "fresh_install: needs root (chroot and mounts)" >&2; exit 1; }
-command -v debootstrap >/dev/null || { echo "fresh_install: needs debootstrap (scripts/install-deps.sh --bench)" >&2; exit 1; }
-
-if [[ ! -s "$cache" ]]; then
-  echo "fresh_install: making the Debian 12 minbase root once ($cache)" >&2
-  base=$(mktemp -d /var/tmp/footfall-minbase.XXXXXX)
-  debootstrap --variant=minbase --include=git,make,sudo,ca-certificates bookworm "$base/root" \
-    "$mirror" >&2
-  mkdir -p "$(dirname "$cache")"
-  tar -C "$base/root" -cf "$cache.tmp" .
-  mv "$cache.tmp" "$cache"
-  rm -rf "$base"
-fi
-
 work=$(mktemp -d /var/tmp/footfall-fresh.XXXXXX)
 root=$work/root
 server_pid=""
@@ -41,16 +26,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$root"
-tar -C "$root" -xf "$cache"
+"$repo/scripts/debian12-root.sh" "$root"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
-cp /etc/resolv.conf "$root/etc/resolv.conf"
-# The machine's own apt sources (a fresh install has main, updates and security).
-if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
-  rm -f "$root/etc/apt/sources.list"
-  cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
-fi
 git clone -q "$repo" "$root/root/footfall"
 
 installed() {  # packages and installed kilobytes in the root

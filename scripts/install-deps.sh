@@ -34,10 +34,10 @@ test_packages=(
   systemd                                        # systemd-analyze: checks deploy/systemd/footfall.service
   libfaketime                                    # moves the clock of footfall serve in the salt-deletion tests
   zip unzip                                      # the Lambda package tests
+  debhelper lintian debootstrap                  # the Debian package: make deb, its lint, a fresh root to install it in
 )
 bench_packages=(
   wrk nginx-light                                # make bench: load generator and reference
-  debootstrap                                    # make bench: a fresh Debian 12 root for the install timing
 )
 case "${1:-}" in
   "") ;;
