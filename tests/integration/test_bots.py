@@ -5,12 +5,16 @@ sent once to GET /count of `footfall serve` on SQLite, over HTTP, as a new user 
 A browser must be recorded (the count it gets back goes up by one); a list example must not be,
 except the documented HTTP libraries, counted as `non_browser` by default (68 of the list's
 2,118 examples) and dropped with --drop-http-libraries. The totals are then checked against the
-SQLite file and /metrics, whose drop reasons must add up to the examples dropped."""
+SQLite file and /metrics, whose drop reasons must add up to the examples dropped, and every drop
+reason /metrics counted must be shown, with the same count, by GET /api/stats and the dashboard
+(served with --stats-public)."""
+import html
 import json
 import os
 import re
 import sqlite3
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -22,7 +26,7 @@ BROWSERS = os.path.join(REPO, "third_party", "user-agents", "browsers.txt")
 # The list's examples that footfall's documented HTTP-library list names (docs/operations.md,
 # "Bots"); the same figure as in src/core/user_agent_corpus_test.cc.
 HTTP_LIBRARY_EXAMPLES = 68
-NO_LIMITS = ["--log-requests", "false", "--metrics-listen", "127.0.0.1:0"]
+NO_LIMITS = ["--log-requests", "false", "--metrics-listen", "127.0.0.1:0", "--stats-public", "true"]
 BOT_REASONS = ("crawler", "headless", "link_preview", "monitor", "feed_reader", "scanner")
 
 
@@ -52,6 +56,35 @@ def metrics(srv):
             name, value = line.rsplit(" ", 1)
             out[name] = float(value)
     return out
+
+
+def metric_drops(m):
+    """{reason: count} of footfall_drops_total, leaving out the reasons that never occurred."""
+    out = {}
+    for name, value in m.items():
+        match = re.fullmatch(r'footfall_drops_total\{reason="([^"]+)"\}', name)
+        if match and value:
+            out[match.group(1)] = int(value)
+    return out
+
+
+def stats_drops(port):
+    """{reason: count} of GET /api/stats's drops (every reason: top=100)."""
+    r = request(port, "GET", "/api/stats?top=100")
+    assert r.status == 200, (r.status, r.body[:200])
+    return {entry["name"]: entry["views"] for entry in r.json()["drops"]}
+
+
+def dashboard_drops(port):
+    """{reason: count} of the dashboard's "Not counted, by reason" card."""
+    r = request(port, "GET", "/dashboard?top=100")
+    assert r.status == 200, (r.status, r.body[:200])
+    page = r.body.decode()
+    card = re.search(r"<h2>Not counted, by reason</h2>(.*?)</section>", page, re.S)
+    assert card, "no 'Not counted, by reason' card on the dashboard"
+    rows = re.findall(r'<td class="name">([^<]*)<svg.*?</td><td class="n">([0-9,]+)</td>',
+                      card.group(1), re.S)
+    return {html.unescape(name): int(count.replace(",", "")) for name, count in rows}
 
 
 def stored_visits(db_path):
@@ -87,8 +120,24 @@ class BotsTest(unittest.TestCase):
             finally:
                 conn.close()
             m = metrics(srv)
+            self.assert_drops_shown(srv.port, metric_drops(m))
             srv.stop()
             return examples, recorded_examples, missed_browsers, m, stored_visits(srv.db_path)
+
+    def assert_drops_shown(self, port, expected):
+        """Every drop reason /metrics counted is in /api/stats and on the dashboard with the same
+        count. Drops reach SQLite on the store's writer after the answer (coalesced), so the stats
+        are polled until they agree or the deadline passes."""
+        deadline = time.monotonic() + 10.0
+        while True:
+            shown = stats_drops(port)
+            if shown == expected or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(shown, expected, "GET /api/stats drops against /metrics")
+        self.assertEqual(dashboard_drops(port), expected, "dashboard drops against /metrics")
+        print("drops shown by /api/stats and the dashboard as /metrics counts them: "
+              + ", ".join(f"{reason} {count}" for reason, count in sorted(expected.items())))
 
     def test_list_examples_are_dropped_and_browsers_recorded(self):
         examples, recorded, missed, m, stored = self.send_all([])
@@ -96,6 +145,10 @@ class BotsTest(unittest.TestCase):
         self.assertEqual(len(recorded), HTTP_LIBRARY_EXAMPLES,
                          f"list examples recorded (only HTTP libraries may be): {recorded[:20]}")
         dropped = len(examples) - len(recorded)
+        # Every finer reason the list allows occurred (and send_all saw each in stats and on the
+        # dashboard).
+        self.assertEqual({r for r in BOT_REASONS if m[f'footfall_drops_total{{reason="{r}"}}']},
+                         set(BOT_REASONS))
         bot_drops = sum(m[f'footfall_drops_total{{reason="{r}"}}'] for r in BOT_REASONS)
         self.assertEqual(bot_drops, dropped, {r: m[f'footfall_drops_total{{reason="{r}"}}']
                                               for r in BOT_REASONS})
