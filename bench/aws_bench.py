@@ -228,8 +228,10 @@ def run(binary, work, moto, proxy):
         """Latencies are measured straight to moto; requests are counted through the proxy."""
         env_base = dict(trt.clean_env(), AWS_ENDPOINT_URL_DYNAMODB=endpoint)
         if kind == "footfall":
+            # As the Terraform module configures both functions (lambda.tf, aggregates.tf).
             env = fixture.lambda_env(base=env_base, DYNAMODB_TABLE=ff_table,
-                                     ALLOWED_ORIGIN=ORIGIN, FOOTFALL_AGGREGATES="stream")
+                                     ALLOWED_ORIGIN=ORIGIN, FOOTFALL_AGGREGATES="stream",
+                                     FOOTFALL_METRICS="log")
             return Runtime([binary, "lambda"], env, fixture)
         env = fixture.lambda_env(base=env_base, DYNAMODB_TABLE=seed_table, ALLOWED_ORIGIN=ORIGIN)
         return Runtime([sys.executable, os.path.join(work, "seed_runtime.py")], env, fixture)

@@ -16,6 +16,7 @@ struct LambdaConfig {
   std::string default_site;     // FOOTFALL_DEFAULT_SITE
   int retention_days = 90;      // FOOTFALL_RETENTION_DAYS
   std::string log_level = "info";  // FOOTFALL_LOG_LEVEL: info (a line per invocation) or warn
+  std::string metrics = "emf";     // FOOTFALL_METRICS: emf (EMF directive) or log (metric filters)
   // FOOTFALL_STATS_TOKEN_PARAMETER: the SSM parameter (SecureString) holding the statistics
   // token, read once at init. "" with stats_public false: statistics off.
   std::string stats_token_parameter;

@@ -57,7 +57,7 @@ double Hundredths(double ms) { return std::round(ms * 100) / 100; }
 }  // namespace
 
 std::string FormatInvocationLine(const InvocationRecord& record,
-                                 const std::string& function_name) {
+                                 const std::string& function_name, MetricsFormat format) {
   // One object that CloudWatch Logs keeps as the log line and turns into metrics (EMF spec:
   // _aws.CloudWatchMetrics names the metrics; their values are top-level members). Written with
   // RapidJSON's writer: it runs on every invocation. It is short on purpose — at a million visits
@@ -78,7 +78,7 @@ std::string FormatInvocationLine(const InvocationRecord& record,
   };
   const std::vector<LineMetric> metrics = DeclaredMetrics(record);
   w.StartObject();
-  if (!metrics.empty()) {
+  if (!metrics.empty() && format == MetricsFormat::kEmf) {
     w.Key("_aws");
     w.StartObject();
     w.Key("Timestamp");
@@ -110,6 +110,9 @@ std::string FormatInvocationLine(const InvocationRecord& record,
     w.EndObject();
     w.EndArray();
     w.EndObject();
+  }
+  if (!metrics.empty()) {
+    // The dimension's value: EMF reads it from the line, and so do the metric filters.
     key_string("FunctionName", function_name);
     for (const LineMetric& metric : metrics) {
       w.Key(metric.name);
@@ -180,7 +183,7 @@ int LambdaRuntime::Run() {
       record.timestamp_ms = UnixMillis(clock_.Now());
       record.error = true;
       record.error_detail = "Runtime API unreachable; exiting: " + invocation.status().ToString();
-      write_line_(FormatInvocationLine(record, options_.function_name));
+      write_line_(FormatInvocationLine(record, options_.function_name, options_.metrics_format));
       return 1;
     }
     // Errors are already logged by HandleInvocation. An exception (a bug) is answered as an
@@ -252,7 +255,7 @@ Status LambdaRuntime::HandleInvocation(const Invocation& invocation) {
       drift_reported_ = drift;
     }
     if (options_.log_every_invocation || record.error || record.drift_visits > 0) {
-      write_line_(FormatInvocationLine(record, options_.function_name));
+      write_line_(FormatInvocationLine(record, options_.function_name, options_.metrics_format));
     }
     return posted;
   };

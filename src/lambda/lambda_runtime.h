@@ -46,9 +46,20 @@ struct StoreUsage {
 using StreamBatchHandler = std::function<std::optional<StreamBatchOutcome>(
     const std::string& event, std::chrono::steady_clock::time_point deadline)>;
 
+// How an invocation line carries its metrics (docs/aws.md, "What one invocation does").
+enum class MetricsFormat {
+  // CloudWatch Embedded Metric Format: the line declares its metrics itself (an `_aws`
+  // directive, about 200 bytes). Works wherever the line is ingested, with no setup.
+  kEmf,
+  // The same members without the directive: CloudWatch metric filters on the log group (the
+  // Terraform module creates them) make the metrics. Half the bytes of CloudWatch Logs per visit.
+  kLogFields,
+};
+
 struct LambdaRuntimeOptions {
   // Dimension value for the metrics (AWS_LAMBDA_FUNCTION_NAME). Default "footfall".
   std::string function_name = "footfall";
+  MetricsFormat metrics_format = MetricsFormat::kEmf;
   // Time kept back from the invocation deadline to post the answer. Default 100 ms.
   std::chrono::milliseconds answer_margin{100};
   // Write a line for every invocation (info) or only for failures (warn). Default true.
@@ -115,6 +126,7 @@ struct InvocationRecord {
   // when not 0: the metric has no data point otherwise, and the common line stays short).
   uint64_t drift_visits = 0;
 };
-std::string FormatInvocationLine(const InvocationRecord& record, const std::string& function_name);
+std::string FormatInvocationLine(const InvocationRecord& record, const std::string& function_name,
+                                 MetricsFormat format = MetricsFormat::kEmf);
 
 }  // namespace footfall::lambda

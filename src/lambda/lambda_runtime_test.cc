@@ -49,9 +49,8 @@ TEST(InvocationLineTest, DriftIsAMetricOfTheLineThatFollowsIt) {
   EXPECT_TRUE(declared);
 }
 
-TEST(InvocationLineTest, AWarmVisitLineIsShort) {
-  // What CloudWatch Logs bills per visit (docs/aws.md, "What it costs"): the line of a warm visit
-  // declares two metrics and carries no field Lambda's own lines already have.
+// A warm GET /count on DynamoDB, as the runtime records it.
+InvocationRecord WarmVisit() {
   InvocationRecord record;
   record.timestamp_ms = 1'795'600'800'000;
   record.request_id = "8f5e2a4c-0b7d-4c1e-9a3f-6d2b1e0c9a87";
@@ -62,6 +61,13 @@ TEST(InvocationLineTest, AWarmVisitLineIsShort) {
   record.store_latency_ms = 3.1234567;
   record.visit_recorded = true;
   record.store_usage = StoreUsage{2, 2.0};
+  return record;
+}
+
+TEST(InvocationLineTest, AWarmVisitLineIsShort) {
+  // What CloudWatch Logs bills per visit (docs/aws.md, "What it costs"): the line of a warm visit
+  // declares two metrics and carries no field Lambda's own lines already have.
+  const InvocationRecord record = WarmVisit();
   const std::string text = FormatInvocationLine(record, "footfall-prod");
   EXPECT_LE(text.size(), 430u) << text;  // 646 before 2026-12-06
   const auto line = nlohmann::json::parse(text);
@@ -91,6 +97,25 @@ TEST(InvocationLineTest, AnErrorIsDeclaredAndLevelled) {
   EXPECT_EQ(line["Errors"], 1);
   EXPECT_EQ(line["level"], "error");
   EXPECT_EQ(line["error"], "unavailable: store");
+}
+
+TEST(InvocationLineTest, LogFieldsCarryTheMetricsWithoutTheDirective) {
+  // For CloudWatch metric filters (the Terraform module's): the same members and dimension value,
+  // without the _aws directive.
+  InvocationRecord record = WarmVisit();
+  record.cold_start = true;
+  const std::string emf = FormatInvocationLine(record, "footfall-prod", MetricsFormat::kEmf);
+  const std::string text = FormatInvocationLine(record, "footfall-prod", MetricsFormat::kLogFields);
+  auto line = nlohmann::json::parse(text);
+  EXPECT_FALSE(line.contains("_aws"));
+  EXPECT_EQ(line["FunctionName"], "footfall-prod");
+  EXPECT_EQ(line["VisitsRecorded"], 1);
+  EXPECT_EQ(line["StoreLatency"], 3.12);
+  EXPECT_EQ(line["ColdStart"], 1);
+  auto with_directive = nlohmann::json::parse(emf);
+  with_directive.erase("_aws");
+  EXPECT_EQ(line, with_directive);
+  EXPECT_LE(text.size(), 250u) << text;  // 426 with the directive
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
                      binary), no warnings; the hardening the unit promises is there and
                      `systemd-analyze security` rates its exposure 2.0 or less; every
                      FOOTFALL_* variable in the unit and in footfall.env is one `footfall serve`
-                     reads
+                     reads; its --help describes --store with every engine's URI scheme
 
 A missing promtool or systemd-analyze is a failure, never a skip (scripts/install-deps.sh installs
 both). Needs PyYAML (python3-yaml). Exit status 0 when everything passes.
@@ -199,6 +199,12 @@ def check_systemd_unit(footfall_bin):
     if code != 0:
         raise CheckFailed("footfall serve --help failed")
     known = set(re.findall(r"FOOTFALL_[A-Z_]+", help_text))
+    # --store's description names every engine's URI scheme (it once listed only sqlite: and
+    # memory:): the lines from "--store" to the next option.
+    store_help = re.search(r"^\s*--store\b.*?(?=^\s*--|\Z)", help_text, re.MULTILINE | re.DOTALL)
+    for scheme in ("sqlite:PATH", "postgres://", "dynamodb://", "memory:"):
+        if store_help is None or scheme not in store_help.group(0):
+            problems.append(f"`footfall serve --help` does not describe --store {scheme}")
     used = set()
     for value in service.get("Environment", []):
         used.update(re.findall(r"(FOOTFALL_[A-Z_]+)=", value))

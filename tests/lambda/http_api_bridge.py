@@ -50,8 +50,9 @@ def to_event(method, target, headers, body, source_ip, route_keys):
     lower["x-forwarded-for"] = source_ip
     lower["x-forwarded-proto"] = "http"
     route, parameters = route_keys(path)
+    # The module routes every method of a path to the function: one "ANY <path>" route each.
     event = {
-        "version": "2.0", "routeKey": "%s %s" % (method, route), "rawPath": path,
+        "version": "2.0", "routeKey": "ANY %s" % route, "rawPath": path,
         "rawQueryString": query, "headers": lower,
         "requestContext": {
             "accountId": "123456789012", "apiId": "bridge",
@@ -59,7 +60,7 @@ def to_event(method, target, headers, body, source_ip, route_keys):
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
                      "sourceIp": source_ip, "userAgent": lower.get("user-agent", "")},
             "requestId": "bridge-%d" % time.monotonic_ns(),
-            "routeKey": "%s %s" % (method, route), "stage": "$default",
+            "routeKey": "ANY %s" % route, "stage": "$default",
             "timeEpoch": int(time.time() * 1000)},
         "isBase64Encoded": False}
     if cookies:

@@ -661,6 +661,51 @@ class ApiGatewayEventsTest(LambdaRuntimeTestCase):
         self.check_logs(rt)
 
 
+class MetricFiltersTest(LambdaRuntimeTestCase):
+    """FOOTFALL_METRICS=log, as the Terraform module runs both functions: the lines carry the
+    metric members and the FunctionName dimension without the EMF directive, and every metric
+    filter of the module (deploy/terraform/modules/footfall/metrics.tf) matches exactly the
+    lines that carry its member, taking the value EMF would have."""
+
+    METRICS_TF = os.path.join(REPO, "deploy", "terraform", "modules", "footfall", "metrics.tf")
+
+    def module_filters(self):
+        """metric name -> (pattern member, value member) from the module's locals and filters."""
+        text = open(self.METRICS_TF, encoding="utf-8").read()
+        names = set(re.findall(r"^\s+(\w+)\s+=\s+\"(?:Count|Milliseconds)\"", text, re.M))
+        for line in (r'pattern\s*=\s*"\{ \$\.\$\{each\.value\.metric\} >= 0 \}"',
+                     r'value\s*=\s*"\$\.\$\{each\.value\.metric\}"',
+                     r'dimensions\s*=\s*\{ FunctionName = "\$\.FunctionName" \}'):
+            self.assertEqual(len(re.findall(line, text)), 1, line)
+        return names
+
+    def test_log_lines_feed_the_modules_metric_filters(self):
+        names = self.module_filters()
+        self.assertTrue({"VisitsRecorded", "StoreLatency", "Errors", "ColdStart",
+                         "StoreDriftVisits"} <= names, names)
+        table = self.migrate(self.new_table_name())
+        rt = self.start_runtime(table=table, extra_env={"FOOTFALL_METRICS": "log"})
+        self.assert_count_response(rt, V1_GET, 1)
+        self.assert_count_response(rt, V2_GET, 2)
+        self.invoke(rt, "apigw_rest_v1_options_preflight.json")
+        lines = [json.loads(raw) for raw in rt.wait_lines(3)]
+        raw_lines = rt.stdout().splitlines()
+        for line in lines:
+            self.assertNotIn("_aws", line)
+            # A filter `{ $.X >= 0 }` matches a line iff it has a numeric member X >= 0.
+            for name in names & set(line):
+                self.assertIsInstance(line[name], (int, float))
+                self.assertGreaterEqual(line[name], 0)
+                self.assertEqual(line["FunctionName"], FUNCTION_NAME)
+        self.assertEqual([line.get("VisitsRecorded") for line in lines], [1, 1, None])
+        self.assertEqual([line.get("ColdStart") for line in lines], [1, None, None])
+        self.assertGreater(lines[1]["StoreLatency"], 0)
+        self.assertNotIn("FunctionName", lines[2])  # a preflight has no metric to give
+        MEASURED["warm visit line, FOOTFALL_METRICS=log (bytes)"] = len(raw_lines[1])
+        self.assertLess(len(raw_lines[1]), 260, raw_lines[1])
+        self.assert_no_client_data(rt)
+
+
 class InvalidEventsTest(LambdaRuntimeTestCase):
 
     def assert_invalid_event(self, res):

@@ -75,7 +75,9 @@ def load_routes():
 
 
 ROUTES = load_routes()
-ROUTE_KEYS = sorted(f"{m} {p}" for p, methods in ROUTES.items() for m in methods)
+# What API Gateway routes to the function: every method of each path (ANY), so that the function
+# answers preflights and wrong methods (405 with Allow) itself, as `footfall serve` does.
+API_ROUTE_KEYS = sorted(f"ANY {p}" for p in ROUTES)
 # Every prefix of every route path: the REST API's resources besides "/".
 REST_RESOURCE_PATHS = sorted({"/" + "/".join(p.strip("/").split("/")[:i + 1])
                               for p in ROUTES for i in range(len(p.strip("/").split("/")))})
@@ -83,6 +85,8 @@ REST_RESOURCE_PATHS = sorted({"/" + "/".join(p.strip("/").split("/")[:i + 1])
 # The one cacheable route (badge_cache_ttl_s) and its cache key (modules/footfall/main.tf).
 BADGE_ROUTE = ("GET", "/counter/{proxy+}")
 BADGE_METHOD_SETTING = "~1counter~1{proxy+}/GET"
+# The REST API's methods: ANY on every path, and the badge's own GET beside it (only it is cached).
+REST_METHOD_KEYS = sorted(API_ROUTE_KEYS + [" ".join(BADGE_ROUTE)])
 BADGE_CACHE_KEY = {"method.request.path.proxy": True, "method.request.querystring.site": False,
                    "method.request.header.Origin": False, "method.request.header.If-None-Match": False}
 
@@ -631,6 +635,7 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
         "FOOTFALL_RETENTION_DAYS": "90",
         "FOOTFALL_COUNTER_SHARDS": str(n),
         "FOOTFALL_LOG_LEVEL": "info",
+        "FOOTFALL_METRICS": "log",
         "FOOTFALL_AGGREGATES": "stream",
     }
     if sc["stats_token_parameter_name"]:
@@ -662,7 +667,7 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
         c.equal(p.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn"), source,
                 f"{sid}: limited to {what}")
 
-    verify_maintenance(aws, c, name, out, fn["FunctionArn"], sc["maintenance_schedule"] or "rate(1 hour)")
+    verify_maintenance(aws, c, name, out, fn["FunctionArn"], sc["maintenance_schedule"] or "cron(1 * * * ? *)")
 
     # --- IAM: least privilege -----------------------------------------------------------------
     iam = aws("iam")
@@ -810,7 +815,23 @@ def verify_deployed(aws, sc, out, zip_path, zone_id):
     series = [m for w in metric_widgets for m in w["properties"]["metrics"]]
     for metric in ("VisitsRecorded", "StoreLatency", "Errors"):
         c.expect(any(s[:4] == ["Footfall", metric, "FunctionName", name] for s in series),
-                 f"dashboard charts EMF metric Footfall/{metric} by FunctionName")
+                 f"dashboard charts the metric Footfall/{metric} by FunctionName")
+    # The functions log with FOOTFALL_METRICS=log: metric filters make their metrics.
+    logs = aws("logs")
+    for group, metrics in ((f"/aws/lambda/{name}", ("VisitsRecorded", "StoreLatency", "Errors",
+                                                     "ColdStart", "StoreDriftVisits")),
+                           (f"/aws/lambda/{name}-aggregates",
+                            ("StreamVisitsApplied", "StreamRecordsAlreadyApplied",
+                             "StreamRecordsSkipped", "Errors", "ColdStart"))):
+        filters = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+        got = {f["metricTransformations"][0]["metricName"]: f for f in filters}
+        c.equal(sorted(got), sorted(metrics), f"metric filters on {group}")
+        for metric, f in got.items():
+            t = f["metricTransformations"][0]
+            c.equal((f["filterPattern"], t["metricNamespace"], t["metricValue"],
+                     t.get("dimensions")),
+                    ("{ $.%s >= 0 }" % metric, "Footfall", "$." + metric,
+                     {"FunctionName": "$.FunctionName"}), f"metric filter {group} {metric}")
     for want in ([["Footfall", m, "FunctionName", f"{name}-aggregates"]
                   for m in ("StreamVisitsApplied", "StreamRecordsSkipped", "StreamRecordsAlreadyApplied")]
                  + [["AWS/Lambda", m, "FunctionName", f"{name}-aggregates"]
@@ -894,6 +915,7 @@ def verify_aggregates(aws, c, name, table, out, zip_path):
     c.equal(fn.get("Environment", {}).get("Variables"), {
         "DYNAMODB_TABLE": table,
         "FOOTFALL_LOG_LEVEL": "info",
+        "FOOTFALL_METRICS": "log",
         "FOOTFALL_AGGREGATES": "stream",
     }, "aggregates environment (exactly these keys)")
     with open(zip_path, "rb") as f:
@@ -1087,8 +1109,8 @@ def verify_rest_api(aws, c, sc, out, access_arn, zone_id):
     c.equal((out["stats_dashboard_url"], out["counter_badge_url_prefix"]),
             (f"{base}/dashboard", f"{base}/counter/"), "outputs: dashboard and badge URLs")
 
-    # Every route of routes.json with exactly its methods, on a resource per path segment; nothing
-    # else has a method.
+    # Every route of routes.json with an ANY method (and the badge's GET), on a resource per path
+    # segment; nothing else has a method.
     resources = {r["path"]: r for r in apigw.get_resources(restApiId=api["id"], limit=500)["items"]}
     c.equal(sorted(resources), sorted(["/"] + REST_RESOURCE_PATHS), "REST resources: a resource per route segment")
     for path, res in resources.items():
@@ -1097,13 +1119,12 @@ def verify_rest_api(aws, c, sc, out, access_arn, zone_id):
             c.equal((res.get("parentId"), res.get("pathPart")),
                     (resources.get(parent, {}).get("id"), path.rsplit("/", 1)[1]), f"{path} under {parent}")
     got_methods = sorted(f"{m} {path}" for path, res in resources.items() for m in res.get("resourceMethods", {}))
-    c.equal(got_methods, ROUTE_KEYS, "REST methods: exactly those of routes.json")
+    c.equal(got_methods, REST_METHOD_KEYS, "REST methods: ANY on every path of routes.json, and the badge's GET")
     fn_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
-    for route, methods in ROUTES.items():
+    for key in REST_METHOD_KEYS:
+        method, route = key.split(" ", 1)
         res = resources.get(route)
-        if not res:
-            continue
-        for method in methods:
+        if res:
             m = apigw.get_method(restApiId=api["id"], resourceId=res["id"], httpMethod=method)
             c.equal(m.get("authorizationType"), "NONE", f"{method} {route} is public")
             integ = m.get("methodIntegration", {})
@@ -1235,7 +1256,7 @@ def verify_http_api(aws, c, sc, out, access_arn):
             (f"{out['api_url'].rstrip('/')}/dashboard", f"{out['api_url'].rstrip('/')}/counter/"),
             "outputs: dashboard and badge URLs")
     routes = v2.get_routes(ApiId=api["ApiId"])["Items"]
-    c.equal(sorted(r["RouteKey"] for r in routes), ROUTE_KEYS, "HTTP routes: exactly those of routes.json")
+    c.equal(sorted(r["RouteKey"] for r in routes), API_ROUTE_KEYS, "HTTP routes: ANY on every path of routes.json")
     c.expect(all(r.get("AuthorizationType") in (None, "NONE") for r in routes), "every HTTP route is public",
              [r.get("AuthorizationType") for r in routes])
     if integrations:

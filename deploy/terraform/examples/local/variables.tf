@@ -51,9 +51,9 @@ variable "route53_zone_id" {
 }
 
 variable "maintenance_schedule" {
-  description = "Schedule expression of the maintenance rule (the module's default: rate(1 hour))."
+  description = "Schedule expression of the maintenance rule (the module's default: cron(1 * * * ? *), a minute past every hour)."
   type        = string
-  default     = "rate(1 hour)"
+  default     = "cron(1 * * * ? *)"
 }
 
 variable "stats_token_parameter_name" {

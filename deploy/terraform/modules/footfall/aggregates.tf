@@ -98,6 +98,7 @@ resource "aws_lambda_function" "aggregates" {
     variables = {
       DYNAMODB_TABLE      = aws_dynamodb_table.visits.name
       FOOTFALL_LOG_LEVEL  = var.log_level
+      FOOTFALL_METRICS    = "log"
       FOOTFALL_AGGREGATES = "stream"
     }
   }

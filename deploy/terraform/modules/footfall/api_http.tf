@@ -1,10 +1,12 @@
-# API Gateway HTTP API (api_type = "http"): the same routes (routes.json, main.tf), one route per
-# method and path ("GET /counter/{proxy+}": HTTP APIs take the greedy variable too), proxied with
-# payload format 2.0 to the same function; the $default stage (so the function sees "/count", not
-# "/<stage>/count") with JSON access logs without client addresses and route throttling. API
-# Gateway's built-in CORS is deliberately not configured: it would answer preflights and rewrite
-# CORS headers itself, and the handler is the one place that decides which origins are allowed.
-# HTTP APIs have no response cache (badge_cache_ttl_s is REST only): put a CDN in front instead.
+# API Gateway HTTP API (api_type = "http"): the same routes (routes.json, main.tf), one "ANY" route
+# per path ("ANY /counter/{proxy+}": HTTP APIs take the greedy variable too), so that every method
+# reaches the function, which answers preflights and wrong methods (405 with Allow) as `footfall
+# serve` does; proxied with payload format 2.0 to the same function; the $default stage (so the
+# function sees "/count", not "/<stage>/count") with JSON access logs without client addresses and
+# route throttling. API Gateway's built-in CORS is deliberately not configured: it would answer
+# preflights and rewrite CORS headers itself, and the handler is the one place that decides which
+# origins are allowed. HTTP APIs have no response cache (badge_cache_ttl_s is REST only): put a
+# CDN in front instead.
 
 resource "aws_apigatewayv2_api" "footfall" {
   count = local.is_http ? 1 : 0
@@ -33,7 +35,7 @@ resource "aws_apigatewayv2_integration" "footfall" {
 }
 
 resource "aws_apigatewayv2_route" "route" {
-  for_each = local.is_http ? local.route_methods : {}
+  for_each = local.is_http ? local.api_routes : {}
 
   api_id             = aws_apigatewayv2_api.footfall[0].id
   route_key          = each.key

@@ -1,5 +1,6 @@
 # API Gateway REST API (api_type = "rest"): one resource per path segment of the routes in
-# routes.json (main.tf), each route's methods (its own and OPTIONS) proxied to the one function; a
+# routes.json (main.tf), each route's path with an ANY method proxied to the one function (which
+# answers preflights and wrong methods itself), plus the badge's own GET method for its cache; a
 # deployment redeployed whenever a resource, method or integration changes; a stage with JSON
 # access logs (no client addresses), throttling, X-Ray and, with badge_cache_ttl_s, a cache for the
 # per-page counter only.
@@ -113,6 +114,16 @@ moved {
 }
 
 locals {
+  # The methods API Gateway has: ANY on every route's resource (a request with any method reaches
+  # the function, which answers as `footfall serve` does: 204 to a preflight, 405 with Allow to a
+  # method it does not serve), and beside it on the badge's resource an explicit GET: a resource's
+  # explicit method takes that method's requests and ANY takes the rest, so the cache (method
+  # settings "~1counter~1{proxy+}/GET" below) applies to GET /counter/{proxy+} alone and never to
+  # its other methods. Keyed "ANY /count", "GET /counter/{proxy+}".
+  rest_methods = merge(local.api_routes, {
+    (local.badge_route) = { method = split(" ", local.badge_route)[0], path = split(" ", local.badge_route)[1] }
+  })
+
   # Route path -> API Gateway resource id.
   rest_resource_ids = merge(
     { for p, r in aws_api_gateway_resource.level1 : p => r.id },
@@ -123,7 +134,7 @@ locals {
 }
 
 resource "aws_api_gateway_method" "route" {
-  for_each = local.is_rest ? local.route_methods : {}
+  for_each = local.is_rest ? local.rest_methods : {}
 
   rest_api_id   = local.rest_api_id
   resource_id   = local.rest_resource_ids[each.value.path]
@@ -267,8 +278,8 @@ resource "aws_api_gateway_method_settings" "all" {
     data_trace_enabled     = local.rest_method_settings.data_trace_enabled
     metrics_enabled        = local.rest_method_settings.metrics_enabled
     # With a cache cluster, API Gateway caches every GET by default: GET /count would then answer
-    # from the cache without recording the visit. Off for every method; the badge's own setting
-    # below turns it on for GET /counter/{proxy+} alone.
+    # from the cache without recording the visit. Off for every method, ANY included; the badge's
+    # own setting below turns it on for the explicit GET /counter/{proxy+} method alone.
     caching_enabled = false
   }
 }

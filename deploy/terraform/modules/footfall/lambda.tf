@@ -98,6 +98,8 @@ resource "aws_lambda_function" "footfall" {
       FOOTFALL_RETENTION_DAYS  = tostring(var.retention_days)
       FOOTFALL_COUNTER_SHARDS  = tostring(var.counter_shards)
       FOOTFALL_LOG_LEVEL       = var.log_level
+      # Lines without the EMF directive; the metric filters of metrics.tf make the metrics.
+      FOOTFALL_METRICS = "log"
       # The table's stream feeds the aggregates (aggregates.tf): the request path writes only the
       # visit and the counter.
       FOOTFALL_AGGREGATES = "stream"

@@ -18,16 +18,22 @@ locals {
   table_name = coalesce(var.table_name, "${var.name}-visits")
 
   # The routes the handler serves, from ONE list: routes.json is the output of `footfall routes`
-  # (src/core/service.cc's route table; a ctest keeps them equal). Each path gets its method and
-  # OPTIONS (the handler answers the CORS preflight itself); API Gateway answers anything else
-  # without invoking the function. A path may end in a greedy "{proxy+}" segment.
+  # (src/core/service.cc's route table; a ctest keeps them equal). A path may end in a greedy
+  # "{proxy+}" segment. Every method of each path reaches the function (api_routes), which answers
+  # the CORS preflight (OPTIONS) and a method it does not serve (405 with Allow) itself, exactly as
+  # `footfall serve` does; API Gateway answers only paths that are not in the list.
   route_list = jsondecode(file("${path.module}/routes.json")).routes
   routes     = { for r in local.route_list : r.path => r.methods }
 
-  # "GET /count" => { method = "GET", path = "/count" }: the key format is the HTTP API route key.
+  # "GET /count" => { method = "GET", path = "/count" }: what the handler answers (the methods of
+  # routes.json), for the checks below and the badge's cache.
   route_methods = merge([
     for r in local.route_list : { for m in r.methods : "${m} ${r.path}" => { method = m, path = r.path } }
   ]...)
+
+  # "ANY /count" => { method = "ANY", path = "/count" }: what API Gateway routes to the function,
+  # one catch-all method per path (the key format is the HTTP API route key).
+  api_routes = { for p in keys(local.routes) : "ANY ${p}" => { method = "ANY", path = p } }
 
   # "/api/count" -> ["api", "count"].
   route_segments = { for p in keys(local.routes) : p => split("/", trimprefix(p, "/")) }
@@ -48,7 +54,8 @@ locals {
   # README badge /counter/<path>.svg. Its answer depends on the page path, the `site` query
   # parameter (src/core/service.cc HandleCounter; the badge has no other parameter), the Origin
   # header (CORS headers, "Vary: Origin") and If-None-Match (a 304 must only ever be served to a
-  # client that sent the same ETag): all four are the cache key.
+  # client that sent the same ETag): all four are the cache key. On the REST API it is a method of
+  # its own beside the resource's ANY (api_rest.tf), so that only its GETs are cached.
   badge_route = "GET /counter/{proxy+}"
   badge_cache_key_parameters = [
     "method.request.path.proxy",

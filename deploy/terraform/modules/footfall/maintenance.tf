@@ -2,7 +2,9 @@
 # it deletes expired daily salts even when no visitor comes. A salt must be gone 48 h after its day
 # began (docs/aws.md, the salt#<day> item); the request path deletes old salts only when a visit
 # creates a new one, and DynamoDB's TTL deletes expired items only "within a few days". TTL stays
-# on as a backstop.
+# on as a backstop. The default schedule, a minute past every hour UTC, runs at 00:01: a salt lives
+# 48 h and about a minute (EventBridge invokes within the minute it names), where rate(1 hour),
+# counted from the rule's creation, could leave it up to an hour longer.
 #
 #   EventBridge rule "<name>-maintenance" ──schedule──► Lambda "<name>" (the API function)
 #

@@ -1,7 +1,7 @@
 # Alarms (to an SNS topic, optionally mailed) and a dashboard in the provider's region. The
-# functions' own metrics come from CloudWatch Embedded Metric Format lines they print: namespace
-# "Footfall", dimension FunctionName; the API function's VisitsRecorded, StoreLatency, Errors,
-# StoreDriftVisits (only in lines that follow drift), the
+# functions' own metrics come from the lines they print, through the metric filters of
+# metrics.tf: namespace "Footfall", dimension FunctionName; the API function's VisitsRecorded,
+# StoreLatency, Errors, ColdStart, StoreDriftVisits (only in lines that follow drift), the
 # aggregates function's StreamVisitsApplied, StreamRecordsSkipped, StreamRecordsAlreadyApplied.
 
 resource "aws_sns_topic" "alarms" {

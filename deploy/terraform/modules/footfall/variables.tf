@@ -207,13 +207,13 @@ variable "stats_public" {
 # ---------------------------------------------------------------------------------------------
 
 variable "maintenance_schedule" {
-  description = "EventBridge schedule on which the API function is invoked to delete expired daily salts even when no visitor comes: a salt must be gone 48 h after its day began, and DynamoDB's TTL alone may take days. One period is how long a salt may outlive its 48 h. A rate(...) or cron(...) expression, e.g. \"rate(1 hour)\" (default: 730 invocations a month) or \"cron(5 * * * ? *)\"."
+  description = "EventBridge schedule on which the API function is invoked to delete expired daily salts even when no visitor comes: a salt must be gone 48 h after its day began (midnight UTC), and DynamoDB's TTL alone may take days. A salt outlives its 48 h until the first run after midnight UTC: the default, a minute past every hour (UTC; 730 invocations a month), deletes it at 00:01, a minute late; a rate(...) schedule counts from when the rule was created, so \"rate(1 hour)\" may leave it up to an hour. A rate(...) or cron(...) expression, e.g. \"cron(1 * * * ? *)\" (default) or \"rate(15 minutes)\"."
   type        = string
-  default     = "rate(1 hour)"
+  default     = "cron(1 * * * ? *)"
 
   validation {
     condition     = (startswith(var.maintenance_schedule, "rate(") || startswith(var.maintenance_schedule, "cron(")) && endswith(var.maintenance_schedule, ")")
-    error_message = "maintenance_schedule must be an EventBridge schedule expression: rate(...) or cron(...), e.g. \"rate(1 hour)\"."
+    error_message = "maintenance_schedule must be an EventBridge schedule expression: rate(...) or cron(...), e.g. \"cron(1 * * * ? *)\"."
   }
 }
 

@@ -175,6 +175,7 @@ run "defaults_rest_api" {
       FOOTFALL_RETENTION_DAYS  = "90"
       FOOTFALL_COUNTER_SHARDS  = "1"
       FOOTFALL_LOG_LEVEL       = "info"
+      FOOTFALL_METRICS         = "log"
       FOOTFALL_AGGREGATES      = "stream"
     })
     error_message = "function environment differs from the contract"
@@ -182,6 +183,25 @@ run "defaults_rest_api" {
   assert {
     condition     = aws_cloudwatch_log_group.lambda.name == "/aws/lambda/footfall-test" && aws_cloudwatch_log_group.lambda.retention_in_days == 30
     error_message = "the function's log group must be /aws/lambda/<name> with a retention"
+  }
+  assert {
+    condition = (
+      keys(aws_cloudwatch_log_metric_filter.line) == [
+        "ColdStart", "Errors", "StoreDriftVisits", "StoreLatency", "VisitsRecorded",
+        "aggregates-ColdStart", "aggregates-Errors", "aggregates-StreamRecordsAlreadyApplied",
+        "aggregates-StreamRecordsSkipped", "aggregates-StreamVisitsApplied",
+      ] &&
+      aws_cloudwatch_log_metric_filter.line["StoreLatency"].log_group_name == "/aws/lambda/footfall-test" &&
+      aws_cloudwatch_log_metric_filter.line["StoreLatency"].pattern == "{ $.StoreLatency >= 0 }" &&
+      aws_cloudwatch_log_metric_filter.line["StoreLatency"].metric_transformation[0].name == "StoreLatency" &&
+      aws_cloudwatch_log_metric_filter.line["StoreLatency"].metric_transformation[0].namespace == "Footfall" &&
+      aws_cloudwatch_log_metric_filter.line["StoreLatency"].metric_transformation[0].value == "$.StoreLatency" &&
+      aws_cloudwatch_log_metric_filter.line["StoreLatency"].metric_transformation[0].unit == "Milliseconds" &&
+      aws_cloudwatch_log_metric_filter.line["StoreLatency"].metric_transformation[0].dimensions == tomap({ FunctionName = "$.FunctionName" }) &&
+      aws_cloudwatch_log_metric_filter.line["aggregates-Errors"].log_group_name == "/aws/lambda/footfall-test-aggregates" &&
+      aws_cloudwatch_log_metric_filter.line["aggregates-Errors"].metric_transformation[0].name == "Errors"
+    )
+    error_message = "each metric of the functions' log lines needs its metric filter (namespace Footfall, dimension FunctionName from the line)"
   }
 
   # Least privilege: the store's five DynamoDB actions on this table, Query on its aggregates
@@ -242,6 +262,7 @@ run "defaults_rest_api" {
     condition = aws_lambda_function.aggregates.environment[0].variables == tomap({
       DYNAMODB_TABLE      = "footfall-test-visits"
       FOOTFALL_LOG_LEVEL  = "info"
+      FOOTFALL_METRICS    = "log"
       FOOTFALL_AGGREGATES = "stream"
     })
     error_message = "aggregates function environment differs from the contract"
@@ -339,17 +360,19 @@ run "defaults_rest_api" {
     error_message = "the failure queue must be <name>-aggregates-failures, encrypted, keeping messages 14 days"
   }
 
-  # Maintenance: an hourly EventBridge rule invokes the API function (not the aggregates one) with
-  # EventBridge's own Scheduled Event (no custom input), allowed from that rule only.
+  # Maintenance: an hourly EventBridge rule, a minute past each hour UTC (so a salt outlives its
+  # 48 h by a minute, not up to an hour as with rate(1 hour)), invokes the API function (not the
+  # aggregates one) with EventBridge's own Scheduled Event (no custom input), allowed from that
+  # rule only.
   assert {
     condition = (
       aws_cloudwatch_event_rule.maintenance.name == "footfall-test-maintenance" &&
-      aws_cloudwatch_event_rule.maintenance.schedule_expression == "rate(1 hour)" &&
+      aws_cloudwatch_event_rule.maintenance.schedule_expression == "cron(1 * * * ? *)" &&
       aws_cloudwatch_event_rule.maintenance.event_pattern == null &&
       aws_cloudwatch_event_rule.maintenance.state == "ENABLED" &&
       aws_cloudwatch_event_rule.maintenance.tags == tomap({ app = "footfall" })
     )
-    error_message = "the maintenance rule must be <name>-maintenance, enabled, on rate(1 hour) by default, tagged"
+    error_message = "the maintenance rule must be <name>-maintenance, enabled, on cron(1 * * * ? *) by default, tagged"
   }
   assert {
     condition = (
@@ -378,7 +401,9 @@ run "defaults_rest_api" {
   }
 
   # REST API: a resource per path segment of every route in routes.json (the output of
-  # `footfall routes`), the route's methods on it, all AWS_PROXY to the function; nothing else.
+  # `footfall routes`), an ANY method on each route's resource (the function answers preflights
+  # and wrong methods itself) and the badge's own GET beside it (for its cache), all AWS_PROXY to
+  # the function; nothing else.
   assert {
     condition     = length(aws_api_gateway_rest_api.footfall) == 1 && length(aws_apigatewayv2_api.footfall) == 0
     error_message = "api_type rest must create the REST API only"
@@ -425,10 +450,14 @@ run "defaults_rest_api" {
     error_message = "REST resources must form the route paths, a greedy {proxy+} last"
   }
   assert {
-    condition = sort(keys(aws_api_gateway_method.route)) == sort(flatten([
-      for r in jsondecode(file("${path.module}/routes.json")).routes : [for m in r.methods : "${m} ${r.path}"]
-    ]))
-    error_message = "the REST methods must be exactly the methods of routes.json"
+    condition = sort(keys(aws_api_gateway_method.route)) == sort(concat(
+      [for r in jsondecode(file("${path.module}/routes.json")).routes : "ANY ${r.path}"],
+      ["GET /counter/{proxy+}"],
+      )) && sort(keys(aws_api_gateway_method.route)) == tolist([
+      "ANY /api/count", "ANY /api/event", "ANY /api/stats", "ANY /count", "ANY /counter/{proxy+}",
+      "ANY /dashboard", "ANY /healthz", "ANY /readyz", "GET /counter/{proxy+}",
+    ])
+    error_message = "the REST methods must be ANY on every path of routes.json, and the badge's GET"
   }
   assert {
     condition = alltrue([for k, m in aws_api_gateway_method.route :
@@ -637,11 +666,12 @@ run "http_api" {
     error_message = "HTTP API without built-in CORS: the handler answers preflights"
   }
   assert {
-    # One route per method and path of routes.json, greedy {proxy+} included, and nothing else.
-    condition = sort([for r in aws_apigatewayv2_route.route : r.route_key]) == sort(flatten([
-      for r in jsondecode(file("${path.module}/routes.json")).routes : [for m in r.methods : "${m} ${r.path}"]
-      ])) && contains([for r in aws_apigatewayv2_route.route : r.route_key], "GET /counter/{proxy+}") && (
-      length(aws_apigatewayv2_route.route) == 16
+    # One ANY route per path of routes.json, greedy {proxy+} included, and nothing else: every
+    # method reaches the function, which answers preflights and wrong methods (405) itself.
+    condition = sort([for r in aws_apigatewayv2_route.route : r.route_key]) == sort([
+      for r in jsondecode(file("${path.module}/routes.json")).routes : "ANY ${r.path}"
+      ]) && contains([for r in aws_apigatewayv2_route.route : r.route_key], "ANY /counter/{proxy+}") && (
+      length(aws_apigatewayv2_route.route) == 8
     )
     error_message = "HTTP routes differ from routes.json"
   }
@@ -748,6 +778,7 @@ run "sharded_counter_and_options" {
       aws_lambda_function.aggregates.environment[0].variables == tomap({
         DYNAMODB_TABLE      = "my-visits"
         FOOTFALL_LOG_LEVEL  = "warn"
+        FOOTFALL_METRICS    = "log"
         FOOTFALL_AGGREGATES = "stream"
       })
     )
@@ -803,16 +834,16 @@ run "aggregates_options" {
   }
 }
 
-run "maintenance_cron_schedule" {
+run "maintenance_rate_schedule" {
   command = apply
 
   variables {
-    maintenance_schedule = "cron(5 * * * ? *)"
+    maintenance_schedule = "rate(15 minutes)"
   }
 
   assert {
     condition = (
-      aws_cloudwatch_event_rule.maintenance.schedule_expression == "cron(5 * * * ? *)" &&
+      aws_cloudwatch_event_rule.maintenance.schedule_expression == "rate(15 minutes)" &&
       aws_cloudwatch_event_target.maintenance.arn == aws_lambda_function.footfall.arn &&
       aws_lambda_permission.maintenance.source_arn == aws_cloudwatch_event_rule.maintenance.arn
     )
@@ -950,6 +981,7 @@ run "stats_token_in_ssm" {
       FOOTFALL_RETENTION_DAYS        = "90"
       FOOTFALL_COUNTER_SHARDS        = "1"
       FOOTFALL_LOG_LEVEL             = "info"
+      FOOTFALL_METRICS               = "log"
       FOOTFALL_AGGREGATES            = "stream"
       FOOTFALL_STATS_TOKEN_PARAMETER = "/footfall/test/stats-token"
       FOOTFALL_STATS_TOKEN_VERSION   = "7"
