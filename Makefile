@@ -3,7 +3,7 @@
 BUILD_DIR ?= build
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build serve test test-sanitize bench fuzz lambda-zip deb clean refresh-bots
+.PHONY: all deps test-deps build serve test test-sanitize bench fuzz lambda-zip deb image dist clean refresh-bots
 
 all: build
 
@@ -63,6 +63,19 @@ deb: deps $(BUILD_DIR)/build.ninja
 	@scripts/install-deps.sh --test
 	cmake --build $(BUILD_DIR) --target footfall
 	scripts/make-deb.sh $(BUILD_DIR)/footfall
+
+# The OCI image, from scratch with umoci: build/footfall-<version>-oci.tar (scripts/make-image.sh).
+image: deps $(BUILD_DIR)/build.ninja
+	@scripts/install-deps.sh --test
+	cmake --build $(BUILD_DIR) --target footfall
+	scripts/make-image.sh $(BUILD_DIR)/footfall $(BUILD_DIR)
+
+# The release artifacts in build/dist: the .deb, a tarball, the Lambda zip, the OCI image and
+# SHA256SUMS (scripts/make-dist.sh); .github/workflows/release.yml publishes them for a tag.
+dist: lambda-zip
+	@scripts/install-deps.sh --test
+	cmake --build $(BUILD_DIR) --target footfall
+	scripts/make-dist.sh $(BUILD_DIR)/footfall $(BUILD_DIR)/footfall-lambda.zip $(BUILD_DIR)/dist
 
 bench: lambda-zip
 	@scripts/install-deps.sh --bench

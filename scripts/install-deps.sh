@@ -35,6 +35,7 @@ test_packages=(
   libfaketime                                    # moves the clock of footfall serve in the salt-deletion tests
   zip unzip                                      # the Lambda package tests
   debhelper lintian debootstrap                  # the Debian package: make deb, its lint, a fresh root to install it in
+  umoci skopeo                                   # the OCI image: built from scratch without a daemon, inspected
 )
 bench_packages=(
   wrk nginx-light                                # make bench: load generator and reference

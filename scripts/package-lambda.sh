@@ -47,45 +47,10 @@ if ! grep -q '(RPATH).*\[/var/task/lib\]' <<<"$dynamic" || grep -q '(RUNPATH)' <
   exit 1
 fi
 
-# The licences of what is compiled in or bundled travel with it: footfall's own (Apache-2.0), the
-# MIT and BSD texts their licences ask copies to carry, and for glibc's shared libraries in lib/
-# the LGPL-2.1, Debian's copyright file and where the exact source is (what the LGPL asks).
-mkdir -p "$stage/licenses"
-cp "$repo/LICENSE" "$stage/LICENSE"
-cp "$repo/NOTICE" "$stage/NOTICE"
-cp "$repo/third_party/crawler-user-agents/LICENSE" "$stage/licenses/crawler-user-agents.txt"
-debian_copyright() {  # NAME PACKAGE...: the first installed package's copyright file, as NAME.txt
-  local name=$1 package
-  shift
-  for package in "$@"; do
-    if [[ -f /usr/share/doc/$package/copyright ]]; then
-      cp "/usr/share/doc/$package/copyright" "$stage/licenses/$name.txt"
-      return
-    fi
-  done
-  echo "package-lambda: the licence of $name (/usr/share/doc/{$*}/copyright) not found;" \
-       "scripts/install-deps.sh installs it" >&2
-  exit 1
-}
-debian_copyright re2 libre2-9 libre2-dev
-debian_copyright glibc libc6
-debian_copyright openssl libssl3 libssl-dev
-debian_copyright sqlite libsqlite3-0 libsqlite3-dev
-debian_copyright nlohmann-json nlohmann-json3-dev
-debian_copyright rapidjson rapidjson-dev
-debian_copyright cli11 libcli11-dev
-cp /usr/share/common-licenses/LGPL-2.1 "$stage/licenses/LGPL-2.1.txt"
-glibc_binary=$(dpkg-query -W -f='${Version}' libc6)
-glibc_source=$(dpkg-query -W -f='${source:Package}=${source:Version}' libc6)
-cat > "$stage/licenses/glibc-source.txt" <<EOF
-The libraries in lib/ (ld-linux-x86-64.so.2, libc.so.6, libm.so.6) are the GNU C Library as
-Debian 12 ships it, unmodified: binary package libc6 $glibc_binary, source package
-$glibc_source. Its complete source, with Debian's patches:
-  apt-get source $glibc_source     (on Debian 12)
-  https://snapshot.debian.org/package/${glibc_source%=*}/${glibc_source#*=}/
-Licence: LGPL-2.1-or-later (LGPL-2.1.txt; details in glibc.txt). You may replace these files
-with your own build of the same glibc version.
-EOF
+# The licences of what is compiled in or bundled travel with it (scripts/lib/stage_licenses.sh).
+# shellcheck source=lib/stage_licenses.sh
+source "$repo/scripts/lib/stage_licenses.sh"
+stage_licenses "$stage" lib/
 
 # Deterministic zip (fixed timestamps and order) with the execute bits Lambda needs.
 python3 - "$stage" "$output" <<'PY'

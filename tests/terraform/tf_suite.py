@@ -10,7 +10,6 @@
                        the statistics token's SSM parameter, which the rest run creates first and
                        which must never reach the state), plan again (no drift allowed), destroy,
                        check that all is gone
-  workflow             .github/workflows/deploy.yml parses as YAML and is well-formed
   all                  every one of the above, in order (for machines without the CMake build)
 
 Nothing is skipped: a missing terraform, provider mirror, moto_server, boto3 or PyYAML fails the test
@@ -48,7 +47,6 @@ sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 TF_ROOT = os.path.join(REPO_ROOT, "deploy", "terraform")
-WORKFLOW = os.path.join(REPO_ROOT, ".github", "workflows", "deploy.yml")
 
 PLUGIN_MIRROR = "/opt/tf-plugins"
 PROVIDER_DIR = os.path.join(PLUGIN_MIRROR, "registry.terraform.io", "hashicorp", "aws")
@@ -1311,100 +1309,6 @@ def verify_destroyed(aws, sc, out, zone_id):
 
 
 # ---------------------------------------------------------------------------------------------
-# The GitHub workflow
-# ---------------------------------------------------------------------------------------------
-
-def import_yaml():
-    try:
-        import yaml
-        return yaml
-    except ImportError:
-        system = "/usr/bin/python3"
-        if os.path.realpath(sys.executable) != os.path.realpath(system) and os.access(system, os.X_OK) \
-                and subprocess.run([system, "-c", "import yaml"], capture_output=True).returncode == 0:
-            log(f"PyYAML missing in {sys.executable}; re-running under {system}")
-            os.execv(system, [system, *sys.argv])
-        raise TestFailure("PyYAML is not installed (Debian package python3-yaml)")
-
-
-def cmd_workflow():
-    yaml = import_yaml()
-    if not os.path.isfile(WORKFLOW):
-        raise TestFailure(f"{WORKFLOW} is missing")
-    with open(WORKFLOW) as f:
-        text = f.read()
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise TestFailure(f"{WORKFLOW} is not valid YAML: {e}")
-    c = Checks()
-    c.expect(isinstance(doc, dict), "the workflow is a YAML mapping")
-    if not isinstance(doc, dict):
-        c.done("workflow")
-    # YAML 1.1 reads the key `on` as the boolean true.
-    triggers = doc.get("on", doc.get(True))
-    c.expect(isinstance(triggers, dict), "triggers are a mapping", triggers)
-    triggers = triggers or {}
-    c.equal((triggers.get("push") or {}).get("branches"), ["main"], "runs on pushes to main")
-    c.expect("pull_request" in triggers and "workflow_dispatch" in triggers,
-             "runs on pull requests and by hand")
-    c.equal(doc.get("permissions"), {"contents": "read"}, "workflow-wide permissions are read-only")
-    jobs = doc.get("jobs") or {}
-    c.equal(sorted(jobs), ["build", "deploy", "terraform"], "jobs")
-    for job_name, job in jobs.items():
-        c.expect(isinstance(job.get("runs-on"), str), f"{job_name} has runs-on")
-        c.expect(isinstance(job.get("timeout-minutes"), int), f"{job_name} has a timeout")
-        steps = job.get("steps") or []
-        c.expect(len(steps) > 0, f"{job_name} has steps")
-        for i, step in enumerate(steps):
-            label = f"{job_name} step {i + 1} ({step.get('name', step.get('uses', ''))})"
-            c.expect(("uses" in step) != ("run" in step), f"{label} has exactly one of uses/run")
-            if "uses" in step:
-                c.expect(re.fullmatch(r"[\w.-]+/[\w./-]+@[\w.-]+", step["uses"]) is not None,
-                         f"{label} pins its action to a ref", step["uses"])
-            if "run" in step:
-                # ${{ }} expressions are substituted before bash sees the script.
-                script = re.sub(r"\$\{\{[^}]*\}\}", "EXPR", step["run"])
-                syntax = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
-                c.expect(syntax.returncode == 0, f"{label} is valid bash", syntax.stderr.strip())
-            wd = step.get("working-directory") or (job.get("defaults", {}).get("run", {})
-                                                   .get("working-directory"))
-            if wd and "${{" not in wd:
-                c.expect(os.path.isdir(os.path.join(REPO_ROOT, wd)), f"{label} working dir {wd} exists")
-    deploy = jobs.get("deploy") or {}
-    c.equal(deploy.get("permissions"), {"contents": "read", "id-token": "write"},
-            "deploy job may request an OIDC token")
-    c.expect(isinstance(deploy.get("environment"), (str, dict)), "deploy runs in a protected environment")
-    c.expect(set(deploy.get("needs") or []) >= {"build", "terraform"}, "deploy needs build and tests")
-    c.expect("refs/heads/main" in str(deploy.get("if", "")), "deploy only from main", deploy.get("if"))
-    c.expect(bool(deploy.get("concurrency")), "deploys never overlap")
-    creds = [s for s in deploy.get("steps", []) if str(s.get("uses", "")).startswith(
-        "aws-actions/configure-aws-credentials@")]
-    c.equal(len(creds), 1, "deploy configures AWS credentials once")
-    if creds:
-        w = creds[0].get("with", {})
-        c.expect("role-to-assume" in w and "aws-access-key-id" not in w and "aws-secret-access-key" not in w,
-                 "AWS credentials come from OIDC, not stored keys", w)
-    c.expect(not re.search(r"AWS_SECRET_ACCESS_KEY|aws-secret-access-key", text),
-             "no long-lived AWS secret anywhere")
-    runs = " ".join(s.get("run", "") for s in deploy.get("steps", []))
-    c.expect("plan" in runs and "apply" in runs and "-lockfile=readonly" in runs,
-             "deploy runs terraform init -lockfile=readonly, plan and apply", runs)
-    setups = [s for j in jobs.values() for s in j.get("steps", [])
-              if str(s.get("uses", "")).startswith("hashicorp/setup-terraform@")]
-    c.expect(len(setups) >= 2, "both terraform jobs install Terraform")
-    version = str((doc.get("env") or {}).get("TF_VERSION", ""))
-    c.expect(re.fullmatch(r"\d+\.\d+\.\d+", version) is not None
-             and tuple(int(x) for x in version.split(".")[:2]) >= MIN_TERRAFORM,
-             "TF_VERSION is a pinned Terraform >= 1.9", version)
-    for path in ("scripts/install-deps.sh", "tests/terraform/tf_suite.py",
-                 "deploy/terraform/examples/aws", "deploy/terraform/examples/local"):
-        c.expect(path in text, f"the workflow uses {path}")
-        c.expect(os.path.exists(os.path.join(REPO_ROOT, path)), f"{path} exists in the repository")
-    c.done("workflow")
-
-
-# ---------------------------------------------------------------------------------------------
 
 def main(argv):
     if len(argv) < 2:
@@ -1416,14 +1320,13 @@ def main(argv):
         "validate": lambda: cmd_validate(args[0]),
         "mock": lambda: cmd_mock(),
         "moto": lambda: cmd_moto(args[0]),
-        "workflow": lambda: cmd_workflow(),
     }
     start = time.monotonic()
     try:
         if cmd == "all":
             for step in (cmd_fmt, lambda: cmd_validate("modules/footfall"),
                          lambda: cmd_validate("examples/aws"), lambda: cmd_validate("examples/local"),
-                         cmd_mock, lambda: cmd_moto("rest"), lambda: cmd_moto("http"), cmd_workflow):
+                         cmd_mock, lambda: cmd_moto("rest"), lambda: cmd_moto("http")):
                 step()
         elif cmd in commands:
             commands[cmd]()
