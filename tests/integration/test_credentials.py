@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unittest
 import unittest.mock
 import urllib.error
@@ -70,6 +72,28 @@ class FixtureSpeaksTheDocumentedFormats(unittest.TestCase):
         stats = self.control("/_fixture/stats")
         self.assertEqual(stats["container"], 1)
         self.assertEqual(stats["authorization"], "pod-identity-token")
+
+    def test_a_delayed_answer_keeps_the_fault_of_its_own_time(self):
+        """An answer still delayed when its test ends must not use up the next test's fault
+        (credentials_provider_test once saw one 500 of two `fail_next`: the other went to a
+        delayed answer left by a test of abandoned fetches)."""
+        self.control("/_fixture/config", {"delay_ms": 600})
+        late = {}
+        def delayed():
+            with urllib.request.urlopen(self.base + "/container/x", timeout=10) as answer:
+                late["status"] = answer.status
+        thread = threading.Thread(target=delayed)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while self.control("/_fixture/stats")["container"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.control("/_fixture/reset", {})  # the next test begins
+        self.control("/_fixture/config", {"fail_next": 1})
+        thread.join(timeout=10)  # the delayed answer has gone out
+        self.assertEqual(late.get("status"), 200)
+        with self.assertRaises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(self.base + "/container/x", timeout=10)
+        self.assertEqual(failed.exception.code, 500)
 
     def test_container_endpoint_refuses_a_wrong_token(self):
         self.control("/_fixture/config", {"auth_token": "right"})

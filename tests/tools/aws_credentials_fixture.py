@@ -156,11 +156,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_json(self, status, value):
         self.send(status, json.dumps(value))
 
-    def delay(self):
+    def fault_then_delay(self):
+        """The fault this answer gets, taken when the request arrives, then the configured delay.
+        Taken first so that an answer still delayed when its test has ended (a test of abandoned
+        fetches) cannot use up a later test's `fail_next` (CI: a container fetch saw one 500 of two,
+        the other went to a request from two tests before)."""
         with STATE.lock:
             delay_ms = STATE.config["delay_ms"]
+        fault = STATE.take_fault()
         if delay_ms:
             time.sleep(delay_ms / 1000)
+        return fault
 
     def count(self, key, **last):
         with STATE.lock:
@@ -216,14 +222,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if expected is not None and authorization != expected:
             return self.send_json(401, {"code": "AccessDeniedException",
                                         "message": "authorization token is missing or invalid"})
-        self.delay()
+        fault = self.fault_then_delay()
         credentials = STATE.next_credentials()
         credentials.update({"RoleArn": "arn:aws:iam::123456789012:role/footfall-task",
                             "AccountId": "123456789012"})
-        self.send_credentials_json(credentials)
+        self.send_credentials_json(credentials, fault)
 
-    def send_credentials_json(self, credentials):
-        fault = STATE.take_fault()
+    def send_credentials_json(self, credentials, fault):
         if fault == "error_500":
             return self.send_json(500, {"code": "InternalError", "message": "try again"})
         if fault == "error_403":
@@ -295,14 +300,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.count("imds_credentials")
         if path != CREDENTIALS_PATH + (role or ""):
             return self.send(404, "Not Found", "text/plain")
-        self.delay()
+        fault = self.fault_then_delay()
         credentials = STATE.next_credentials()
         self.send_credentials_json({
             "Code": "Success",
             "LastUpdated": iso8601(datetime.datetime.now(datetime.timezone.utc)),
             "Type": "AWS-HMAC",
             **credentials,
-        })
+        }, fault)
 
     # --- STS AssumeRoleWithWebIdentity ---
     def sts(self, body):
@@ -321,9 +326,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if expected is not None and form["WebIdentityToken"] != expected:
             return self.sts_error(400, "InvalidIdentityToken",
                                   "The web identity token that was passed could not be validated")
-        self.delay()
+        fault = self.fault_then_delay()
         credentials = STATE.next_credentials()
-        fault = STATE.take_fault()
         if fault == "error_500":
             return self.sts_error(500, "InternalFailure", "try again", "Receiver")
         if fault == "error_403":
