@@ -9,6 +9,7 @@
 
 #include "base/utc_time.h"
 #include "store/blocking.h"
+#include "store/props_text.h"
 #include "tests/conformance_engines.h"
 
 namespace footfall::store::conformance {
@@ -199,6 +200,89 @@ TEST_P(StatsConformanceTest, CountsViewsDailyUniquesPathsDimensionsAndDrops) {
   EXPECT_EQ(hourly.views, 2);
 }
 
+TEST_P(StatsConformanceTest, CountsEventsPropertiesGoalsAndCampaigns) {
+  auto record = [&](int id, const char* visitor, const char* path, const char* event,
+                    Props props, std::vector<std::string> goals) {
+    Visit v = MakeVisit(id);
+    v.time_ms = kTenFifteenMs + id * 60'000;
+    v.timestamp = FormatUtcMillis(v.time_ms);
+    v.visitor = visitor;
+    v.path = path;
+    v.browser = "Firefox";
+    v.event = event;
+    v.props = std::move(props);
+    v.goals = std::move(goals);
+    if (v.is_page_view() && id == 1) v.campaign = {"newsletter", "email", "launch", "", ""};
+    StatusOr<RecordedVisit> recorded = RecordVisitAndWait(*store_, v);
+    EXPECT_TRUE(recorded.ok()) << recorded.status().ToString();
+    return recorded.ok() ? recorded->total : -1;
+  };
+  EXPECT_EQ(record(1, "a1a1", "/thanks", "", {}, {"page:/thanks"}), 1);
+  EXPECT_EQ(record(2, "b2b2", "/", "", {}, {}), 2);
+  // Custom events are not counted: each is answered with total 0.
+  EXPECT_EQ(record(3, "a1a1", "/thanks", "Signup", {{"plan", "pro"}, {"tier", "x"}},
+                   {"event:Signup"}),
+            0);
+  EXPECT_EQ(record(4, "b2b2", "/", "Signup", {{"plan", "free"}}, {"event:Signup"}), 0);
+  EXPECT_EQ(record(5, "a1a1", "/thanks", "Signup", {{"plan", "pro"}}, {"event:Signup"}), 0);
+  Settle();
+  EXPECT_EQ(*ReadTotalAndWait(*store_), 2);
+
+  StatsQuery query;
+  query.site = "a.example";
+  query.from_ms = kDayStartMs;
+  query.to_ms = kDayStartMs + 86'400'000;
+  Stats stats = *QueryStatsAndWait(*store_, query);
+  EXPECT_EQ(stats.views, 2);
+  EXPECT_EQ(stats.visitor_days, 2);
+  ASSERT_EQ(stats.paths.size(), 2u);  // pages only: no event, property or goal key
+  EXPECT_EQ(stats.paths[0].name, "/");
+  EXPECT_EQ(stats.paths[1].name, "/thanks");
+  ASSERT_EQ(stats.browsers.size(), 1u);
+  EXPECT_EQ(stats.browsers[0].views, 2);  // events add to no dimension
+  ASSERT_EQ(stats.events.size(), 1u);
+  EXPECT_EQ(stats.events[0].name, "Signup");
+  EXPECT_EQ(stats.events[0].views, 3);
+  EXPECT_EQ(stats.events[0].visitor_days, 2);
+  EXPECT_TRUE(stats.props.empty()) << "properties only for the event asked about";
+  ASSERT_EQ(stats.goals.size(), 2u);
+  EXPECT_EQ(stats.goals[0].name, "event:Signup");
+  EXPECT_EQ(stats.goals[0].views, 3);
+  EXPECT_EQ(stats.goals[0].visitor_days, 2);
+  EXPECT_EQ(stats.goals[1].name, "page:/thanks");
+  EXPECT_EQ(stats.goals[1].views, 1);
+  EXPECT_EQ(stats.goals[1].visitor_days, 1);
+  ASSERT_EQ(stats.campaign_sources.size(), 1u);
+  EXPECT_EQ(stats.campaign_sources[0].name, "newsletter");
+  EXPECT_EQ(stats.campaign_sources[0].views, 1);
+  ASSERT_EQ(stats.campaign_mediums.size(), 1u);
+  EXPECT_EQ(stats.campaign_mediums[0].name, "email");
+  ASSERT_EQ(stats.campaign_names.size(), 1u);
+  EXPECT_EQ(stats.campaign_names[0].name, "launch");
+  EXPECT_TRUE(stats.campaign_contents.empty());
+
+  query.event = "Signup";
+  stats = *QueryStatsAndWait(*store_, query);
+  ASSERT_EQ(stats.props.size(), 2u);
+  const std::vector<NamedCount>& plans = stats.props["plan"];
+  ASSERT_EQ(plans.size(), 2u);
+  EXPECT_EQ(plans[0].name, "pro");
+  EXPECT_EQ(plans[0].views, 2);
+  EXPECT_EQ(plans[0].visitor_days, 1);
+  EXPECT_EQ(plans[1].name, "free");
+  EXPECT_EQ(plans[1].views, 1);
+  ASSERT_EQ(stats.props["tier"].size(), 1u);
+  EXPECT_EQ(stats.props["tier"][0].name, "x");
+
+  auto page_views = [&](const char* path) {
+    return *Wait<int64_t>([&](Callback<int64_t> done) {
+      store_->ReadPageViews("a.example", path, kNoDeadline, std::move(done));
+    });
+  };
+  EXPECT_EQ(page_views(""), 2);
+  EXPECT_EQ(page_views("/thanks"), 1);
+}
+
 TEST_P(StatsConformanceTest, RejectsUnboundedQueries) {
   StatsQuery query;
   query.site = "a.example";
@@ -225,6 +309,10 @@ TEST_P(ExportConformanceTest, ScanVisitsPagesThroughARangeOfStoredVisits) {
     visit.path = "/p" + std::to_string(i);
     visit.screen = "1440+";
     visit.source = i % 2 ? "origin" : "no_origin";
+    if (i == 3) {
+      visit.event = "Download";
+      visit.props = {{"file", "cv.pdf"}, {"lang", "en"}};
+    }
     ASSERT_TRUE(RecordVisitAndWait(*store_, visit).ok());
   }
   std::vector<Visit> seen;
@@ -254,6 +342,10 @@ TEST_P(ExportConformanceTest, ScanVisitsPagesThroughARangeOfStoredVisits) {
     EXPECT_EQ(seen[i].expiration_time, expected.expiration_time);
     EXPECT_EQ(seen[i].screen, "1440+");
     EXPECT_EQ(seen[i].source, (i + 2) % 2 ? "origin" : "no_origin");
+    EXPECT_EQ(seen[i].event, i + 2 == 3 ? "Download" : "");
+    const Props expected_props =
+        i + 2 == 3 ? Props{{"file", "cv.pdf"}, {"lang", "en"}} : Props{};
+    EXPECT_EQ(seen[i].props, expected_props);
   }
   EXPECT_EQ(ScanVisitsAndWait(*store_, 0, kStartMs, "", 0).status().code(),
             StatusCode::kInvalidArgument);

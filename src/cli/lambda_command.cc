@@ -134,6 +134,7 @@ CLI::App* AddLambdaCommand(CLI::App& app, LambdaConfig& config) {
                      "(true/false)")
       ->envname("FOOTFALL_DROP_HTTP_LIBRARIES")
       ->capture_default_str();
+  AddAnalyticsOptions(*lambda, config.analytics);
   lambda->add_option("--log-level", config.log_level,
                      "info: one JSON/EMF line per invocation; warn: only failed ones")
       ->envname("FOOTFALL_LOG_LEVEL")
@@ -186,6 +187,9 @@ int RunLambda(const LambdaConfig& config) {
   service_options.stats_token = ReadStatsToken(config.stats_token_parameter);
   service_options.stats_public = config.stats_public;
   service_options.drop_http_libraries = config.drop_http_libraries;
+  if (Status applied = ApplyAnalyticsOptions(config.analytics, service_options); !applied.ok()) {
+    return init_failure(applied.message());
+  }
   service_options.allowed_origins = SplitList(config.allowed_origins);
   service_options.default_site = config.default_site;
   service_options.retention_days = config.retention_days;

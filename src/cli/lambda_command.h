@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "cli/analytics_options.h"
+
 namespace footfall::cli {
 
 struct LambdaConfig {
@@ -22,6 +24,7 @@ struct LambdaConfig {
   std::string stats_token_parameter;
   bool stats_public = false;    // FOOTFALL_STATS_PUBLIC
   bool drop_http_libraries = false;  // FOOTFALL_DROP_HTTP_LIBRARIES
+  AnalyticsConfig analytics;
 };
 
 // Adds the `lambda` subcommand; `config` receives the values (defaults read from the seed's

@@ -117,6 +117,7 @@ CLI::App* AddServeCommand(CLI::App& app, ServeConfig& config) {
                     "without a User-Agent; by default they count as device non_browser (true/false)")
       ->envname("FOOTFALL_DROP_HTTP_LIBRARIES")
       ->capture_default_str();
+  AddAnalyticsOptions(*serve, config.analytics);
   serve->add_option("--tls-cert", config.tls_cert,
                     "Serve HTTPS (TLS 1.2+) with this PEM certificate chain (needs --tls-key); "
                     "SIGHUP reloads both files")
@@ -218,6 +219,10 @@ int RunServe(const ServeConfig& config) {
   service_options.stats_token = config.stats_token;
   service_options.stats_public = config.stats_public;
   service_options.drop_http_libraries = config.drop_http_libraries;
+  if (Status applied = ApplyAnalyticsOptions(config.analytics, service_options); !applied.ok()) {
+    std::fprintf(stderr, "footfall: %s\n", applied.message().c_str());
+    return 2;
+  }
   service_options.metrics_public = config.metrics_public;
   service_options.rate_limit = {.visitor_per_minute = config.rate_limit_visitor,
                                 .global_per_second = config.rate_limit_global,

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/analytics_options.h"
+
 namespace footfall::cli {
 
 struct ServeConfig {
@@ -31,6 +33,7 @@ struct ServeConfig {
   std::string stats_token;      // FOOTFALL_STATS_TOKEN
   bool stats_public = false;
   bool drop_http_libraries = false;
+  AnalyticsConfig analytics;
   std::string tls_cert;         // PEM certificate chain; with tls_key: HTTPS
   std::string tls_key;
   std::string metrics_listen;   // "" = /metrics on the main listener (behind the stats token)

@@ -13,6 +13,8 @@
 #include "base/utc_time.h"
 #include "cli/option_values.h"
 #include "core/service.h"
+#include "core/campaign.h"
+#include "core/goals.h"
 #include "core/stats_api.h"
 #include "store/blocking.h"
 #include "store/open_store.h"
@@ -305,7 +307,7 @@ int RunImport(const ImportConfig& config) {
       const std::string_view expected = goatcounter ? transfer::kGoatCounterHeaderStart : transfer::kCsvHeader;
       std::string joined;
       for (size_t i = 0; i < fields.size(); ++i) joined += (i ? "," : "") + fields[i];
-      if (!joined.starts_with(expected)) {
+      if (goatcounter ? !joined.starts_with(expected) : !transfer::IsOurCsvHeader(joined)) {
         read_error = InvalidArgumentError("the header is not " + std::string(expected) +
                                           (goatcounter ? "... (GoatCounter export version 2)" : ""));
       }
@@ -390,20 +392,45 @@ CLI::App* AddStatsCommand(CLI::App& app, StatsConfig& config) {
       ->capture_default_str();
   command->add_option("--path", config.path, "One page path (default: the whole site)");
   command->add_option("--top", config.top, "Entries per list")->check(CLI::Range(1, 100))->capture_default_str();
+  command->add_option("--event", config.event, "Also list the properties of this custom event");
+  command->add_option("--goals", config.goals,
+                      "The goals serve was given (as its --goals): each is listed, reached or not")
+      ->envname("FOOTFALL_GOALS");
   command->add_flag("--json", config.json, "Print the JSON of GET /api/stats instead of tables");
   return command;
 }
 
 namespace {
 
-void PrintList(const char* title, const std::vector<store::NamedCount>& list, bool visitors) {
+void PrintList(const std::string& title, const std::vector<store::NamedCount>& list,
+               bool visitors, const char* what = "views") {
   if (list.empty()) return;
-  std::printf("\n%-40s %10s%s\n", title, "views", visitors ? "  visitor-days" : "");
+  std::printf("\n%-40s %10s%s\n", title.c_str(), what, visitors ? "  visitor-days" : "");
   for (const store::NamedCount& entry : list) {
     std::printf("%-40s %10lld", entry.name.empty() ? "(none)" : entry.name.c_str(),
                 static_cast<long long>(entry.views));
     if (visitors) std::printf("  %12lld", static_cast<long long>(entry.visitor_days));
     std::printf("\n");
+  }
+}
+
+// Referrer hosts, with the readable name of a well-known one: "news.ycombinator.com (Hacker News)".
+std::vector<store::NamedCount> NamedReferrers(std::vector<store::NamedCount> referrers) {
+  for (store::NamedCount& referrer : referrers) referrer.name = core::ReferrerLabel(referrer.name);
+  return referrers;
+}
+
+void PrintGoals(const store::StatsQuery& query, const store::Stats& stats) {
+  if (stats.goals.empty()) return;
+  std::printf("\n%-40s %10s  %12s  %10s\n", "goals", "count", "visitor-days", "conversion");
+  for (const store::NamedCount& goal : stats.goals) {
+    std::printf("%-40s %10lld  %12lld  ", goal.name.c_str(), static_cast<long long>(goal.views),
+                static_cast<long long>(goal.visitor_days));
+    if (query.path.empty()) {
+      std::printf("%9.1f%%\n", 100 * core::ConversionRate(goal, stats));
+    } else {
+      std::printf("%10s\n", "-");  // a page's visitor-days are not the site's
+    }
   }
 }
 
@@ -414,6 +441,12 @@ int RunStats(const StatsConfig& config) {
   if (!config.from.empty()) params.emplace_back("from", config.from);
   if (!config.to.empty()) params.emplace_back("to", config.to);
   if (!config.path.empty()) params.emplace_back("path", config.path);
+  if (!config.event.empty()) params.emplace_back("event", config.event);
+  StatusOr<core::Goals> goals = core::Goals::Parse(config.goals);
+  if (!goals.ok()) {
+    std::fprintf(stderr, "footfall: stats: --goals: %s\n", goals.status().message().c_str());
+    return 2;
+  }
   const std::string site = core::DefaultSite(config.site, SplitList(config.allowed_origins));
   StatusOr<store::StatsQuery> query = core::ParseStatsQuery(params, SystemClock().Now(), site);
   if (!query.ok()) {
@@ -429,6 +462,7 @@ int RunStats(const StatsConfig& config) {
     std::fprintf(stderr, "footfall: stats: %s\n", stats.status().ToString().c_str());
     return 1;
   }
+  core::ListConfiguredGoals(*goals, *stats);
   if (config.json) {
     std::printf("%s\n", core::FormatStatsJson(*query, *stats).c_str());
     return 0;
@@ -449,13 +483,23 @@ int RunStats(const StatsConfig& config) {
                 static_cast<long long>(point.views), static_cast<long long>(point.new_visitors));
   }
   PrintList("top paths", stats->paths, true);
-  PrintList("referrers", stats->referrers, false);
+  PrintList("referrers", NamedReferrers(stats->referrers), false);
   PrintList("browsers", stats->browsers, false);
   PrintList("systems", stats->systems, false);
   PrintList("devices", stats->devices, false);
   PrintList("screens", stats->screens, false);
   PrintList("sources (Origin header)", stats->sources, false);
   PrintList("not counted, by reason", stats->drops, false);
+  PrintList("custom events", stats->events, true, "count");
+  for (const auto& [key, values] : stats->props) {
+    PrintList(query->event + ": " + key, values, true, "count");
+  }
+  PrintGoals(*query, *stats);
+  PrintList("campaign sources (utm_source)", stats->campaign_sources, false);
+  PrintList("campaign mediums (utm_medium)", stats->campaign_mediums, false);
+  PrintList("campaigns (utm_campaign)", stats->campaign_names, false);
+  PrintList("campaign contents (utm_content)", stats->campaign_contents, false);
+  PrintList("campaign terms (utm_term)", stats->campaign_terms, false);
   return 0;
 }
 

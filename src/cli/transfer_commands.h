@@ -30,6 +30,8 @@ struct StatsConfig {
   std::string site;
   std::string allowed_origins;  // only to find the default site, as `serve` does
   std::string from, to, path;
+  std::string event;            // a custom event whose properties to list
+  std::string goals;            // as serve's --goals: lists every goal with its conversion rate
   std::string interval = "day";
   int top = 10;
   bool json = false;

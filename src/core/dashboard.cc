@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 
 #include <openssl/sha.h>
 
 #include "base/base64.h"
 #include "base/utc_time.h"
+#include "core/campaign.h"
+#include "core/stats_api.h"
 #include "core/text.h"
 
 namespace footfall::core {
@@ -93,8 +96,11 @@ std::string SeriesChart(const store::StatsQuery& query, const store::Stats& stat
   return svg + "</svg>";
 }
 
+// A card with one row per entry: its name (or, given `link`, a link named so), a bar, its views
+// and, with `with_visitors`, its visitor-days.
 std::string ListCard(std::string_view title, const std::vector<store::NamedCount>& list,
-                     bool with_visitors, std::string_view empty_name = "(none)") {
+                     bool with_visitors, std::string_view empty_name = "(none)",
+                     const std::function<std::string(const std::string&)>& link = nullptr) {
   std::string html = "<section class=\"card\"><h2>" + HtmlEscape(title) + "</h2>";
   if (list.empty()) return html + "<p class=\"muted\">Nothing in this range.</p></section>";
   int64_t top = 1;
@@ -102,7 +108,9 @@ std::string ListCard(std::string_view title, const std::vector<store::NamedCount
   html += "<table>";
   for (const store::NamedCount& entry : list) {
     const double percent = 100.0 * static_cast<double>(entry.views) / static_cast<double>(top);
-    html += "<tr><td class=\"name\">" + HtmlEscape(entry.name.empty() ? empty_name : entry.name) +
+    const std::string name = HtmlEscape(entry.name.empty() ? empty_name : entry.name);
+    html += "<tr><td class=\"name\">" +
+            (link ? "<a href=\"" + HtmlEscape(link(entry.name)) + "\">" + name + "</a>" : name) +
             "<svg viewBox=\"0 0 100 4\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><rect width=\"" +
             Fixed(std::max(percent, 0.5)) + "\" height=\"4\" fill=\"#2f7dd1\"/></svg></td><td class=\"n\">" +
             Number(entry.views) + "</td>";
@@ -110,6 +118,24 @@ std::string ListCard(std::string_view title, const std::vector<store::NamedCount
     html += "</tr>";
   }
   return html + "</table></section>";
+}
+
+// Goals with their conversion rate (none for a page's statistics: its visitor-days are not the
+// site's).
+std::string GoalsCard(const store::StatsQuery& query, const store::Stats& stats) {
+  std::string html = "<section class=\"card\"><h2>Goals (count, visitor-days, conversion)</h2>";
+  if (stats.goals.empty()) {
+    return html + "<p class=\"muted\">No goals configured (serve --goals).</p></section>";
+  }
+  html += "<table>";
+  for (const store::NamedCount& goal : stats.goals) {
+    html += "<tr><td class=\"name\">" + HtmlEscape(goal.name) + "</td><td class=\"n\">" +
+            Number(goal.views) + "</td><td class=\"n\">" + Number(goal.visitor_days) +
+            "</td><td class=\"n\">" +
+            (query.path.empty() ? Fixed(100 * ConversionRate(goal, stats)) + "%" : "–") + "</td></tr>";
+  }
+  return html + "</table><p class=\"muted\">Conversion: the goal's visitor-days over the site's, "
+                "in this range.</p></section>";
 }
 
 }  // namespace
@@ -162,13 +188,34 @@ std::string RenderDashboard(const store::StatsQuery& query, const store::Stats& 
           "visitor-days add up each day's unique visitors; they are not a count of people.</p></section>";
   html += "<div class=\"grid\">";
   html += ListCard("Pages (views, visitor-days)", stats.paths, true);
-  html += ListCard("Referrers", stats.referrers, false, "(direct)");
+  std::vector<store::NamedCount> referrers = stats.referrers;
+  for (store::NamedCount& referrer : referrers) referrer.name = ReferrerLabel(referrer.name);
+  html += ListCard("Referrers", referrers, false, "(direct)");
   html += ListCard("Browsers", stats.browsers, false);
   html += ListCard("Systems", stats.systems, false);
   html += ListCard("Devices", stats.devices, false);
   html += ListCard("Screens", stats.screens, false, "(unknown)");
   html += ListCard("With or without Origin", stats.sources, false, "(unknown)");
   html += ListCard("Not counted, by reason", stats.drops, false);
+  // Custom events link to their properties (the same dashboard with &event=).
+  const std::string range = "site=" + PercentEncode(query.site) + "&from=" + from + "&to=" + to;
+  html += ListCard("Custom events (count, visitor-days)", stats.events, true, "(none)",
+                   [&range](const std::string& name) {
+                     return "?" + range + "&event=" + PercentEncode(name);
+                   });
+  for (const auto& [key, values] : stats.props) {
+    html += ListCard(query.event + ": " + key + " (count, visitor-days)", values, true);
+  }
+  html += GoalsCard(query, stats);
+  html += ListCard("Campaign sources (utm_source)", stats.campaign_sources, false);
+  html += ListCard("Campaign mediums (utm_medium)", stats.campaign_mediums, false);
+  html += ListCard("Campaigns (utm_campaign)", stats.campaign_names, false);
+  if (!stats.campaign_contents.empty()) {
+    html += ListCard("Campaign contents (utm_content)", stats.campaign_contents, false);
+  }
+  if (!stats.campaign_terms.empty()) {
+    html += ListCard("Campaign terms (utm_term)", stats.campaign_terms, false);
+  }
   html += "</div><p class=\"muted\">footfall: no cookies, no raw addresses; raw visits are "
           "deleted after the retention period, these aggregates are kept.</p></main></body></html>\n";
   return html;

@@ -44,6 +44,33 @@ TEST(DashboardTest, RendersEveryPartWithVisitorDataEscaped) {
   EXPECT_NE(html.find("not a count of people"), std::string::npos);
 }
 
+TEST(DashboardTest, ShowsEventsWithPropertyLinksGoalsAndCampaigns) {
+  store::StatsQuery query = Query();
+  store::Stats stats = Sample();
+  stats.referrers = {{"news.ycombinator.com", 9, 0}};
+  stats.events = {{"Sign up <b>", 4, 3}};
+  stats.goals = {{"event:Sign up <b>", 4, 3}, {"page:/never", 0, 0}};
+  stats.campaign_sources = {{"newsletter", 5, 0}};
+  std::string html = RenderDashboard(query, stats);
+  EXPECT_NE(html.find("news.ycombinator.com (Hacker News)"), std::string::npos);
+  EXPECT_NE(html.find("href=\"?site=me.example&amp;from=2026-11-23&amp;to=2026-11-25&amp;"
+                      "event=Sign%20up%20%3Cb%3E\">Sign up &lt;b&gt;</a>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("event:Sign up &lt;b&gt;</td><td class=\"n\">4</td><td class=\"n\">3</td>"
+                      "<td class=\"n\">0.9%</td>"),
+            std::string::npos)
+      << "3 of 321 visitor-days";
+  EXPECT_NE(html.find("newsletter"), std::string::npos);
+  EXPECT_EQ(html.find("utm_content"), std::string::npos) << "empty optional cards are left out";
+
+  query.event = "Sign up <b>";
+  stats.props = {{"plan", {{"pro", 3, 2}}}};
+  html = RenderDashboard(query, stats);
+  EXPECT_NE(html.find("Sign up &lt;b&gt;: plan (count, visitor-days)"), std::string::npos);
+  EXPECT_EQ(html.find("<b>"), html.find("<b>" + std::string("1,234"))) << "no unescaped name";
+}
+
 TEST(DashboardTest, ThePolicyAllowsExactlyTheInlineStyle) {
   const std::string html = RenderDashboard(Query(), Sample());
   const size_t open = html.find("<style>") + 7, close = html.find("</style>");

@@ -7,10 +7,13 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "base/base64.h"
 #include "core/badge.h"
+#include "core/campaign.h"
+#include "core/counter_snippet.h"
 #include "core/dashboard.h"
 #include "core/event_body.h"
 #include "core/responses.h"
@@ -19,6 +22,7 @@
 #include "core/url.h"
 #include "core/user_agent.h"
 #include "core/visit_identity.h"
+#include "store/stats_rollup.h"
 
 namespace footfall::core {
 
@@ -43,6 +47,8 @@ const std::vector<Service::Route>& Service::Routes() {
       {"/metrics", "/metrics", "GET", &Service::HandleMetrics},
       {"/dashboard", "/dashboard", "GET", &Service::HandleDashboard},
       {"/counter/", "/counter/{path}", "GET", &Service::HandleCounter, /*prefix=*/true},
+      {"/counter.js", "/counter.js", "GET", &Service::HandleCounterSnippet},
+      {"/counter.min.js", "/counter.min.js", "GET", &Service::HandleCounterSnippet},
   };
   return routes;
 }
@@ -87,7 +93,8 @@ Service::Service(ServiceOptions options, CorsPolicy cors, TrustedProxies proxies
       store_(store),
       clock_(clock),
       random_(random),
-      limiter_(options_.rate_limit) {
+      limiter_(options_.rate_limit),
+      value_cap_(options_.max_distinct_values) {
   random_.Fill(limiter_key_);
 }
 
@@ -180,6 +187,7 @@ void Service::HandleRecordVisit(const Request& request, Done done) {
     }
   }
   input.screen = ScreenClass(screen_width);
+  input.campaign = CampaignFromParameters(*params, /*page_url=*/false);
   RecordVisitFrom(request, std::move(input), std::move(done), [](int64_t total, int batch) {
     Response response = CountResponse(total);
     response.store_batch_size = batch;
@@ -200,7 +208,9 @@ void Service::HandleEvent(const Request& request, Done done) {
   }
   if (request.body.size() > kMaxEventBodyBytes) {
     RecordDrop(*site, clock_.Now(), "invalid");
-    return done(ErrorResponse(413, "body_too_large", "An event body is at most 2048 bytes."));
+    return done(ErrorResponse(413, "body_too_large",
+                              "An event body is at most " + std::to_string(kMaxEventBodyBytes) +
+                                  " bytes."));
   }
   StatusOr<EventBody> event = ParseEventBody(request.body);
   if (!event.ok()) {
@@ -212,6 +222,29 @@ void Service::HandleEvent(const Request& request, Done done) {
   input.path = std::move(event->path);
   input.referrer_url = std::move(event->referrer);
   input.screen = ScreenClass(event->screen_width);
+  input.event = std::move(event->name);
+  input.props = std::move(event->props);
+  input.campaign = std::move(event->campaign);
+  if (event->url) {
+    // The page URL (Plausible's trackers send it): its path when none was sent, and its
+    // campaign parameters where "utm" left them out.
+    std::optional<Url> url = ParseHttpUrl(*event->url);
+    if (!url) {
+      RecordDrop(input.site, clock_.Now(), "invalid");
+      return done(ErrorResponse(400, "invalid_event", "url must be an absolute http(s) URL"));
+    }
+    if (!input.path) {
+      StatusOr<std::string> decoded = PercentDecode(url->path.empty() ? "/" : url->path, false);
+      if (!decoded.ok()) {
+        RecordDrop(input.site, clock_.Now(), "invalid");
+        return done(ErrorResponse(400, "invalid_event", "url has a malformed path"));
+      }
+      input.path = *std::move(decoded);
+    }
+    if (StatusOr<QueryParameters> params = ParseQuery(url->query); params.ok()) {
+      FillCampaign(input.campaign, CampaignFromParameters(*params, /*page_url=*/true));
+    }
+  }
   auto accepted = [](int64_t, int batch) {
     Response response = AcceptedResponse();
     response.store_batch_size = batch;
@@ -293,6 +326,11 @@ void Service::RecordVisitFrom(const Request& request, VisitInput input, Done don
   visit.path = std::move(page);
   visit.referrer = std::move(referrer);
   visit.site = std::move(input.site);
+  visit.event = std::move(input.event);
+  visit.props = std::move(input.props);
+  if (visit.is_page_view()) visit.campaign = std::move(input.campaign);
+  visit.goals = options_.goals.ReachedBy(visit);
+  if (CapDistinctValues(visit, UtcDayNumber(now))) RecordDrop(visit.site, now, "too_many_values");
   visit.expiration_time =
       std::chrono::duration_cast<std::chrono::seconds>(
           (now + std::chrono::days(options_.retention_days)).time_since_epoch())
@@ -305,6 +343,12 @@ void Service::RecordVisitFrom(const Request& request, VisitInput input, Done don
                     StatusOr<std::shared_ptr<const VisitorHasher>> hasher) mutable {
                   if (!hasher.ok()) return done(StoreFailureResponse(hasher.status()));
                   visit.visitor = (*hasher)->Hash(client, visit.user_agent, visit.site);
+                  for (const auto& [key, value] : visit.props) {
+                    if (value.find(visit.visitor) != std::string::npos) {
+                      return done(ErrorResponse(400, "invalid_event",
+                                                "props." + key + " holds the visitor's hash"));
+                    }
+                  }
                   store_.RecordVisit(
                       std::move(visit), deadline,
                       [this, done = std::move(done), recorded_answer = std::move(recorded_answer)](
@@ -316,6 +360,34 @@ void Service::RecordVisitFrom(const Request& request, VisitInput input, Done don
                         done(std::move(response));
                       });
                 });
+}
+
+bool Service::CapDistinctValues(store::Visit& visit, int64_t day) {
+  bool capped = false;
+  auto admit = [&](const std::string& family, std::string& value) {
+    if (value.empty() || value_cap_.Admit(day, visit.site, family, value)) return;
+    value = std::string(kOtherValue);
+    capped = true;
+  };
+  if (!visit.is_page_view()) admit("event", visit.event);
+  const std::string event(store::PropEventName(visit));
+  for (auto& [key, value] : visit.props) {
+    admit("key\x1f" + event, key);
+    admit("prop\x1f" + event + '\x1f' + key, value);
+  }
+  if (capped) {
+    // Keys that became "(other)" keep only the first of them; the order stays sorted.
+    std::sort(visit.props.begin(), visit.props.end());
+    visit.props.erase(std::unique(visit.props.begin(), visit.props.end(),
+                                  [](const auto& a, const auto& b) { return a.first == b.first; }),
+                      visit.props.end());
+  }
+  admit("utm_source", visit.campaign.source);
+  admit("utm_medium", visit.campaign.medium);
+  admit("utm_campaign", visit.campaign.name);
+  admit("utm_content", visit.campaign.content);
+  admit("utm_term", visit.campaign.term);
+  return capped;
 }
 
 void Service::HandleReadCount(const Request& request, Done done) {
@@ -363,6 +435,10 @@ void Service::HandleCounter(const Request& request, Done done) {
         }
         done(std::move(response));
       });
+}
+
+void Service::HandleCounterSnippet(const Request& request, Done done) {
+  done(CounterSnippetResponse(request.FindHeader("If-None-Match")));
 }
 
 void Service::HandleHealth(const Request&, Done done) {
@@ -475,9 +551,10 @@ void Service::AnswerStats(const Request& request, Done done,
   StatusOr<store::StatsQuery> query = ParseStatsQuery(*params, clock_.Now(), default_site_);
   if (!query.ok()) return done(ErrorResponse(400, "invalid_stats_query", query.status().message()));
   store_.QueryStats(*query, request.deadline,
-                    [query = *query, done = std::move(done),
+                    [this, query = *query, done = std::move(done),
                      render = std::move(render)](StatusOr<store::Stats> stats) {
                       if (!stats.ok()) return done(StoreFailureResponse(stats.status()));
+                      ListConfiguredGoals(options_.goals, *stats);
                       Response response;
                       response.used_store = true;
                       response.AddHeader("Cache-Control", "no-store");

@@ -17,9 +17,11 @@
 #include "base/status.h"
 #include "core/client_address.h"
 #include "core/cors.h"
+#include "core/goals.h"
 #include "core/http_message.h"
 #include "core/rate_limiter.h"
 #include "core/user_agent_cache.h"
+#include "core/value_cap.h"
 #include "core/visit_identity.h"
 #include "store/store.h"
 
@@ -57,6 +59,12 @@ struct ServiceOptions {
   // e.g. to count them in metrics. Optional; must be thread-safe and quick.
   std::function<void(std::string_view reason)> on_drop;
   std::function<void()> on_visit;
+  // Goals whose conversions /api/stats reports (--goals). Default: none.
+  Goals goals;
+  // Distinct values kept per site, UTC day and family (event names, each event's property keys,
+  // each property's values, each campaign parameter); more become "(other)", counted as the drop
+  // too_many_values. Default 1,000 (--max-distinct-values).
+  int max_distinct_values = 1000;
 };
 
 // The site of visits without an Origin header: `configured` if set, else the host of the first
@@ -118,6 +126,9 @@ class Service {
     std::optional<std::string> path;  // as sent; absent: from the Referer header, else "/"
     std::string referrer_url;         // document.referrer as sent
     std::string_view screen;          // screen-size class or ""
+    std::string event;                // a custom event's name; "" for a page view
+    std::vector<std::pair<std::string, std::string>> props;
+    store::Campaign campaign;
   };
 
   void HandleRecordVisit(const Request& request, Done done);
@@ -127,6 +138,7 @@ class Service {
   void HandleReady(const Request& request, Done done);
   void HandleStats(const Request& request, Done done);
   void HandleCounter(const Request& request, Done done);
+  void HandleCounterSnippet(const Request& request, Done done);
   void HandleMetrics(const Request& request, Done done);
   void HandleDashboard(const Request& request, Done done);
   // Authorizes, parses and validates a statistics request, queries the store, and answers with
@@ -150,6 +162,10 @@ class Service {
   void RecordVisitFrom(const Request& request, VisitInput input, Done done,
                        std::function<Response(int64_t total, int batch)> recorded_answer,
                        std::function<void(Done)> not_recorded_answer);
+
+  // Replaces the values of `visit` past the distinct-value bound with "(other)"; returns whether
+  // any was.
+  bool CapDistinctValues(store::Visit& visit, int64_t day);
 
   // Counts a request that was not recorded, by reason (best effort: never delays the answer).
   void RecordDrop(const std::string& site, TimePoint now, std::string_view reason);
@@ -176,6 +192,7 @@ class Service {
   RateLimiter limiter_;
   std::array<uint8_t, 32> limiter_key_{};  // random: visitor keys are keyed hashes of addresses
   UserAgentCache user_agents_;  // classifications of recent user agents
+  ValueCap value_cap_;          // distinct values kept per site and day
 
   std::mutex salt_mu_;
   int64_t salt_day_ = -1;                         // guarded by salt_mu_

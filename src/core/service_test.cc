@@ -5,9 +5,11 @@
 #include <chrono>
 
 #include "core/dashboard.h"
+#include "core/event_body.h"
 #include "store/blocking.h"
 #include "store/fault_injecting_store.h"
 #include "store/memory_store.h"
+#include "store/props_text.h"
 
 namespace footfall::core {
 namespace {
@@ -251,6 +253,87 @@ TEST_F(ServiceTest, StatsNeedTheTokenAndAnswerFromTheAggregates) {
   EXPECT_EQ(*stats.FindHeader("Cache-Control"), "no-store");
 }
 
+TEST_F(ServiceTest, CustomEventsGoalsAndCampaignsReachTheStatsButNotTheCounter) {
+  ServiceOptions options;
+  options.allowed_origins = {"https://a.example"};
+  options.stats_token = "s3cret";
+  options.goals = *Goals::Parse("event:Signup,page:/thanks,page:/never");
+  service_ = *Service::Create(options, faulty_, clock_, random_);
+  const std::vector<Header> beacon = {{"Origin", "https://a.example"}, {"User-Agent", "UA"}};
+  EXPECT_EQ(Call("GET", "/count?path=/thanks&utm_source=Newsletter&utm_medium=email", beacon).body,
+            R"({"count": 1, "message": "Visitor count updated successfully"})");
+  EXPECT_EQ(Call("POST", "/api/event", beacon, "203.0.113.9",
+                 R"({"name":"Signup","props":{"plan":"pro"},"path":"/thanks"})")
+                .status,
+            202);
+  // A page URL gives the path and GoatCounter's ref= as the source.
+  EXPECT_EQ(Call("POST", "/api/event", beacon, "198.51.100.4",
+                 R"({"url":"https://a.example/docs?ref=HN"})")
+                .status,
+            202);
+  EXPECT_EQ(Call("GET", "/api/count").body,
+            R"({"count": 2, "message": "Visitor count updated successfully"})")
+      << "the custom event is not counted";
+  const std::vector<store::Visit> visits = memory_.Visits();
+  ASSERT_EQ(visits.size(), 3u);
+  EXPECT_EQ(visits[0].goals, std::vector<std::string>{"page:/thanks"});
+  EXPECT_EQ(visits[1].event, "Signup");
+  EXPECT_EQ(visits[1].goals, std::vector<std::string>{"event:Signup"});
+  EXPECT_TRUE(visits[1].campaign.empty()) << "campaigns are kept for page views";
+  EXPECT_EQ(visits[2].path, "/docs");
+  EXPECT_EQ(visits[2].campaign.source, "hn");
+
+  const std::vector<Header> token = {{"Authorization", "Bearer s3cret"}};
+  Response stats = Call("GET", "/api/stats?event=Signup", token);
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  for (const char* expected :
+       {R"("events":[{"name":"Signup","count":1,"visitor_days":1}])",
+        R"("event":"Signup","props":{"plan":[{"name":"pro","count":1,"visitor_days":1}]})",
+        R"({"goal":"event:Signup","count":1,"visitor_days":1,"conversion_rate":0.5000})",
+        R"({"goal":"page:/thanks","count":1,"visitor_days":1,"conversion_rate":0.5000})",
+        R"({"goal":"page:/never","count":0,"visitor_days":0,"conversion_rate":0.0000})",
+        R"("campaigns":{"sources":[{"name":"hn","views":1},{"name":"newsletter","views":1}],)"
+        R"("mediums":[{"name":"email","views":1}],"campaigns":[],"contents":[],"terms":[]})",
+        R"("views":2,"visitor_days":2)"}) {
+    EXPECT_NE(stats.body.find(expected), std::string::npos) << expected << "\n" << stats.body;
+  }
+  EXPECT_NE(Call("GET", "/api/stats?path=/thanks", token).body.find(R"("conversion_rate":null)"),
+            std::string::npos);
+  EXPECT_EQ(Call("GET", "/api/stats?event=%01", token).status, 400);
+}
+
+TEST_F(ServiceTest, DistinctValuesPastTheBoundBecomeOtherAndCountADrop) {
+  ServiceOptions options;
+  options.allowed_origins = {"https://a.example"};
+  options.max_distinct_values = 2;
+  service_ = *Service::Create(options, faulty_, clock_, random_);
+  for (int i = 0; i < 4; ++i) {
+    const std::string body = R"({"name":"e)" + std::to_string(i) + R"(","props":{"id":"v)" +
+                             std::to_string(i) + R"("}})";
+    EXPECT_EQ(Call("POST", "/api/event", {}, "203.0.113.9", body).status, 202);
+  }
+  const std::vector<store::Visit> visits = memory_.Visits();
+  ASSERT_EQ(visits.size(), 4u);
+  EXPECT_EQ(visits[1].event, "e1");
+  EXPECT_EQ(visits[2].event, "(other)");
+  EXPECT_EQ(visits[3].event, "(other)");
+  EXPECT_EQ(visits[2].props, (store::Props{{"id", "v2"}})) << "(other)'s own properties";
+  EXPECT_EQ(visits[3].props, (store::Props{{"id", "v3"}}));
+}
+
+TEST_F(ServiceTest, PropertiesNeverHoldTheVisitorHashOrAnAddress) {
+  EXPECT_EQ(Call("POST", "/api/event", {}, "203.0.113.9", R"({"name":"x","props":{"ip":"203.0.113.9"}})")
+                .status,
+            400);
+  Call("GET", "/count");
+  const std::string hash = memory_.Visits()[0].visitor;
+  Response response = Call("POST", "/api/event", {}, "203.0.113.9",
+                           R"({"name":"x","props":{"who":")" + hash + R"("}})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("props.who"), std::string::npos);
+  EXPECT_EQ(memory_.Visits().size(), 1u);
+}
+
 TEST_F(ServiceTest, BotsAndPrefetchesGetTheCountButAreNotRecorded) {
   Call("GET", "/count", {{"User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"}});
   Response bot = Call("GET", "/count", {{"User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}});
@@ -301,7 +384,9 @@ TEST_F(ServiceTest, BeaconEventRefusesForeignOriginsBadBodiesAndOtherMethods) {
                  "203.0.113.9", "{}")
                 .status,
             415);
-  EXPECT_EQ(Call("POST", "/api/event", {}, "203.0.113.9", std::string(3000, ' ')).status, 413);
+  EXPECT_EQ(Call("POST", "/api/event", {}, "203.0.113.9", std::string(kMaxEventBodyBytes + 1, ' '))
+                .status,
+            413);
   Response get = Call("GET", "/api/event");
   EXPECT_EQ(get.status, 405);
   EXPECT_EQ(*get.FindHeader("Allow"), "POST, OPTIONS");

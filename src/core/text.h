@@ -32,6 +32,9 @@ StatusOr<std::string> SanitizeUserAgent(std::string_view user_agent);
 // dashboard's page, the badge's SVG).
 std::string HtmlEscape(std::string_view text);
 
+// `text` percent-encoded for a URL's query (everything but RFC 3986's unreserved characters).
+std::string PercentEncode(std::string_view text);
+
 // Returns ASCII-lower-cased `text`.
 std::string ToLowerAscii(std::string_view text);
 

@@ -76,12 +76,17 @@ std::optional<Url> ParseHttpUrl(std::string_view text) {
   url.host = ToLowerAscii(host);
   const size_t path_end = after.find_first_of("?#");
   url.path = std::string(after.substr(0, path_end));
+  if (path_end != std::string_view::npos && after[path_end] == '?') {
+    const std::string_view query = after.substr(path_end + 1);
+    url.query = std::string(query.substr(0, query.find('#')));
+  }
   return url;
 }
 
-StatusOr<std::string> NormalizePagePath(std::string_view decoded_path) {
-  const size_t cut = decoded_path.find_first_of("?#");
-  std::string_view path = decoded_path.substr(0, cut);
+namespace {
+
+// NormalizePagePath's rules for a path with neither query nor fragment.
+StatusOr<std::string> NormalizeSegments(std::string_view path) {
   if (path.empty() || path.front() != '/') return InvalidArgumentError("path must start with '/'");
   if (!IsValidUtf8(path)) return InvalidArgumentError("path is not valid UTF-8");
   for (char c : path) {
@@ -114,6 +119,27 @@ StatusOr<std::string> NormalizePagePath(std::string_view decoded_path) {
   if (out.empty() || trailing_slash) out.push_back('/');
   if (out.size() > kMaxPagePathBytes) return InvalidArgumentError("path too long");
   return out;
+}
+
+}  // namespace
+
+StatusOr<std::string> NormalizePagePath(std::string_view decoded_path) {
+  const size_t cut = decoded_path.find_first_of("?#");
+  ASSIGN_OR_RETURN(std::string page, NormalizeSegments(decoded_path.substr(0, cut)));
+  if (cut == std::string_view::npos || decoded_path[cut] != '#') return page;
+  // A hash router's route (counter.js with data-hash sends "/#/about") names a page of its own.
+  // Any other fragment is cut off like the query: an anchor is the same page, and a fragment may
+  // carry secrets (OAuth's implicit flow puts the access token there).
+  std::string_view fragment = decoded_path.substr(cut + 1);
+  const bool hashbang = fragment.starts_with("!/");
+  if (hashbang) fragment.remove_prefix(1);
+  if (!fragment.starts_with('/')) return page;
+  ASSIGN_OR_RETURN(std::string route,
+                   NormalizeSegments(fragment.substr(0, fragment.find_first_of("?#"))));
+  page += hashbang ? "#!" : "#";
+  page += route;
+  if (page.size() > kMaxPagePathBytes) return InvalidArgumentError("path too long");
+  return page;
 }
 
 }  // namespace footfall::core

@@ -38,6 +38,7 @@ struct Url {
   std::string host;    // lower case, without port or brackets' content changes
   std::string port;    // "" when absent
   std::string path;    // raw (still percent-encoded), "" when absent; no query or fragment
+  std::string query;   // raw, after '?' and before '#'; "" when absent
 };
 // Parses an absolute http(s) URL. Returns nullopt for anything else (relative, other schemes,
 // userinfo, empty host, a host that is not UTF-8, has spaces or control characters, or is longer
@@ -45,9 +46,10 @@ struct Url {
 std::optional<Url> ParseHttpUrl(std::string_view text);
 
 // Normalises a page path that was already percent-decoded: must start with '/', be valid UTF-8
-// and have no control characters; a query or fragment is cut off; repeated slashes collapse;
-// "." and ".." segments resolve (never above "/"). Errors: kInvalidArgument when the rules fail
-// or the result exceeds kMaxPagePathBytes.
+// and have no control characters; a query is cut off; repeated slashes collapse; "." and ".."
+// segments resolve (never above "/"). A fragment is cut off too, unless it is a hash router's
+// route ("#/…" or "#!/…"), which is kept, normalised by the same rules ("/#/a/../b?x" →
+// "/#/b"). Errors: kInvalidArgument when the rules fail or the result exceeds kMaxPagePathBytes.
 StatusOr<std::string> NormalizePagePath(std::string_view decoded_path);
 
 }  // namespace footfall::core

@@ -66,6 +66,20 @@ TEST(NormalizePagePathTest, NormalisesSegments) {
   EXPECT_EQ(*NormalizePagePath("/caf\xc3\xa9"), "/caf\xc3\xa9");
 }
 
+TEST(NormalizePagePathTest, KeepsHashRouterRoutesOnly) {
+  EXPECT_EQ(*NormalizePagePath("/#/about"), "/#/about");
+  EXPECT_EQ(*NormalizePagePath("/app/#/a//b/../c/?tab=2"), "/app/#/a/c/");
+  EXPECT_EQ(*NormalizePagePath("/#!/about"), "/#!/about");
+  EXPECT_EQ(*NormalizePagePath("/#/"), "/#/");
+  // Anchors, tokens and fragments after a query are not routes.
+  EXPECT_EQ(*NormalizePagePath("/docs#install"), "/docs");
+  EXPECT_EQ(*NormalizePagePath("/cb#access_token=secret"), "/cb");
+  EXPECT_EQ(*NormalizePagePath("/page?x=1#/about"), "/page");
+  EXPECT_EQ(NormalizePagePath("/#/a\nb").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(NormalizePagePath("/a#/" + std::string(kMaxPagePathBytes, 'b')).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(NormalizePagePathTest, RejectsInvalidPaths) {
   for (std::string bad : {std::string("relative"), std::string(""), std::string("/a\nb"),
                           std::string("/a\0b", 4), std::string("/\xff"),

@@ -100,10 +100,13 @@ void CompleteBatch(std::vector<PendingVisit>& batch,
 
 void CompleteCommittedBatch(std::vector<PendingVisit>& batch, int64_t total_after_batch) {
   const int size = static_cast<int>(batch.size());
-  const int64_t first = total_after_batch - size + 1;
-  CompleteBatch(batch, [&](size_t index) {
-    return RecordedVisit{first + static_cast<int64_t>(index), size};
-  });
+  std::vector<int64_t> totals(batch.size());
+  int64_t total = total_after_batch;
+  for (size_t i = batch.size(); i-- > 0;) {
+    if (!batch[i].visit.is_page_view()) continue;  // not counted: 0
+    totals[i] = total--;
+  }
+  CompleteBatch(batch, [&](size_t index) { return RecordedVisit{totals[index], size}; });
 }
 
 void FailBatch(std::vector<PendingVisit>& batch, const Status& status) {

@@ -64,8 +64,9 @@ class GroupCommitter {
 void CompleteBatch(std::vector<PendingVisit>& batch,
                    const std::function<StatusOr<RecordedVisit>(size_t index)>& result_of);
 
-// Completes the callbacks of a committed batch: visit i (0-based) gets total - size + i + 1, the
-// counter value right after it, and everyone learns the batch size.
+// Completes the callbacks of a committed batch whose page views took the counter to
+// `total_after_batch`: each page view gets the counter value right after it in batch order, each
+// custom event (not counted) 0, and everyone learns the batch size.
 void CompleteCommittedBatch(std::vector<PendingVisit>& batch, int64_t total_after_batch);
 
 // Completes every visit of a batch that failed as a whole with `status`.

@@ -23,8 +23,8 @@ void MemoryStore::RecordVisit(Visit visit, Deadline, Callback<RecordedVisit> don
       hours_[key].new_visitors += delta.new_visitors;
     }
     for (const auto& [key, views] : rollup.dimensions) dimensions_[key] += views;
+    if (visit.is_page_view()) recorded.total = ++total_;
     visits_.push_back(std::move(visit));
-    recorded.total = ++total_;
   }
   done(recorded);
 }

@@ -7,30 +7,63 @@
 
 namespace footfall::store {
 
-std::array<SeenKey, 2> SeenKeys(const Visit& visit) {
+std::string_view PropEventName(const Visit& visit) {
+  return visit.is_page_view() ? std::string_view("pageview") : std::string_view(visit.event);
+}
+
+std::string PropKeysPrefix(std::string_view event) {
+  std::string prefix(kPropKeyPrefix);
+  prefix += event;
+  prefix += kKeySeparator;
+  return prefix;
+}
+
+std::vector<std::string> AggregateKeysOf(const Visit& visit) {
+  std::vector<std::string> keys;
+  keys.reserve(2 + visit.props.size() + visit.goals.size());
+  if (visit.is_page_view()) {
+    keys.emplace_back();  // the whole site
+    keys.push_back(visit.path);
+  } else {
+    keys.push_back(std::string(kEventKeyPrefix) + visit.event);
+  }
+  if (!visit.props.empty()) {
+    const std::string prefix = PropKeysPrefix(PropEventName(visit));
+    for (const auto& [key, value] : visit.props) {
+      keys.push_back(prefix + key + kKeySeparator + value);
+    }
+  }
+  for (const std::string& goal : visit.goals) keys.push_back(std::string(kGoalKeyPrefix) + goal);
+  return keys;
+}
+
+std::vector<SeenKey> SeenKeys(const Visit& visit) {
   const int64_t day = DayOfHour(HourOf(visit.time_ms));
-  return {SeenKey{day, visit.site, "", visit.visitor},
-          SeenKey{day, visit.site, visit.path, visit.visitor}};
+  std::vector<SeenKey> seen;
+  for (std::string& key : AggregateKeysOf(visit)) {
+    seen.push_back(SeenKey{day, visit.site, std::move(key), visit.visitor});
+  }
+  return seen;
 }
 
 Rollup RollUp(const std::vector<const Visit*>& visits, const MarkSeen& mark_seen) {
   Rollup rollup;
-  // A (day, site, path, visitor) asked once in this batch is seen by any later ask: answer those
-  // here (false) rather than asking the store again. Views into `visits`, which outlive this call.
-  std::set<std::tuple<int64_t, std::string_view, std::string_view, std::string_view>> asked;
+  // A (day, site, key, visitor) asked once in this batch is seen by any later ask: answer those
+  // here (false) rather than asking the store again.
+  std::set<SeenKey> asked;
   for (const Visit* visit : visits) {
     const int64_t hour = HourOf(visit->time_ms);
     const int64_t day = DayOfHour(hour);
-    static const std::string kWholeSite;  // path '' is the whole site
-    for (const std::string* path : {&kWholeSite, &visit->path}) {
-      HourDelta& delta = rollup.hours[{visit->site, hour, *path}];
+    for (std::string& key : AggregateKeysOf(*visit)) {
+      HourDelta& delta = rollup.hours[{visit->site, hour, key}];
       ++delta.views;
-      ++rollup.page_views[{visit->site, *path}];
-      if (asked.emplace(day, visit->site, *path, visit->visitor).second &&
-          mark_seen(day, visit->site, *path, visit->visitor)) {
+      if (asked.insert(SeenKey{day, visit->site, key, visit->visitor}).second &&
+          mark_seen(day, visit->site, key, visit->visitor)) {
         ++delta.new_visitors;
       }
+      if (key.empty() || IsPageKey(key)) ++rollup.page_views[{visit->site, std::move(key)}];
     }
+    if (!visit->is_page_view()) continue;  // a custom event is not a view of the site
     auto count = [&](const char* kind, const std::string& value) {
       if (!value.empty()) ++rollup.dimensions[{visit->site, day, kind, value}];
     };
@@ -40,6 +73,11 @@ Rollup RollUp(const std::vector<const Visit*>& visits, const MarkSeen& mark_seen
     count("device", visit->device);
     count("screen", visit->screen);
     count("source", visit->source);
+    count("utm_source", visit->campaign.source);
+    count("utm_medium", visit->campaign.medium);
+    count("utm_campaign", visit->campaign.name);
+    count("utm_content", visit->campaign.content);
+    count("utm_term", visit->campaign.term);
   }
   return rollup;
 }
@@ -84,8 +122,29 @@ Stats BuildStats(const StatsQuery& query, StatsRows rows) {
   for (const auto& [day, visitors] : rows.daily_new) {
     stats.peak_daily_visitors = std::max(stats.peak_daily_visitors, visitors);
   }
-  stats.paths = std::move(rows.paths);
+  const std::string props_prefix = query.event.empty() ? "" : PropKeysPrefix(query.event);
+  for (NamedCount& row : rows.paths) {
+    std::string_view key = row.name;
+    if (IsPageKey(key)) {
+      stats.paths.push_back(std::move(row));
+    } else if (key.starts_with(kEventKeyPrefix)) {
+      row.name.erase(0, kEventKeyPrefix.size());
+      stats.events.push_back(std::move(row));
+    } else if (key.starts_with(kGoalKeyPrefix)) {
+      row.name.erase(0, kGoalKeyPrefix.size());
+      stats.goals.push_back(std::move(row));
+    } else if (!props_prefix.empty() && key.starts_with(props_prefix)) {
+      key.remove_prefix(props_prefix.size());
+      const size_t separator = key.find(kKeySeparator);
+      if (separator == std::string_view::npos) continue;
+      stats.props[std::string(key.substr(0, separator))].push_back(
+          {std::string(key.substr(separator + 1)), row.views, row.visitor_days});
+    }
+  }
   SortAndTrim(stats.paths, query.top);
+  SortAndTrim(stats.events, query.top);
+  SortAndTrim(stats.goals, 100);
+  for (auto& [key, values] : stats.props) SortAndTrim(values, query.top);
   auto take = [&](const char* kind, std::vector<NamedCount>& out) {
     out = std::move(rows.dimensions[kind]);
     SortAndTrim(out, query.top);
@@ -96,6 +155,11 @@ Stats BuildStats(const StatsQuery& query, StatsRows rows) {
   take("device", stats.devices);
   take("screen", stats.screens);
   take("source", stats.sources);
+  take("utm_source", stats.campaign_sources);
+  take("utm_medium", stats.campaign_mediums);
+  take("utm_campaign", stats.campaign_names);
+  take("utm_content", stats.campaign_contents);
+  take("utm_term", stats.campaign_terms);
   stats.drops = std::move(rows.drops);
   SortAndTrim(stats.drops, 100);
   return stats;

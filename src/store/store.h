@@ -24,14 +24,25 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
 
 namespace footfall::store {
+
+// The campaign parameters of a visited page (utm_source, or GoatCounter's ref/source, …):
+// trimmed, lower-cased, at most 128 bytes each; "" when absent.
+struct Campaign {
+  std::string source, medium, name, content, term;
+  bool empty() const {
+    return source.empty() && medium.empty() && name.empty() && content.empty() && term.empty();
+  }
+};
 
 // One recorded visit: the seed's table design with privacy fixes (see docs/design.md).
 struct Visit {
@@ -50,6 +61,20 @@ struct Visit {
   std::string device;       // "desktop", "mobile", "tablet", "unknown"
   std::string screen;       // screen-size class, e.g. "1024-1439", or "" (unknown)
   std::string source;       // "origin" (a page of an allowed origin sent it), "no_origin" or ""
+  // A custom event ("" = a page view, the seed's visit). A custom event is not a page view: it
+  // does not move the total counter, the page counters or `views`. Stored with the raw visit.
+  std::string event;
+  // The event's properties, sorted by key (at most 10; see core/event_body.h for the limits).
+  // Stored with the raw visit.
+  std::vector<std::pair<std::string, std::string>> props;
+  // Campaign (UTM) values of the visited page, normalised; aggregate dimensions only: never
+  // stored with the raw visit on the SQL engines (see docs/design.md).
+  Campaign campaign;
+  // The configured goals this visit reached ("event:signup", "page:/docs/*"), worked out when it
+  // was recorded; aggregates only.
+  std::vector<std::string> goals;
+
+  bool is_page_view() const { return event.empty(); }
 };
 
 // How a statistics range is bucketed.
@@ -63,6 +88,7 @@ struct StatsQuery {
   Interval interval = Interval::kDay;
   std::string path;       // "" for the whole site
   int top = 10;           // entries per top list, 1..100
+  std::string event;      // a custom event whose properties to list ("" = none)
 };
 
 struct NamedCount {
@@ -87,6 +113,14 @@ struct Stats {
   std::vector<NamedCount> paths, referrers, browsers, systems, devices, screens;  // top N by views
   std::vector<NamedCount> sources;  // "origin" / "no_origin" (curl, scripts, same-origin GETs)
   std::vector<NamedCount> drops;    // name = reason, views = requests dropped
+  // Custom events (views = times it happened), top N; goals reached (name = the goal as
+  // configured), every goal with a count; the properties of StatsQuery::event, key -> top N values.
+  std::vector<NamedCount> events, goals;
+  std::map<std::string, std::vector<NamedCount>> props;
+  // Campaign dimensions, top N each: utm_source (with ref/source), utm_medium, utm_campaign,
+  // utm_content, utm_term.
+  std::vector<NamedCount> campaign_sources, campaign_mediums, campaign_names, campaign_contents,
+      campaign_terms;
 };
 
 // One page of stored raw visits, for export.
@@ -102,7 +136,8 @@ inline constexpr int kMaxScanLimit = 10000;
 
 // The result of recording one visit.
 struct RecordedVisit {
-  int64_t total = 0;      // the total counter right after this visit was added
+  int64_t total = 0;      // the total counter right after this visit was added; 0 for a custom
+                          // event, which is not counted
   int batch_size = 1;     // how many visits were committed in the same transaction
 };
 
@@ -125,8 +160,8 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Durably stores `visit` and adds one to the total counter in the same transaction, then calls
-  // done with the new total. Errors: kUnavailable (engine busy/unreachable; retryable),
+  // Durably stores `visit` and, for a page view, adds one to the total counter in the same
+  // transaction, then calls done with the new total. Errors: kUnavailable (engine busy/unreachable; retryable),
   // kResourceExhausted (disk full or queue full), kAlreadyExists (duplicate visit_id),
   // kDeadlineExceeded, kInternal. On any error nothing of the visit is stored, except that a
   // network engine may report kDeadlineExceeded/kUnavailable for a write whose fate it cannot know

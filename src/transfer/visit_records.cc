@@ -1,5 +1,7 @@
 #include "transfer/visit_records.h"
 
+
+#include <algorithm>
 #include <charconv>
 
 #include <openssl/sha.h>
@@ -11,6 +13,7 @@
 #include "core/text.h"
 #include "core/url.h"
 #include "core/user_agent.h"
+#include "store/props_text.h"
 
 namespace footfall::transfer {
 namespace {
@@ -144,7 +147,31 @@ StatusOr<store::Visit> CheckedVisit(store::Visit visit) {
   if (!visit.source.empty() && visit.source != "origin" && visit.source != "no_origin") {
     return Field("source", "not origin or no_origin");
   }
+  if (!visit.event.empty() && !core::CheckEventName(visit.event).ok()) {
+    return Field("event", "not an event name of 1 to 64 bytes of printable text");
+  }
+  if (visit.event == "pageview") visit.event.clear();  // what /api/event takes it for
+  std::sort(visit.props.begin(), visit.props.end());
+  if (Status props = core::CheckProps(visit.props); !props.ok()) {
+    return InvalidArgumentError("props: " + props.message());
+  }
   return visit;
+}
+
+bool IsOurCsvHeader(std::string_view header) {
+  constexpr size_t kSeedColumns = 8, kVersion3Columns = 10;
+  size_t columns = 0;
+  size_t end = 0;
+  for (; end <= kCsvHeader.size(); ++end) {
+    if (end == kCsvHeader.size() || kCsvHeader[end] == ',') {
+      ++columns;
+      if ((columns == kSeedColumns || columns == kVersion3Columns) &&
+          header == kCsvHeader.substr(0, end)) {
+        return true;
+      }
+    }
+  }
+  return header == kCsvHeader;
 }
 
 std::string VisitJsonLine(const store::Visit& visit) {
@@ -157,7 +184,10 @@ std::string VisitJsonLine(const store::Visit& visit) {
                      ",\"site\":" + core::JsonQuote(visit.site) +
                      ",\"expiration_time\":" + std::to_string(visit.expiration_time) +
                      ",\"screen\":" + core::JsonQuote(visit.screen) +
-                     ",\"source\":" + core::JsonQuote(visit.source) + "}\n";
+                     ",\"source\":" + core::JsonQuote(visit.source) +
+                     ",\"event\":" + core::JsonQuote(visit.event) +
+                     ",\"props\":" + (visit.props.empty() ? "{}" : store::EncodeProps(visit.props)) +
+                     "}\n";
   return line;
 }
 
@@ -166,7 +196,8 @@ std::string VisitCsvRow(const store::Visit& visit) {
          CsvField(visit.visitor) + ',' + CsvField(visit.user_agent) + ',' + CsvField(visit.path) +
          ',' + CsvField(visit.referrer) + ',' + CsvField(visit.site) + ',' +
          std::to_string(visit.expiration_time) + ',' + CsvField(visit.screen) + ',' +
-         CsvField(visit.source) + "\r\n";
+         CsvField(visit.source) + ',' + CsvField(visit.event) + ',' +
+         CsvField(store::EncodeProps(visit.props)) + "\r\n";
 }
 
 StatusOr<bool> CsvReader::Next(std::vector<std::string>& fields) {
@@ -255,18 +286,28 @@ StatusOr<store::Visit> VisitFromJsonLine(std::string_view line) {
   }
   visit.expiration_time = expiration->value.GetInt64();
   for (auto [name, out] : {std::pair<const char*, std::string*>{"screen", &visit.screen},
-                            std::pair<const char*, std::string*>{"source", &visit.source}}) {
+                            std::pair<const char*, std::string*>{"source", &visit.source},
+                            std::pair<const char*, std::string*>{"event", &visit.event}}) {
     auto member = document.FindMember(name);  // optional: absent in older exports
     if (member == document.MemberEnd()) continue;
     if (!member->value.IsString()) return Field(name, "not a string");
     out->assign(member->value.GetString(), member->value.GetStringLength());
   }
+  if (auto props = document.FindMember("props"); props != document.MemberEnd()) {
+    if (!props->value.IsObject()) return Field("props", "not an object");
+    for (const auto& member : props->value.GetObject()) {
+      if (!member.value.IsString()) return Field("props", "a value that is not a string");
+      visit.props.emplace_back(
+          std::string(member.name.GetString(), member.name.GetStringLength()),
+          std::string(member.value.GetString(), member.value.GetStringLength()));
+    }
+  }
   return CheckedVisit(std::move(visit));
 }
 
 StatusOr<store::Visit> VisitFromCsvFields(const std::vector<std::string>& fields) {
-  if (fields.size() < 8 || fields.size() > 10) {
-    return InvalidArgumentError("expected 10 fields, got " + std::to_string(fields.size()));
+  if (fields.size() < 8 || fields.size() > 12) {
+    return InvalidArgumentError("expected 12 fields, got " + std::to_string(fields.size()));
   }
   store::Visit visit;
   visit.visit_id = fields[0];
@@ -278,6 +319,12 @@ StatusOr<store::Visit> VisitFromCsvFields(const std::vector<std::string>& fields
   visit.site = fields[6];
   if (fields.size() >= 9) visit.screen = fields[8];
   if (fields.size() >= 10) visit.source = fields[9];
+  if (fields.size() >= 11) visit.event = fields[10];
+  if (fields.size() >= 12) {
+    StatusOr<store::Props> props = store::DecodeProps(fields[11]);
+    if (!props.ok()) return Field("props", "not a JSON object of strings");
+    visit.props = *std::move(props);
+  }
   const std::string& expiration = fields[7];
   auto [end, ec] = std::from_chars(expiration.data(), expiration.data() + expiration.size(),
                                    visit.expiration_time);

@@ -22,11 +22,16 @@ inline constexpr size_t kMaxCsvFields = 64;
 
 // The columns of our CSV, in order (also the keys of a JSON line).
 inline constexpr std::string_view kCsvHeader =
-    "visit_id,timestamp,visitor,user_agent,path,referrer,site,expiration_time,screen,source";
+    "visit_id,timestamp,visitor,user_agent,path,referrer,site,expiration_time,screen,source,event,"
+    "props";
+// Whether `header` (a CSV header line's fields joined by commas) is ours: kCsvHeader, or what an
+// older footfall wrote (its first 8 or 10 columns).
+bool IsOurCsvHeader(std::string_view header);
 // How GoatCounter's version-2 CSV export starts.
 inline constexpr std::string_view kGoatCounterHeaderStart = "2Path,Title,Event,UserAgent";
 
-// One visit as a JSON object on one line ("\n"-terminated), keys as in kCsvHeader.
+// One visit as a JSON object on one line ("\n"-terminated), keys as in kCsvHeader ("props" an
+// object; in CSV, its JSON text, "" for none).
 std::string VisitJsonLine(const store::Visit& visit);
 // One visit as a CSV row ("\r\n"-terminated, RFC 4180 quoting where needed).
 std::string VisitCsvRow(const store::Visit& visit);

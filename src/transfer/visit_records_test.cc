@@ -19,6 +19,8 @@ store::Visit SampleVisit() {
   visit.expiration_time = 1'803'376'800;
   visit.screen = "1440+";
   visit.source = "origin";
+  visit.event = "Sign up, \"now\"";
+  visit.props = {{"plan", "pro, yearly"}, {"tier", "x"}};
   return visit;
 }
 
@@ -33,6 +35,8 @@ void ExpectSameRecord(const store::Visit& a, const store::Visit& b) {
   EXPECT_EQ(a.expiration_time, b.expiration_time);
   EXPECT_EQ(a.screen, b.screen);
   EXPECT_EQ(a.source, b.source);
+  EXPECT_EQ(a.event, b.event);
+  EXPECT_EQ(a.props, b.props);
 }
 
 TEST(VisitRecordsTest, JsonLineRoundTripsAndDerivesTheClasses) {
@@ -54,7 +58,7 @@ TEST(VisitRecordsTest, CsvRowRoundTripsThroughTheReader) {
   CsvReader reader(in);
   std::vector<std::string> fields;
   ASSERT_TRUE(*reader.Next(fields));
-  EXPECT_EQ(fields.size(), 10u);
+  EXPECT_EQ(fields.size(), 12u);
   EXPECT_EQ(fields[0], "visit_id");
   for (int64_t line : {2, 4}) {
     ASSERT_TRUE(*reader.Next(fields));
@@ -64,6 +68,26 @@ TEST(VisitRecordsTest, CsvRowRoundTripsThroughTheReader) {
     ExpectSameRecord(*read, SampleVisit());
   }
   EXPECT_FALSE(*reader.Next(fields));
+}
+
+TEST(VisitRecordsTest, OlderExportsStillImport) {
+  EXPECT_TRUE(IsOurCsvHeader(kCsvHeader));
+  EXPECT_TRUE(IsOurCsvHeader("visit_id,timestamp,visitor,user_agent,path,referrer,site,expiration_time"));
+  EXPECT_TRUE(IsOurCsvHeader(
+      "visit_id,timestamp,visitor,user_agent,path,referrer,site,expiration_time,screen,source"));
+  EXPECT_FALSE(IsOurCsvHeader("visit_id,timestamp,visitor,user_agent,path,referrer,site"));
+  EXPECT_FALSE(IsOurCsvHeader("visit_id,timestamp,visitor,user_agent,path,referrer,site,expiration_time,screen"));
+  // A version 3 JSON line: no event, no props: a page view.
+  std::string line = VisitJsonLine(SampleVisit());
+  line = line.substr(0, line.find(",\"event\":")) + "}\n";
+  StatusOr<store::Visit> read = VisitFromJsonLine(line);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_TRUE(read->is_page_view());
+  EXPECT_TRUE(read->props.empty());
+  std::vector<std::string> fields = {"019ab8f0-1234-7abc-8def-0123456789ab", "2026-11-25T10:00:00.123Z",
+                                     "0123456789abcdef0123456789abcdef", "UA", "/", "", "me.example",
+                                     "1803376800", "", ""};
+  EXPECT_TRUE(VisitFromCsvFields(fields).ok());
 }
 
 TEST(VisitRecordsTest, CsvReaderHandlesQuotesNewlinesAndRejectsBrokenRecords) {
@@ -97,6 +121,14 @@ TEST(VisitRecordsTest, ImportRejectsRecordsServeWouldNotStore) {
   EXPECT_FALSE(with([](store::Visit& v) { v.site = ""; }).ok());
   EXPECT_FALSE(with([](store::Visit& v) { v.screen = "1280"; }).ok());
   EXPECT_FALSE(with([](store::Visit& v) { v.source = "somewhere"; }).ok());
+  EXPECT_FALSE(with([](store::Visit& v) { v.event = std::string(65, 'e'); }).ok());
+  EXPECT_FALSE(with([](store::Visit& v) { v.props = {{"ip", "203.0.113.9"}}; }).ok());
+  EXPECT_FALSE(with([](store::Visit& v) { v.props = {{"k", std::string(257, 'v')}}; }).ok());
+  EXPECT_EQ(VisitFromJsonLine(VisitJsonLine(SampleVisit()).replace(
+                                  VisitJsonLine(SampleVisit()).find("\"props\":"), 8, "\"props\":7,\"x\":"))
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
   EXPECT_FALSE(VisitFromJsonLine("{\"visit_id\": 1}").ok());
   EXPECT_FALSE(VisitFromJsonLine("[]").ok());
   EXPECT_FALSE(VisitFromCsvFields({"a", "b"}).ok());

@@ -12,6 +12,7 @@
 // <FOOTFALL_TEST_ARTIFACTS>/<FOOTFALL_TEST_NAME or browser_e2e>/footfall-<pid>-<n>/. The test's
 // directory is emptied once, by the first process of the test (as artifacts.py does).
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -275,6 +276,27 @@ const CONTENT_TYPES = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
 };
+
+// Ends what a test file started, each step even when another failed: the browser, footfall (which
+// must exit 0 on SIGTERM), the static sites and the temporary directory. Throws one assertion
+// listing every problem.
+export async function shutDown({ chromium, footfall, sites = [], tmp }) {
+  const problems = [];
+  const steps = [
+    () => chromium?.close(),
+    async () => {
+      if (!footfall) return;
+      const { code, signal } = await footfall.stop();
+      if (code !== 0) problems.push(`footfall exited with ${code ?? signal} on SIGTERM`);
+    },
+    ...sites.map((site) => () => site?.close()),
+  ];
+  for (const step of steps) {
+    try { await step(); } catch (error) { problems.push(error.message); }
+  }
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  assert.deepEqual(problems, [], 'clean shutdown');
+}
 
 // Serves web/ on 127.0.0.1 port 0. The demo pages are served as committed except for two
 // attributes of the counter's <script> tag, set from the server's mutable fields:

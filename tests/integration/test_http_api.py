@@ -215,7 +215,7 @@ class BeaconEventTest(ServerTestCase):
             ({}, b'{"path": 5}', 400, "invalid_event"),
             ({}, b'{"path": "relative"}', 400, "invalid_path"),
             ({"Content-Type": "multipart/form-data; boundary=x"}, b"{}", 415, "unsupported_media_type"),
-            ({}, b"{" + b" " * 4000 + b"}", 413, "body_too_large"),
+            ({}, b"{" + b" " * 9000 + b"}", 413, "body_too_large"),
         ]
         for headers, body, status, code in cases:
             with self.subTest(code=code, status=status):

@@ -451,7 +451,7 @@ class PostgresTest(unittest.TestCase):
         for proc, (_, err) in zip(procs, outputs):
             self.assertEqual(proc.returncode, 0, err)
         self.assertEqual(self.pg.query(uri, "SELECT max(version), count(*) FROM footfall_schema"),
-                         "3|3")
+                         "4|4")
         self.assertEqual(self.pg.query(uri, "SELECT count(*), sum(count) FROM counter_shards"),
                          "16|0")
 
@@ -484,7 +484,7 @@ class PostgresTest(unittest.TestCase):
             for server in servers:
                 server.cleanup()
         self.assertEqual(self.pg.query(uri, "SELECT max(version), count(*) FROM footfall_schema"),
-                         "3|3")
+                         "4|4")
         self.assertEqual(self.stored(uri), (3, 3))
 
     # -- e) upgrades
@@ -511,7 +511,7 @@ class PostgresTest(unittest.TestCase):
         done, _ = self.run_footfall("migrate", "--store", uri)
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertEqual(self.pg.query(uri, "SELECT max(version), count(*) FROM footfall_schema"),
-                         "3|3")
+                         "4|4")
         self.assertEqual(self.stored(uri), (2, 2))
         self.assertEqual(self.aggregated(uri), (0, 0), "v1 visits are not counted again")
         with FootfallServer(store=uri, extra_args=["--stats-token", "s3cret"]) as srv:

@@ -40,7 +40,8 @@ def uuid7(ms, rng):
 
 
 def sample_visits(n=300, seed=7):
-    """Visits over three days with repeat visitors, several pages, referrers, agents, screens."""
+    """Visits over three days with repeat visitors, several pages, referrers, agents, screens; one
+    in six is a custom event with properties."""
     rng = random.Random(seed)
     visits = []
     for i in range(n):
@@ -54,6 +55,9 @@ def sample_visits(n=300, seed=7):
             "screen": rng.choice(["", "<600", "1440+"]),
             "source": rng.choice(["origin", "no_origin"]),
         })
+        if i % 6 == 5:
+            visits[-1]["event"] = "Download"
+            visits[-1]["props"] = {"file": rng.choice(["cv.pdf", "a,b \"c\".zip"]), "lang": "en"}
     # In time order, as footfall records them (a visitor's first visit of a day is "new").
     return sorted(visits, key=lambda v: v["visit_id"])
 
@@ -157,7 +161,7 @@ class TransferTest(unittest.TestCase):
 
     def stats(self, store, interval="day"):
         out = self.footfall("stats", "--store", store, "--site", "me.example", "--json", "--top", "100",
-                            "--interval", interval, *RANGE).stdout
+                            "--interval", interval, "--event", "Download", *RANGE).stdout
         return json.loads(out)
 
     def write(self, name, text):
@@ -173,7 +177,11 @@ class TransferTest(unittest.TestCase):
         imported = self.footfall("import", "--store", source, self.write("sample.jsonl", lines))
         self.assertIn(f"{n} imported, 0 already present".encode(), imported.stderr)
         expected = self.stats(source)
-        self.assertEqual(expected["views"], n)
+        events = sum(1 for v in sample_visits(n) if "event" in v)
+        self.assertEqual(expected["views"], n - events)
+        self.assertEqual(expected["events"][0]["name"], "Download")
+        self.assertEqual(expected["events"][0]["count"], events)
+        self.assertEqual(sum(v["count"] for v in expected["props"]["file"]), events)
         self.assertGreater(expected["visitor_days"], 40)
         self.assertEqual(len(expected["screens"]), 2)
         self.assertEqual({s["name"] for s in expected["sources"]}, {"origin", "no_origin"})
@@ -213,9 +221,10 @@ class TransferTest(unittest.TestCase):
         failed = self.footfall("import", "--store", store, self.write("broken.jsonl", "".join(broken)), expect=1)
         self.assertIn(b"input line 11", failed.stderr)
         self.assertIn(b"timestamp: missing", failed.stderr)
-        self.assertEqual(self.stats(store)["views"], 10)
+        page_views = lambda some: sum(1 for v in some if "event" not in v)  # noqa: E731
+        self.assertEqual(self.stats(store)["views"], page_views(visits[:10]))
         self.footfall("import", "--store", store, self.write("fixed.jsonl", "".join(good)))
-        self.assertEqual(self.stats(store)["views"], 20)
+        self.assertEqual(self.stats(store)["views"], page_views(visits))
         # Clear errors for unusable input, nothing written.
         unknown = self.footfall("import", "--store", store, self.write("x.txt", "hello\n"), expect=2)
         self.assertIn(b"unknown format", unknown.stderr)

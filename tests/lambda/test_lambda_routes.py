@@ -65,10 +65,10 @@ class EarlierAnswer:
         return values[0]
 
 
-# A beacon one byte over the limit (core::kMaxEventBodyBytes, 2,048 bytes: 413 body_too_large).
+# A beacon one byte over the limit (core::kMaxEventBodyBytes, 8,192 bytes: 413 body_too_large).
 OVERSIZED_BEACON = json.dumps({"path": "/about", "referrer": ""})
-OVERSIZED_BEACON = OVERSIZED_BEACON[:-2] + "x" * (2049 - len(OVERSIZED_BEACON)) + '"}'
-assert len(OVERSIZED_BEACON.encode()) == 2049
+OVERSIZED_BEACON = OVERSIZED_BEACON[:-2] + "x" * (8193 - len(OVERSIZED_BEACON)) + '"}'
+assert len(OVERSIZED_BEACON.encode()) == 8193
 
 # (name, method, path, query, headers, body). Requests that record a visit are marked by a name
 # starting with "records". A header value may be an EarlierAnswer.
@@ -77,7 +77,7 @@ REQUESTS = [
     ("records a beacon (text/plain)", "POST", "/api/event", "",
      {"Origin": ORIGIN, "Content-Type": "text/plain;charset=UTF-8"},
      json.dumps({"path": "/about", "referrer": "https://news.example/item"})),
-    ("a beacon over 2 KiB", "POST", "/api/event", "",
+    ("a beacon over 8 KiB", "POST", "/api/event", "",
      {"Origin": ORIGIN, "Content-Type": "text/plain;charset=UTF-8"}, OVERSIZED_BEACON),
     ("reads the count", "GET", "/api/count", "", {"Origin": ORIGIN}, None),
     ("preflight", "OPTIONS", "/count", "",
@@ -101,6 +101,9 @@ REQUESTS = [
     ("badge, an ETag that does not match", "GET", "/counter/blog/post.svg", "site=" + SITE,
      {"If-None-Match": '"nothing-matches"'}, None),
     ("badge of an unknown page", "GET", "/counter/nowhere.svg", "site=" + SITE, {}, None),
+    ("the counter snippet", "GET", "/counter.js", "", {}, None),
+    ("the counter snippet, not modified (its own ETag)", "GET", "/counter.min.js", "",
+     {"If-None-Match": EarlierAnswer("the counter snippet", "ETag")}, None),
     ("a foreign origin", "GET", "/count", "", {"Origin": "https://evil.example"}, None),
     ("a wrong method", "POST", "/api/count", "", {"Origin": ORIGIN}, "x"),
     ("an unknown route (function answers, API Gateway does not forward)", "GET", "/nope", "", {},
@@ -110,8 +113,10 @@ REQUESTS = [
 # The status serve must give a row, where the row means to test that status (so that a change in
 # the data, e.g. an ETag that no longer matches, cannot turn the row into another comparison).
 EXPECTED_STATUS = {
-    "a beacon over 2 KiB": 413,
+    "a beacon over 8 KiB": 413,
     "badge, not modified (its own ETag)": 304,
+    "the counter snippet": 200,
+    "the counter snippet, not modified (its own ETag)": 304,
     "a wrong method": 405,
 }
 

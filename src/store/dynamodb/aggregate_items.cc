@@ -100,7 +100,8 @@ std::string PageViewsKey(const std::string& site, const std::string& path,
   return "pv#" + Field(site) + Field(path) + shard_suffix;
 }
 
-// Paths are absolute ("/…"), so "v" + path never meets "v" (the site) or another name.
+// Paths are absolute ("/…") and the other aggregate keys start with a letter (stats_rollup.h), so
+// "v" + key never meets "v" (the site) or another name.
 std::string ViewsAttribute(const std::string& path) { return "v" + path; }
 
 std::string Hash64(std::string_view text) {
@@ -123,12 +124,19 @@ std::string DimensionAttribute(const char* kind, const std::string& value) {
   return value.empty() ? "" : "d" + std::string(kind) + ":" + value;
 }
 
+// The dimensions of a page view, as RollUp counts them (a custom event has none).
 std::vector<std::string> DimensionAttributes(const Visit& visit) {
   std::vector<std::string> names;
+  if (!visit.is_page_view()) return names;
   for (const auto& [kind, value] :
        {std::pair{"referrer", &visit.referrer}, std::pair{"browser", &visit.browser},
         std::pair{"os", &visit.os}, std::pair{"device", &visit.device},
-        std::pair{"screen", &visit.screen}, std::pair{"source", &visit.source}}) {
+        std::pair{"screen", &visit.screen}, std::pair{"source", &visit.source},
+        std::pair{"utm_source", &visit.campaign.source},
+        std::pair{"utm_medium", &visit.campaign.medium},
+        std::pair{"utm_campaign", &visit.campaign.name},
+        std::pair{"utm_content", &visit.campaign.content},
+        std::pair{"utm_term", &visit.campaign.term}}) {
     if (std::string name = DimensionAttribute(kind, *value); !name.empty()) {
       names.push_back(std::move(name));
     }
@@ -139,7 +147,11 @@ std::vector<std::string> DimensionAttributes(const Visit& visit) {
 }  // namespace
 
 std::vector<std::string> AttributeNamesOf(const Visit& visit) {
-  std::vector<std::string> names = {"v", ViewsAttribute(visit.path), "u", "u" + visit.path};
+  std::vector<std::string> names;
+  for (const std::string& key : AggregateKeysOf(visit)) {
+    names.push_back(ViewsAttribute(key));
+    names.push_back("u" + key);
+  }
   for (std::string& name : DimensionAttributes(visit)) names.push_back(std::move(name));
   return names;
 }
@@ -149,14 +161,12 @@ Additions AddUp(const std::vector<const Visit*>& visits) {
   for (const Visit* visit : visits) {
     HourAdditions& hour = additions.hours[{visit->site, HourOf(visit->time_ms)}];
     const std::string element = VisitorElement(visit->visitor);
-    ++hour.counters["v"];
-    ++hour.counters[ViewsAttribute(visit->path)];
-    hour.visitor_sets["u"].insert(element);
-    hour.visitor_sets["u" + visit->path].insert(element);
+    for (const std::string& key : AggregateKeysOf(*visit)) {
+      ++hour.counters[ViewsAttribute(key)];
+      hour.visitor_sets["u" + key].insert(element);
+      if (key.empty() || IsPageKey(key)) ++additions.page_views[visit->site][ViewsAttribute(key)];
+    }
     for (const std::string& name : DimensionAttributes(*visit)) ++hour.counters[name];
-    std::map<std::string, int64_t>& views = additions.page_views[visit->site];
-    ++views["v"];
-    ++views[ViewsAttribute(visit->path)];
   }
   return additions;
 }

@@ -187,6 +187,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
     std::shared_ptr<const Visit> visit;
     int shard = 0;
     std::string shard_key;
+    bool counted = true;  // a page view adds to the counter; a custom event does not
     int pending = 0;
     Status put;
     StatusOr<int64_t> shard_total = InternalError("not run");
@@ -206,7 +207,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
                                    [join, total] { join->done(RecordedVisit{total, 1}); });
       return;
     }
-    if (!join->put.ok() && join->shard_total.ok()) {
+    if (!join->put.ok() && join->counted && join->shard_total.ok()) {
       // The visit was not stored but was counted: take the count back before answering (an ADD
       // is only retried when it certainly was not applied, so this cannot over-correct).
       self->client->Invoke("UpdateItem", self->AddToCounter(join->shard_key, -1), false, deadline,
@@ -231,12 +232,14 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
   const std::string shard_key = impl.ShardKey(shard);
   join->shard = shard;
   join->shard_key = shard_key;
+  join->counted = visit.is_page_view();
   join->visit = std::make_shared<const Visit>(std::move(visit));
   std::vector<std::string> other_keys;
   for (const std::string& key : impl.CounterKeys()) {
     if (key != shard_key) other_keys.push_back(key);
   }
-  join->pending = other_keys.empty() ? 2 : 3;
+  join->pending = !join->counted ? 1 : other_keys.empty() ? 2 : 3;
+  if (!join->counted) join->shard_total = int64_t{0};  // not counted: answered with 0
 
   // The visit item is safe to retry: its condition makes a repeat fail instead of duplicating,
   // and a repeat that fails that way after an unknown first attempt means the first one landed.
@@ -247,6 +250,7 @@ void DynamoDbStore::RecordVisit(Visit visit, Deadline deadline, Callback<Recorde
     join->put = result.status;
     finish(0);
   });
+  if (!join->counted) return;
   // The ADD is not idempotent: retried only when it certainly was not applied.
   impl.client->Invoke("UpdateItem", impl.AddToCounter(shard_key, 1), false, deadline,
               [join, finish](CallResult result) {

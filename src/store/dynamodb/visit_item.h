@@ -9,8 +9,9 @@
 namespace footfall::store::dynamodb {
 
 // The item stored for `visit`: visit_id, timestamp, visitor, user_agent, path, referrer, site,
-// expiration_time, and screen and source when known. browser, os and device are not stored
-// (they are derived from user_agent). With `for_stream`, also `aggregates` = "stream": the
+// expiration_time, and screen, source, event and props when known. browser, os and device are not
+// stored (they are derived from user_agent). With `for_stream`, also the campaign and the goals
+// (which only the aggregates keep; the stream consumer needs them) and `aggregates` = "stream": the
 // table's stream consumer aggregates this visit (and only visits that say so: a visit written by
 // a store that aggregates itself, or before the stream fed the aggregates, is never counted
 // twice).

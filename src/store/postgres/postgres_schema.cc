@@ -95,6 +95,13 @@ CREATE TABLE seen_visitors (
 ALTER TABLE visits ADD COLUMN screen text NOT NULL DEFAULT '';
 ALTER TABLE visits ADD COLUMN source text NOT NULL DEFAULT '';
 )sql",
+    // 4: custom events (a visit with an event name is not a page view) and their properties (a
+    // JSON object as text, '' for none). Events, properties and goals are keys of the aggregate
+    // tables (store/stats_rollup.h): those tables are unchanged.
+    R"sql(
+ALTER TABLE visits ADD COLUMN event text NOT NULL DEFAULT '';
+ALTER TABLE visits ADD COLUMN props text NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations));
 

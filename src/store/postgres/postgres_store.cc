@@ -8,6 +8,7 @@
 #include "store/postgres/postgres_result.h"
 #include "store/postgres/postgres_schema.h"
 #include "store/postgres/postgres_session.h"
+#include "store/props_text.h"
 #include "store/stats_rollup.h"
 
 #include <libpq-fe.h>
@@ -36,12 +37,13 @@ constexpr const char* kStoreVisits = R"sql(
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(
     visit_id text, timestamp timestamptz, visitor text, user_agent text, path text,
-    referrer text, site text, expiration_time bigint, screen text, source text)
+    referrer text, site text, expiration_time bigint, screen text, source text, event text,
+    props text)
 ), inserted AS (
   INSERT INTO visits (visit_id, timestamp, visitor, user_agent, path, referrer, site,
-                      expiration_time, screen, source)
+                      expiration_time, screen, source, event, props)
   SELECT visit_id, timestamp, visitor, user_agent, path, referrer, site, expiration_time, screen,
-         source
+         source, event, props
   FROM input
   ON CONFLICT (visit_id) DO NOTHING
   RETURNING visit_id
@@ -61,8 +63,8 @@ SELECT (SELECT string_agg(visit_id, ',') FROM inserted),
         FROM candidates JOIN seen USING (day, site, path, visitor))
 )sql";
 
-// The second adds the batch's rollup to shard $4 of the aggregates and $5 visits to counter shard
-// $4, and returns the total after. The rows come from ordered maps, so every batch locks rows in
+// The second adds the batch's rollup to shard $4 of the aggregates and $5 page views to counter
+// shard $4, and returns the total after. The rows come from ordered maps, so every batch locks rows in
 // the same order (no deadlock between instances that drew the same shard).
 constexpr const char* kAddToAggregates = R"sql(
 WITH hours AS (
@@ -223,15 +225,19 @@ void PostgresStore::CommitBatch(std::vector<PendingVisit>& batch) {
   }
   // Visits whose id was already stored fail alone; the others are numbered like a committed batch
   // of their own (CompleteCommittedBatch), and all go home in one job per event loop.
-  std::vector<int> position(batch.size(), -1);  // among the inserted visits
+  // Page views count one each; custom events are not counted (0).
+  std::vector<int64_t> total_after(batch.size(), -1);  // -1: not inserted
   int inserted = 0;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (result->inserted.erase(batch[i].visit.visit_id) == 1) position[i] = inserted++;
+  int64_t total = result->total;
+  for (size_t i = batch.size(); i-- > 0;) {
+    if (result->inserted.erase(batch[i].visit.visit_id) == 1) {
+      ++inserted;
+      total_after[i] = batch[i].visit.is_page_view() ? total-- : 0;
+    }
   }
-  const int64_t first = result->total - inserted + 1;
   CompleteBatch(batch, [&](size_t i) -> StatusOr<RecordedVisit> {
-    if (position[i] < 0) return AlreadyExistsError("visit_id already stored");
-    return RecordedVisit{first + position[i], inserted};
+    if (total_after[i] < 0) return AlreadyExistsError("visit_id already stored");
+    return RecordedVisit{total_after[i], inserted};
   });
 }
 
@@ -247,7 +253,8 @@ StatusOr<PostgresStore::Committed> PostgresStore::TryCommit(
                     {"visitor", v.visitor},       {"user_agent", v.user_agent},
                     {"path", v.path},             {"referrer", v.referrer},
                     {"site", v.site},             {"expiration_time", v.expiration_time},
-                    {"screen", v.screen},         {"source", v.source}});
+                    {"screen", v.screen},         {"source", v.source},
+                    {"event", v.event},           {"props", EncodeProps(v.props)}});
     for (SeenKey& key : SeenKeys(v)) {  // what RollUp will ask about this visit
       auto [it, added] = key_numbers.emplace(std::move(key), keys.size());
       if (added) keys.push_back(it->first);
@@ -307,7 +314,10 @@ StatusOr<PostgresStore::Committed> PostgresStore::TryCommit(
     ASSIGN_OR_RETURN(Result added,
                      session.Exec(kAddToAggregates,
                                   {Dump(hours), Dump(pages), Dump(dimensions),
-                                   std::to_string(shard), std::to_string(visits.size())},
+                                   std::to_string(shard),
+                                   std::to_string(std::count_if(
+                                       visits.begin(), visits.end(),
+                                       [](const Visit* v) { return v->is_page_view(); }))},
                                   "adding to the aggregates", time_left()));
     committed.total = Integer(added.get(), 0, 0);
     RETURN_IF_ERROR(session.Commit(time_left()));

@@ -7,6 +7,7 @@
 #include "store/postgres/libpq_loader.h"
 #include "store/postgres/postgres_result.h"
 #include "store/postgres/postgres_session.h"
+#include "store/props_text.h"
 #include "store/stats_rollup.h"
 
 #include <libpq-fe.h>
@@ -28,8 +29,17 @@ GROUP BY hour
 // Ties by byte order, as SQLite and BuildStats order them, whatever the database's collation.
 constexpr const char* kReadTopPaths = R"sql(
 SELECT path, sum(views)::bigint AS v, sum(new_visitors)::bigint FROM hourly_stats
-WHERE site = $1 AND hour >= $2::bigint AND hour < $3::bigint AND path <> ''
+WHERE site = $1 AND hour >= $2::bigint AND hour < $3::bigint AND starts_with(path, '/')
 GROUP BY path ORDER BY v DESC, path COLLATE "C" LIMIT $4::integer
+)sql";
+
+// Every event and goal key (a few), and the property keys of one event ($4; '' for none).
+constexpr const char* kReadEventKeys = R"sql(
+SELECT path, sum(views)::bigint, sum(new_visitors)::bigint FROM hourly_stats
+WHERE site = $1 AND hour >= $2::bigint AND hour < $3::bigint
+  AND (starts_with(path, 'event:') OR starts_with(path, 'goal:')
+       OR ($4 <> '' AND starts_with(path, $4)))
+GROUP BY path
 )sql";
 
 constexpr const char* kReadDimensions = R"sql(
@@ -50,7 +60,7 @@ constexpr const char* kReadPageViews =
 // timestamp is timestamptz: compared as one, and printed back as the UTC text it was stored from.
 constexpr const char* kScanVisits = R"sql(
 SELECT visit_id, to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), visitor,
-       user_agent, path, referrer, site, expiration_time, screen, source
+       user_agent, path, referrer, site, expiration_time, screen, source, event, props
 FROM visits
 WHERE visit_id > $1 AND timestamp >= $2::timestamptz AND timestamp < $3::timestamptz
 ORDER BY visit_id LIMIT $4::integer
@@ -93,9 +103,16 @@ StatusOr<Stats> PostgresStore::ReadStats(const StatsQuery& query) {
                                 {query.site, std::to_string(first), std::to_string(end),
                                  std::to_string(query.top)},
                                 "reading top paths"));
-  for (int i = 0; i < Libpq().ntuples(paths.get()); ++i) {
-    rows.paths.push_back(
-        {Text(paths.get(), i, 0), Integer(paths.get(), i, 1), Integer(paths.get(), i, 2)});
+  ASSIGN_OR_RETURN(Result events,
+                   session.Exec(kReadEventKeys,
+                                {query.site, std::to_string(first), std::to_string(end),
+                                 query.event.empty() ? "" : PropKeysPrefix(query.event)},
+                                "reading events and goals"));
+  for (const Result* keys : {&paths, &events}) {
+    for (int i = 0; i < Libpq().ntuples(keys->get()); ++i) {
+      rows.paths.push_back(
+          {Text(keys->get(), i, 0), Integer(keys->get(), i, 1), Integer(keys->get(), i, 2)});
+    }
   }
   ASSIGN_OR_RETURN(Result dimensions,
                    session.Exec(kReadDimensions, {query.site, first_day, last_day},
@@ -135,6 +152,8 @@ StatusOr<VisitPage> PostgresStore::ReadVisitPage(int64_t from_ms, int64_t to_ms,
     visit.expiration_time = Integer(scan.get(), i, 7);
     visit.screen = Text(scan.get(), i, 8);
     visit.source = Text(scan.get(), i, 9);
+    visit.event = Text(scan.get(), i, 10);
+    ASSIGN_OR_RETURN(visit.props, DecodeProps(Text(scan.get(), i, 11)));
     bool date_only = false;
     ASSIGN_OR_RETURN(visit.time_ms, ParseUtcTime(visit.timestamp, date_only));
     page.visits.push_back(std::move(visit));

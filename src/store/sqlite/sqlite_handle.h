@@ -48,7 +48,9 @@ Status Execute(sqlite3* db, const char* sql);
 StatusOr<Statement> Prepare(sqlite3* db, const char* sql);
 
 // Binds `text` to parameter `index` of `statement` without copying it (SQLITE_STATIC): `text`
-// must stay alive and unchanged while the statement runs. Errors: as SqliteError.
+// must stay alive and unchanged while the statement runs (so a temporary cannot be bound).
+// Errors: as SqliteError.
+Status BindText(sqlite3* db, sqlite3_stmt* statement, int index, std::string&& text) = delete;
 Status BindText(sqlite3* db, sqlite3_stmt* statement, int index, const std::string& text);
 
 }  // namespace footfall::store::sqlite

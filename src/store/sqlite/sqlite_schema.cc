@@ -7,7 +7,7 @@
 namespace footfall::store::sqlite {
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS visits (
@@ -103,6 +103,18 @@ Status MigrateToCurrentSchema(sqlite3* db) {
                      Prepare(db, "SELECT 1 FROM pragma_table_info('visits') WHERE name = 'source'"));
     if (sqlite3_step(has_source.get()) != SQLITE_ROW) {
       RETURN_IF_ERROR(Execute(db, "ALTER TABLE visits ADD COLUMN source TEXT NOT NULL DEFAULT ''"));
+    }
+    // Version 4: custom events (a visit with an event name does not count as a page view) and
+    // their properties (a JSON object, "" for none). The aggregate tables are unchanged: events,
+    // properties and goals are keys of hourly_stats (see store/stats_rollup.h).
+    for (const char* column : {"event", "props"}) {
+      ASSIGN_OR_RETURN(Statement has_column,
+                       Prepare(db, ("SELECT 1 FROM pragma_table_info('visits') WHERE name = '" +
+                                    std::string(column) + "'").c_str()));
+      if (sqlite3_step(has_column.get()) != SQLITE_ROW) {
+        RETURN_IF_ERROR(Execute(db, ("ALTER TABLE visits ADD COLUMN " + std::string(column) +
+                                     " TEXT NOT NULL DEFAULT ''").c_str()));
+      }
     }
     return Execute(db, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
   };

@@ -8,12 +8,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <map>
 #include <tuple>
 #include <vector>
 
+#include "store/props_text.h"
 #include "store/sqlite/new_database.h"
 #include "store/sqlite/sqlite_schema.h"
 #include "store/stats_rollup.h"
@@ -173,8 +175,8 @@ Status SqliteStore::Start() {
   ASSIGN_OR_RETURN(insert_visit_,
                    Prepare(db,
                            "INSERT INTO visits (visit_id, timestamp, visitor, user_agent, path, "
-                           "referrer, site, expiration_time, screen, source) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                           "referrer, site, expiration_time, screen, source, event, props) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   ASSIGN_OR_RETURN(add_to_total_,
                    Prepare(db,
                            "UPDATE counters SET count = count + ? WHERE name = 'total' "
@@ -300,10 +302,13 @@ void SqliteStore::CommitBatch(std::vector<PendingVisit>& batch) {
   // The visits stored are numbered in batch order, as CompleteCommittedBatch numbers a full batch.
   std::vector<StatusOr<RecordedVisit>> results;
   results.reserve(batch.size());
-  int64_t total = outcome->total - outcome->stored;
-  for (Status& rejected : outcome->rejected) {
+  int64_t total = outcome->total - outcome->counted;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Status& rejected = outcome->rejected[i];
     if (rejected.ok()) {
-      results.push_back(RecordedVisit{++total, outcome->stored});
+      const bool counted = batch[i].visit.is_page_view();
+      if (counted) ++total;
+      results.push_back(RecordedVisit{counted ? total : 0, outcome->stored});
     } else {
       results.push_back(std::move(rejected));
     }
@@ -391,6 +396,9 @@ StatusOr<SqliteStore::BatchOutcome> SqliteStore::TryCommit(
       sqlite3_bind_int64(insert, 8, v.expiration_time);
       RETURN_IF_ERROR(BindText(db, insert, 9, v.screen));
       RETURN_IF_ERROR(BindText(db, insert, 10, v.source));
+      RETURN_IF_ERROR(BindText(db, insert, 11, v.event));
+      const std::string props = EncodeProps(v.props);  // bound without a copy: outlives the step
+      RETURN_IF_ERROR(BindText(db, insert, 12, props));
       Status inserted = StepToDone(db, insert, "inserting a visit");
       if (inserted.ok()) {
         stored.push_back(&v);
@@ -410,10 +418,12 @@ StatusOr<SqliteStore::BatchOutcome> SqliteStore::TryCommit(
       outcome.rejected[i] = std::move(inserted);
     }
     outcome.stored = static_cast<int>(stored.size());
+    outcome.counted = static_cast<int>(
+        std::count_if(stored.begin(), stored.end(), [](const Visit* v) { return v->is_page_view(); }));
     if (stored.empty()) return OkStatus();  // nothing to commit: rolled back below, no fsync
     RETURN_IF_ERROR(AddToAggregates(stored));
     sqlite3_stmt* add = add_to_total_.get();
-    sqlite3_bind_int64(add, 1, static_cast<int64_t>(stored.size()));
+    sqlite3_bind_int64(add, 1, outcome.counted);
     const int rc = sqlite3_step(add);
     if (rc != SQLITE_ROW) {
       sqlite3_reset(add);

@@ -73,7 +73,8 @@ class SqliteStore final : public Store {
   // What one batch's transaction did.
   struct BatchOutcome {
     int64_t total = 0;  // the counter after the transaction (meaningful when stored > 0)
-    int stored = 0;     // visits inserted and counted
+    int stored = 0;     // visits inserted
+    int counted = 0;    // of them, page views (custom events do not move the counter)
     // Empty when every visit was stored; else one per visit of the batch, in order: OK if it was
     // stored, else why it alone was not (kAlreadyExists for a duplicate visit_id).
     std::vector<Status> rejected;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/utc_time.h"
+#include "store/props_text.h"
 #include "store/stats_rollup.h"
 
 namespace footfall::store::sqlite {
@@ -32,7 +33,7 @@ StatusOr<VisitPage> ScanVisitPage(sqlite3* db, int64_t from_ms, int64_t to_ms,
   ASSIGN_OR_RETURN(Statement scan,
                    Prepare(db,
                            "SELECT visit_id, timestamp, visitor, user_agent, path, referrer, "
-                           "site, expiration_time, screen, source FROM visits WHERE visit_id > ? AND "
+                           "site, expiration_time, screen, source, event, props FROM visits WHERE visit_id > ? AND "
                            "timestamp >= ? AND timestamp < ? ORDER BY visit_id LIMIT ?"));
   RETURN_IF_ERROR(BindText(db, scan.get(), 1, cursor));
   RETURN_IF_ERROR(BindText(db, scan.get(), 2, from));
@@ -55,6 +56,8 @@ StatusOr<VisitPage> ScanVisitPage(sqlite3* db, int64_t from_ms, int64_t to_ms,
     visit.expiration_time = sqlite3_column_int64(scan.get(), 7);
     visit.screen = text(8);
     visit.source = text(9);
+    visit.event = text(10);
+    ASSIGN_OR_RETURN(visit.props, DecodeProps(text(11)));
     bool date_only = false;
     ASSIGN_OR_RETURN(visit.time_ms, ParseUtcTime(visit.timestamp, date_only));
     page.visits.push_back(std::move(visit));
@@ -76,6 +79,51 @@ Status ForEachRowOfDays(sqlite3* db, const char* sql, const std::string& site, i
   int rc;
   while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) row(statement.get());
   if (rc != SQLITE_DONE) return SqliteError(db, rc, what);
+  return OkStatus();
+}
+
+// Appends to `out` the views and visitor-days over the query's range of the aggregate keys that
+// `condition` (SQL on `path`) selects, most viewed first, at most `limit` (-1: all). Whole days of
+// the range come from the daily rows, the hours of a partial first or last day from the hourly
+// ones. A `prefix` is bound to ?9 and, with its last byte incremented, to ?10: the range of keys
+// starting with it.
+Status ReadKeyTotals(sqlite3* db, const StatsQuery& query, const std::string& condition,
+                     int limit, std::vector<NamedCount>& out, const std::string& prefix = "") {
+  const int64_t first = FirstHour(query), end = EndHour(query);
+  const int64_t whole_first = (first + 23) / 24, whole_end = std::max(whole_first, end / 24);
+  const std::string sql =
+      "SELECT path, SUM(v) AS total, SUM(n) FROM ("
+      " SELECT path, views AS v, new_visitors AS n FROM daily_path_stats"
+      " WHERE site = ?1 AND day >= ?2 AND day < ?3 AND " + condition +
+      " UNION ALL"
+      " SELECT path, views, new_visitors FROM hourly_stats"
+      " WHERE site = ?1 AND hour >= ?4 AND hour < ?5 AND " + condition +
+      " UNION ALL"
+      " SELECT path, views, new_visitors FROM hourly_stats"
+      " WHERE site = ?1 AND hour >= ?6 AND hour < ?7 AND " + condition +
+      ") GROUP BY path ORDER BY total DESC, path LIMIT ?8";
+  ASSIGN_OR_RETURN(Statement keys, Prepare(db, sql.c_str()));
+  RETURN_IF_ERROR(BindText(db, keys.get(), 1, query.site));
+  sqlite3_bind_int64(keys.get(), 2, whole_first);
+  sqlite3_bind_int64(keys.get(), 3, whole_end);
+  sqlite3_bind_int64(keys.get(), 4, first);
+  sqlite3_bind_int64(keys.get(), 5, std::min(end, whole_first * 24));
+  sqlite3_bind_int64(keys.get(), 6, std::max(whole_end * 24, whole_first * 24));
+  sqlite3_bind_int64(keys.get(), 7, end);
+  sqlite3_bind_int(keys.get(), 8, limit);
+  // Bound without a copy: `after` must live until the last step.
+  std::string after = prefix;
+  if (!prefix.empty()) {
+    ++after.back();  // the prefix ends with the separator \x1f: no overflow
+    RETURN_IF_ERROR(BindText(db, keys.get(), 9, prefix));
+    RETURN_IF_ERROR(BindText(db, keys.get(), 10, after));
+  }
+  int rc;
+  while ((rc = sqlite3_step(keys.get())) == SQLITE_ROW) {
+    out.push_back({reinterpret_cast<const char*>(sqlite3_column_text(keys.get(), 0)),
+                   sqlite3_column_int64(keys.get(), 1), sqlite3_column_int64(keys.get(), 2)});
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading aggregate keys");
   return OkStatus();
 }
 
@@ -119,38 +167,13 @@ StatusOr<Stats> RunStatsQuery(sqlite3* db, const StatsQuery& query) {
     }
     if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading the series");
   }
-  {
-    // Whole days of the range from the daily rows, the hours of a partial first or last day
-    // from the hourly rows.
-    const int64_t whole_first = (first + 23) / 24, whole_end = std::max(whole_first, end / 24);
-    ASSIGN_OR_RETURN(Statement paths,
-                     Prepare(db,
-                             "SELECT path, SUM(v) AS total, SUM(n) FROM ("
-                             " SELECT path, views AS v, new_visitors AS n FROM daily_path_stats"
-                             " WHERE site = ?1 AND day >= ?2 AND day < ?3 AND path <> ''"
-                             " UNION ALL"
-                             " SELECT path, views, new_visitors FROM hourly_stats"
-                             " WHERE site = ?1 AND hour >= ?4 AND hour < ?5 AND path <> ''"
-                             " UNION ALL"
-                             " SELECT path, views, new_visitors FROM hourly_stats"
-                             " WHERE site = ?1 AND hour >= ?6 AND hour < ?7 AND path <> '')"
-                             " GROUP BY path ORDER BY total DESC, path LIMIT ?8"));
-    RETURN_IF_ERROR(BindText(db, paths.get(), 1, query.site));
-    sqlite3_bind_int64(paths.get(), 2, whole_first);
-    sqlite3_bind_int64(paths.get(), 3, whole_end);
-    sqlite3_bind_int64(paths.get(), 4, first);
-    sqlite3_bind_int64(paths.get(), 5, std::min(end, whole_first * 24));
-    sqlite3_bind_int64(paths.get(), 6, std::max(whole_end * 24, whole_first * 24));
-    sqlite3_bind_int64(paths.get(), 7, end);
-    sqlite3_bind_int(paths.get(), 8, query.top);
-    int rc;
-    while ((rc = sqlite3_step(paths.get())) == SQLITE_ROW) {
-      rows.paths.push_back({reinterpret_cast<const char*>(sqlite3_column_text(paths.get(), 0)),
-                            sqlite3_column_int64(paths.get(), 1),
-                            sqlite3_column_int64(paths.get(), 2)});
-    }
-    if (rc != SQLITE_DONE) return SqliteError(db, rc, "reading top paths");
-  }
+  RETURN_IF_ERROR(ReadKeyTotals(db, query, "path >= '/' AND path < '0'", query.top, rows.paths));
+  // Events and goals (a few keys), and the properties of the event asked about.
+  const std::string props_prefix = query.event.empty() ? "" : PropKeysPrefix(query.event);
+  const std::string keys = std::string("((path >= 'event:' AND path < 'event;') OR ") +
+                           "(path >= 'goal:' AND path < 'goal;')" +
+                           (props_prefix.empty() ? ")" : " OR (path >= ?9 AND path < ?10))");
+  RETURN_IF_ERROR(ReadKeyTotals(db, query, keys, -1, rows.paths, props_prefix));
   RETURN_IF_ERROR(ForEachRowOfDays(
       db,
       "SELECT kind, value, SUM(views) FROM daily_dimensions "

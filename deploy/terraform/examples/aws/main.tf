@@ -47,5 +47,6 @@ module "footfall" {
   stats_token_parameter_name = var.stats_token_parameter_name
   stats_token_version        = var.stats_token_version
   stats_public               = var.stats_public
+  goals                      = var.goals
   badge_cache_ttl_s          = var.badge_cache_ttl_s
 }

@@ -99,6 +99,12 @@ variable "stats_public" {
   default     = false
 }
 
+variable "goals" {
+  description = "Goals whose conversions the statistics report, e.g. \"event:signup,page:/thanks\" (the module validates them)."
+  type        = string
+  default     = ""
+}
+
 variable "badge_cache_ttl_s" {
   description = "REST API only: seconds API Gateway caches the badges (/counter/...); 0 = off. A 0.5 GB cache costs about $14.60 a month (docs/aws-deploy.md)."
   type        = number

@@ -103,7 +103,7 @@ resource "aws_lambda_function" "footfall" {
       # The table's stream feeds the aggregates (aggregates.tf): the request path writes only the
       # visit and the counter.
       FOOTFALL_AGGREGATES = "stream"
-    }, local.stats_environment)
+    }, local.stats_environment, local.analytics_environment)
   }
 
   tracing_config {
@@ -115,4 +115,13 @@ resource "aws_lambda_function" "footfall" {
   # The log group must exist before the first invocation, and the role's policy before the first
   # write; neither is referenced by an argument, so say it.
   depends_on = [aws_cloudwatch_log_group.lambda, aws_iam_role_policy.lambda]
+}
+
+locals {
+  # Goals and the distinct-value bound reach the request function only when set (footfall's own
+  # defaults otherwise): which goals a visit reaches is worked out when it is recorded.
+  analytics_environment = merge(
+    var.goals == "" ? {} : { FOOTFALL_GOALS = var.goals },
+    var.max_distinct_values == 1000 ? {} : { FOOTFALL_MAX_DISTINCT_VALUES = tostring(var.max_distinct_values) },
+  )
 }

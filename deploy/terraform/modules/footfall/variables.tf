@@ -149,6 +149,30 @@ variable "log_level" {
   }
 }
 
+variable "goals" {
+  description = "Goals whose conversions /api/stats reports (FOOTFALL_GOALS): a comma-separated list of event:NAME and page:PATTERN ('*' matches any run of characters), e.g. \"event:signup,page:/thanks\". \"\" (default): none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition = alltrue([
+      for goal in split(",", var.goals) : trimspace(goal) == "" || can(regex("^(event:.+|page:/.*)$", trimspace(goal)))
+    ])
+    error_message = "Each goal must be event:NAME or page:/PATH (a '*' matches any run of characters)."
+  }
+}
+
+variable "max_distinct_values" {
+  description = "Distinct event names, property keys and values and campaign values kept per site and UTC day (FOOTFALL_MAX_DISTINCT_VALUES); more are counted as \"(other)\"."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.max_distinct_values >= 1 && var.max_distinct_values <= 100000 && floor(var.max_distinct_values) == var.max_distinct_values
+    error_message = "max_distinct_values must be a whole number from 1 to 100000 (what footfall accepts)."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Statistics: GET /api/stats and GET /dashboard (stats_token.tf)
 # ---------------------------------------------------------------------------------------------

@@ -420,6 +420,8 @@ run "defaults_rest_api" {
       { path = "/api/stats", methods = ["GET", "OPTIONS"] },
       { path = "/dashboard", methods = ["GET", "OPTIONS"] },
       { path = "/counter/{proxy+}", methods = ["GET", "OPTIONS"] },
+      { path = "/counter.js", methods = ["GET", "OPTIONS"] },
+      { path = "/counter.min.js", methods = ["GET", "OPTIONS"] },
     ] && output.routes == { for r in jsondecode(file("${path.module}/routes.json")).routes : r.path => r.methods }
     error_message = "routes.json or the routes output differ from the routes footfall serves"
   }
@@ -432,7 +434,7 @@ run "defaults_rest_api" {
         for i in range(length(split("/", trimprefix(r.path, "/")))) :
         "/${join("/", slice(split("/", trimprefix(r.path, "/")), 0, i + 1))}"
       ]]))) &&
-      sort(keys(aws_api_gateway_resource.level1)) == tolist(["/api", "/count", "/counter", "/dashboard", "/healthz", "/readyz"]) &&
+      sort(keys(aws_api_gateway_resource.level1)) == tolist(["/api", "/count", "/counter", "/counter.js", "/counter.min.js", "/dashboard", "/healthz", "/readyz"]) &&
       sort(keys(aws_api_gateway_resource.level2)) == tolist(["/api/count", "/api/event", "/api/stats", "/counter/{proxy+}"]) &&
       length(aws_api_gateway_resource.level3) == 0 && length(aws_api_gateway_resource.level4) == 0
     )
@@ -454,8 +456,9 @@ run "defaults_rest_api" {
       [for r in jsondecode(file("${path.module}/routes.json")).routes : "ANY ${r.path}"],
       ["GET /counter/{proxy+}"],
       )) && sort(keys(aws_api_gateway_method.route)) == tolist([
-      "ANY /api/count", "ANY /api/event", "ANY /api/stats", "ANY /count", "ANY /counter/{proxy+}",
-      "ANY /dashboard", "ANY /healthz", "ANY /readyz", "GET /counter/{proxy+}",
+      "ANY /api/count", "ANY /api/event", "ANY /api/stats", "ANY /count", "ANY /counter.js",
+      "ANY /counter.min.js", "ANY /counter/{proxy+}", "ANY /dashboard", "ANY /healthz", "ANY /readyz",
+      "GET /counter/{proxy+}",
     ])
     error_message = "the REST methods must be ANY on every path of routes.json, and the badge's GET"
   }
@@ -671,7 +674,7 @@ run "http_api" {
     condition = sort([for r in aws_apigatewayv2_route.route : r.route_key]) == sort([
       for r in jsondecode(file("${path.module}/routes.json")).routes : "ANY ${r.path}"
       ]) && contains([for r in aws_apigatewayv2_route.route : r.route_key], "ANY /counter/{proxy+}") && (
-      length(aws_apigatewayv2_route.route) == 8
+      length(aws_apigatewayv2_route.route) == 10
     )
     error_message = "HTTP routes differ from routes.json"
   }
@@ -742,6 +745,8 @@ run "sharded_counter_and_options" {
     manage_api_gateway_account  = false
     deletion_protection         = false
     table_name                  = "my-visits"
+    goals                       = "event:signup,page:/docs/*"
+    max_distinct_values         = 500
   }
 
   assert {
@@ -757,7 +762,9 @@ run "sharded_counter_and_options" {
       aws_lambda_function.footfall.environment[0].variables.FOOTFALL_COUNTER_SHARDS == "4" &&
       aws_lambda_function.footfall.environment[0].variables.FOOTFALL_RETENTION_DAYS == "30" &&
       aws_lambda_function.footfall.environment[0].variables.FOOTFALL_LOG_LEVEL == "warn" &&
-      aws_lambda_function.footfall.environment[0].variables.DYNAMODB_TABLE == "my-visits"
+      aws_lambda_function.footfall.environment[0].variables.DYNAMODB_TABLE == "my-visits" &&
+      aws_lambda_function.footfall.environment[0].variables.FOOTFALL_GOALS == "event:signup,page:/docs/*" &&
+      aws_lambda_function.footfall.environment[0].variables.FOOTFALL_MAX_DISTINCT_VALUES == "500"
     )
     error_message = "the environment must follow the variables"
   }

@@ -149,6 +149,22 @@ run "unknown_api_type" {
   expect_failures = [var.api_type]
 }
 
+run "goals_the_binary_refuses" {
+  command = plan
+  variables {
+    goals = "event:signup,signup"
+  }
+  expect_failures = [var.goals]
+}
+
+run "max_distinct_values_out_of_range" {
+  command = plan
+  variables {
+    max_distinct_values = 0
+  }
+  expect_failures = [var.max_distinct_values]
+}
+
 run "log_level_the_binary_refuses" {
   command = plan
   variables {
