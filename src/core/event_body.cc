@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -26,16 +27,33 @@ std::string_view View(const rapidjson::Value& value) {
   return {value.GetString(), value.GetStringLength()};
 }
 
-Status ParseProps(const rapidjson::Value& value, EventBody& event) {
+// The text of a property value: a string as it is; with `scalars`, also a number or a boolean as
+// its JSON text (Plausible's trackers send those). nullopt for anything else.
+std::optional<std::string> PropText(const rapidjson::Value& value, bool scalars) {
+  if (value.IsString()) return std::string(View(value));
+  if (!scalars) return std::nullopt;
+  if (value.IsBool()) return value.GetBool() ? "true" : "false";
+  if (value.IsInt64()) return std::to_string(value.GetInt64());
+  if (value.IsUint64()) return std::to_string(value.GetUint64());
+  if (value.IsDouble()) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", value.GetDouble());
+    return std::string(text);
+  }
+  return std::nullopt;
+}
+
+Status ParseProps(const rapidjson::Value& value, EventBody& event, bool scalars = false) {
   if (!value.IsObject()) return InvalidArgumentError("props must be an object of strings");
   if (value.MemberCount() > kMaxProps) {
     return InvalidArgumentError("props may have at most " + std::to_string(kMaxProps) + " keys");
   }
   for (const auto& member : value.GetObject()) {
-    if (!member.value.IsString()) {
+    std::optional<std::string> text = PropText(member.value, scalars);
+    if (!text) {
       return InvalidArgumentError("props." + std::string(View(member.name)) + " must be a string");
     }
-    event.props.emplace_back(View(member.name), View(member.value));
+    event.props.emplace_back(View(member.name), *std::move(text));
   }
   std::sort(event.props.begin(), event.props.end());
   return CheckProps(event.props);
@@ -134,10 +152,31 @@ StatusOr<EventBody> ParseEventBody(std::string_view body) {
   }
   EventBody event;
   for (const auto& member : document.GetObject()) {
-    const std::string_view name = View(member.name);
+    std::string_view name = View(member.name);
     const rapidjson::Value& value = member.value;
+    // Plausible's short keys name the same fields (see the header).
+    static constexpr std::pair<std::string_view, std::string_view> kPlausibleKeys[] = {
+        {"n", "name"}, {"u", "url"}, {"r", "referrer"}, {"w", "screen"}, {"p", "props"},
+        {"h", "h"},    {"d", "d"}};
+    for (const auto& [short_name, long_name] : kPlausibleKeys) {
+      if (name == short_name) {
+        name = long_name;
+        event.plausible = true;
+      }
+    }
     if (value.IsNull()) continue;
-    if (name == "path" || name == "referrer" || name == "url") {
+    if (name == "d") {
+      if (!value.IsString()) return InvalidArgumentError("d must be a string");
+    } else if (name == "h") {
+      if (!value.IsNumber()) return InvalidArgumentError("h must be 0 or 1");
+      event.hash_mode = value.GetDouble() == 1;
+    } else if (name == "props" && event.plausible && value.IsString()) {
+      // Plausible's trackers send the props object as its JSON text.
+      rapidjson::Document props;
+      props.Parse<rapidjson::kParseValidateEncodingFlag>(value.GetString(), value.GetStringLength());
+      if (props.HasParseError()) return InvalidArgumentError("p must be a JSON object");
+      RETURN_IF_ERROR(ParseProps(props, event, /*scalars=*/true));
+    } else if (name == "path" || name == "referrer" || name == "url") {
       if (!value.IsString()) return InvalidArgumentError(std::string(name) + " must be a string");
       std::string text(View(value));
       if (name == "path") {
@@ -159,7 +198,7 @@ StatusOr<EventBody> ParseEventBody(std::string_view body) {
       RETURN_IF_ERROR(CheckEventName(event_name));
       event.name = std::string(event_name);
     } else if (name == "props") {
-      RETURN_IF_ERROR(ParseProps(value, event));
+      RETURN_IF_ERROR(ParseProps(value, event, /*scalars=*/event.plausible));
     } else if (name == "utm") {
       RETURN_IF_ERROR(ParseCampaign(value, event));
     }

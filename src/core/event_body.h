@@ -31,11 +31,18 @@ struct EventBody {
   std::string name;                 // a custom event's name; "" for a page view
   std::vector<std::pair<std::string, std::string>> props;  // sorted by key
   store::Campaign campaign;         // from "utm", normalised
+  bool hash_mode = false;           // the path of `url` includes its fragment (a hash router's)
+  bool plausible = false;           // sent in Plausible's format (answered as Plausible does)
 };
 
 // Parses {"path": "/blog/x", "referrer": "https://news.example/", "screen": 1280,
 // "name": "signup", "props": {"plan": "pro"}, "utm": {"source": "newsletter"}, "url": "…"}.
 // Every field is optional; unknown fields are ignored. "name" absent or "pageview" is a page view.
+// Plausible's trackers (the plausible-tracker npm package, Plausible's script) send the same
+// event with short keys, also read here: "n" (name), "u" (the page URL), "r" (referrer), "w"
+// (window width, taken as the screen width), "h" (1: hash-based routing, the URL's fragment is
+// part of the path), "p" (props: an object, or its JSON text, of strings, numbers or booleans,
+// kept as their text) and "d" (Plausible's site domain: ignored, the site is the Origin's).
 // Errors: kInvalidArgument with a message fit for the client that names the field: not a JSON
 // object, not UTF-8, a field of the wrong type, screen outside 0..100000, an event name that
 // CheckEventName refuses, props that are not an object of at most kMaxProps strings with keys of

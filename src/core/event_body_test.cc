@@ -80,6 +80,32 @@ TEST(ParseEventBodyTest, RefusesEventsAndPropertiesPastTheirLimitsNamingTheField
   EXPECT_NE(message(R"({"url":5})").find("url"), std::string::npos);
 }
 
+TEST(ParseEventBodyTest, ReadsPlausiblesShortKeys) {
+  // As plausible-tracker 0.3.9 sends it (src/lib/request.ts): props as their JSON text.
+  StatusOr<EventBody> event = ParseEventBody(
+      R"({"n":"Signup","u":"https://me.example/#/pricing?x=1","d":"me.example","r":null,)"
+      R"("w":1280,"h":1,"p":"{\"plan\":\"pro\",\"seats\":3,\"trial\":true,\"ratio\":0.5}"})");
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  EXPECT_TRUE(event->plausible);
+  EXPECT_EQ(event->name, "Signup");
+  EXPECT_EQ(event->url, "https://me.example/#/pricing?x=1");
+  EXPECT_TRUE(event->hash_mode);
+  EXPECT_EQ(event->screen_width, 1280);
+  const std::vector<std::pair<std::string, std::string>> props = {
+      {"plan", "pro"}, {"ratio", "0.5"}, {"seats", "3"}, {"trial", "true"}};
+  EXPECT_EQ(event->props, props);
+  StatusOr<EventBody> view = ParseEventBody(R"({"n":"pageview","u":"https://me.example/a","d":"x","w":390,"h":0})");
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->plausible);
+  EXPECT_EQ(view->name, "");
+  EXPECT_FALSE(view->hash_mode);
+  EXPECT_FALSE(ParseEventBody(R"({"path":"/"})")->plausible);
+  for (std::string_view bad : {R"({"n":1})", R"({"d":2})", R"({"h":"1"})", R"({"p":"not json"})",
+                               R"({"p":"{\"a\":{}}"})", R"({"props":{"a":3}})"}) {
+    EXPECT_EQ(ParseEventBody(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(ContainsIpAddressTest, FindsAddressesAloneOrAmongWords) {
   for (std::string_view text : {"1.2.3.4", "ip=10.0.0.1;", "[::1]", "fe80::1%eth0", "2001:db8::",
                                 "from 198.51.100.23:443"}) {

@@ -234,7 +234,12 @@ void Service::HandleEvent(const Request& request, Done done) {
       return done(ErrorResponse(400, "invalid_event", "url must be an absolute http(s) URL"));
     }
     if (!input.path) {
-      StatusOr<std::string> decoded = PercentDecode(url->path.empty() ? "/" : url->path, false);
+      std::string path = url->path.empty() ? "/" : url->path;
+      // A hash router's route is in the fragment (Plausible's "h": 1).
+      if (const size_t hash = event->url->find('#'); event->hash_mode && hash != std::string::npos) {
+        path += event->url->substr(hash);
+      }
+      StatusOr<std::string> decoded = PercentDecode(path, false);
       if (!decoded.ok()) {
         RecordDrop(input.site, clock_.Now(), "invalid");
         return done(ErrorResponse(400, "invalid_event", "url has a malformed path"));
@@ -245,13 +250,23 @@ void Service::HandleEvent(const Request& request, Done done) {
       FillCampaign(input.campaign, CampaignFromParameters(*params, /*page_url=*/true));
     }
   }
-  auto accepted = [](int64_t, int batch) {
-    Response response = AcceptedResponse();
+  // Plausible's trackers get Plausible's own answer: 202 with the text "ok".
+  const bool plausible = event->plausible;
+  auto answer = [plausible] {
+    if (!plausible) return AcceptedResponse();
+    Response response;
+    response.status = 202;
+    response.AddHeader("Content-Type", "text/plain; charset=utf-8");
+    response.body = "ok";
+    return response;
+  };
+  auto accepted = [answer](int64_t, int batch) {
+    Response response = answer();
     response.store_batch_size = batch;
     return response;
   };
   RecordVisitFrom(request, std::move(input), std::move(done), accepted,
-                  [](Done answer) { answer(AcceptedResponse()); });
+                  [answer](Done done_without_recording) { done_without_recording(answer()); });
 }
 
 void Service::RecordVisitFrom(const Request& request, VisitInput input, Done done,

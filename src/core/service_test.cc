@@ -302,6 +302,31 @@ TEST_F(ServiceTest, CustomEventsGoalsAndCampaignsReachTheStatsButNotTheCounter) 
   EXPECT_EQ(Call("GET", "/api/stats?event=%01", token).status, 400);
 }
 
+TEST_F(ServiceTest, PlausiblesTrackerIsAnsweredAsPlausibleDoes) {
+  const std::vector<Header> headers = {{"Origin", "https://a.example"},
+                                       {"Content-Type", "text/plain"}};
+  Response view = Call("POST", "/api/event", headers, "203.0.113.9",
+                       R"({"n":"pageview","u":"https://a.example/app/#/settings?tab=2","d":"a.example",)"
+                       R"("r":"https://news.example/x","w":1280,"h":1})");
+  EXPECT_EQ(view.status, 202);
+  EXPECT_EQ(view.body, "ok");
+  EXPECT_EQ(*view.FindHeader("Content-Type"), "text/plain; charset=utf-8");
+  Response event = Call("POST", "/api/event", headers, "203.0.113.9",
+                        R"({"n":"Signup","u":"https://a.example/pricing?utm_source=hn","d":"a.example",)"
+                        R"("r":null,"w":390,"h":0,"p":"{\"plan\":\"pro\",\"seats\":3}"})");
+  EXPECT_EQ(event.status, 202);
+  EXPECT_EQ(event.body, "ok");
+  const std::vector<store::Visit> visits = memory_.Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  EXPECT_EQ(visits[0].path, "/app/#/settings");
+  EXPECT_EQ(visits[0].referrer, "news.example");
+  EXPECT_EQ(visits[0].screen, "1024-1439");
+  EXPECT_EQ(visits[1].event, "Signup");
+  EXPECT_EQ(visits[1].path, "/pricing");
+  EXPECT_EQ(visits[1].props, (store::Props{{"plan", "pro"}, {"seats", "3"}}));
+  EXPECT_EQ(Call("POST", "/api/event", headers, "203.0.113.9", R"({"n":7})").status, 400);
+}
+
 TEST_F(ServiceTest, DistinctValuesPastTheBoundBecomeOtherAndCountADrop) {
   ServiceOptions options;
   options.allowed_origins = {"https://a.example"};

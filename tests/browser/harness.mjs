@@ -302,7 +302,8 @@ export async function shutDown({ chromium, footfall, sites = [], tmp }) {
 // attributes of the counter's <script> tag, set from the server's mutable fields:
 //   footfall  the value of data-footfall (the footfall server under test)
 //   snippet   which file src names: "counter.min.js" (default) or "counter.js"
-// `pages` maps extra paths to generated HTML, `hooks` maps paths to async handlers run before
+// `pages` maps extra paths to generated HTML (or to {type, body}: a body of another content
+// type, e.g. a JavaScript module), `hooks` maps paths to async handlers run before
 // answering 204, and `log` lists every request ({path, query, purpose: Sec-Purpose}), in order.
 export async function startStaticServer() {
   const site = {
@@ -324,7 +325,9 @@ export async function startStaticServer() {
         return;
       }
       if (site.pages.has(url.pathname)) {
-        response.writeHead(200, { 'Content-Type': CONTENT_TYPES['.html'] }).end(site.pages.get(url.pathname));
+        const page = site.pages.get(url.pathname);
+        const { type, body } = typeof page === 'string' ? { type: CONTENT_TYPES['.html'], body: page } : page;
+        response.writeHead(200, { 'Content-Type': type }).end(body);
         return;
       }
       let file = path.resolve(WEB_ROOT, '.' + decodeURIComponent(url.pathname));

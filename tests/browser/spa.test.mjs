@@ -213,6 +213,57 @@ describe('counter.js on single-page sites', () => {
     }
   });
 
+  // Plausible's own tracker, the plausible-tracker npm package (its ES module build, unchanged;
+  // pinned in package.json), pointed at footfall as its API host.
+  it('Plausible\'s tracker (npm plausible-tracker) sends a page view and an event with props that footfall counts', async () => {
+    const built = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules',
+                            'plausible-tracker', 'build', 'module');
+    // Its imports name modules without the .js the files have: each is served under that name.
+    for (const [url, file] of [['/vendor/plausible/index.js', 'index.js'],
+                               ['/vendor/plausible/lib/tracker', 'lib/tracker.js'],
+                               ['/vendor/plausible/lib/request', 'lib/request.js']]) {
+      pageSite.pages.set(url, { type: 'text/javascript', body: fs.readFileSync(path.join(built, file)) });
+    }
+    pageSite.pages.set('/plausible/page', `<!doctype html><html lang="en"><meta charset="utf-8"><title>plausible</title>
+<script type="module">
+import Plausible from '/vendor/plausible/index.js';
+const plausible = Plausible({ domain: 'me.example', apiHost: '${footfall.base}', trackLocalhost: true });
+// The built 0.3.9 calls back without arguments once each request is done.
+plausible.trackPageview({}, { callback: () => { window.viewDone = true; } });
+plausible.trackEvent('Plausible Signup', { props: { plan: 'pro', seats: 3 },
+                                           callback: () => { window.eventDone = true; } });
+</script>`);
+    const mark = readPageViews().length;
+    const beaconsBefore = footfall.requests('/api/event').length;
+    const { context, page, seen } = await openPage();
+    try {
+      await page.goto(pageOrigin + '/plausible/page?utm_source=Plausible-Test&token=s3cret');
+      await waitFor(() => page.evaluate(() => window.viewDone === true && window.eventDone === true),
+                    { what: 'the tracker to be done with both requests' })
+          .catch((error) => {
+            throw new Error(`${error.message}; sent ${JSON.stringify(seen.requests)}, page errors ` +
+                            `${JSON.stringify(seen.errors)}, footfall answered ` +
+                            JSON.stringify(footfall.requests('/api/event').slice(-2)));
+          });
+      await expectNewPageViews(mark, ['/plausible/page'], 'the tracker\'s page view');
+      const sent = seen.requests.filter((r) => r.path === '/api/event').map((r) => JSON.parse(r.body));
+      assert.deepEqual(sent.map((body) => body.n), ['pageview', 'Plausible Signup'], 'its own payloads');
+      assert.deepEqual(footfall.requests('/api/event').slice(beaconsBefore).map((l) => l.status), [202, 202]);
+      const { status, body } = await httpGet(`${footfall.base}/api/stats?event=${encodeURIComponent('Plausible Signup')}`,
+                                             { Authorization: `Bearer ${STATS_TOKEN}` });
+      assert.equal(status, 200, body);
+      const stats = JSON.parse(body);
+      assert.deepEqual(stats.events.find((e) => e.name === 'Plausible Signup'),
+                       { name: 'Plausible Signup', count: 1, visitor_days: 1 });
+      assert.deepEqual(stats.props, { plan: [{ name: 'pro', count: 1, visitor_days: 1 }],
+                                      seats: [{ name: '3', count: 1, visitor_days: 1 }] });
+      assert.ok(stats.campaigns.sources.some((s) => s.name === 'plausible-test'), body);
+      assert.deepEqual(seen.errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('with data-hash, hash changes are page views whose path includes the hash', async () => {
     const mark = readPageViews().length;
     const { context, page, seen } = await openPage();
