@@ -151,9 +151,11 @@ int main(int argc, char** argv) {
     std::printf("loaded %lld visits through RecordVisit in %.1f s\n", static_cast<long long>(visits),
                 Millis(Clock::now() - started) / 1000);
   }
-  if (StatusOr<int64_t> total = store::ReadTotalAndWait(store); !total.ok() || *total < visits) {
-    std::fprintf(stderr, "stats_bench: the database holds fewer than %lld visits; delete %s\n",
-                 static_cast<long long>(visits), path.c_str());
+  // Every fifth record is a custom event, which the counter does not count.
+  const int64_t page_views = visits - visits / 5;
+  if (StatusOr<int64_t> total = store::ReadTotalAndWait(store); !total.ok() || *total < page_views) {
+    std::fprintf(stderr, "stats_bench: the database holds fewer than %lld page views; delete %s\n",
+                 static_cast<long long>(page_views), path.c_str());
     return 1;
   }
   store::StatsQuery query;
