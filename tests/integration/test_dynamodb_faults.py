@@ -116,7 +116,11 @@ class DriftTest(unittest.TestCase):
         self.proxy.set_mode("pass")
 
     def drift_lines(self, srv, kind, at_least=1):
-        deadline = time.monotonic() + 5
+        # A drift is reported once the store has given up: for aggregates, after the two
+        # background attempts that follow the answer, each up to 8 throttled calls with
+        # backoffs of up to 1 s (about 7 s of backoff at worst, 3.5 s on average, plus the calls
+        # themselves on a loaded machine: a 5 s wait was once too short, 2026-12-06).
+        deadline = time.monotonic() + 30
         while True:
             lines = [e for e in srv.stderr_events()
                      if isinstance(e, dict) and e.get("event") == "drift" and e.get("kind") == kind]
