@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/random.h"
+#include "core/counter_snippet.h"
 #include "core/service.h"
 #include "store/memory_store.h"
 
@@ -62,14 +63,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool answered = false;
   (*service)->Handle(request, [&](Response response) {
     answered = true;
-    static constexpr int kKnown[] = {200, 204, 304, 400, 401, 403, 404, 405, 500, 501, 503};
+    static constexpr int kKnown[] = {200, 202, 204, 304, 400, 401, 403, 404,
+                                     405, 413, 415, 429, 500, 501, 503};
     bool known = false;
     for (int status : kKnown) known = known || status == response.status;
     Check(known);
     if (!response.body.empty()) {
-      const bool svg = response.FindHeader("Content-Type") == "image/svg+xml";
-      Check(svg ? response.body.starts_with("<svg") && response.body.ends_with("</svg>")
-                : response.body.front() == '{' && response.body.back() == '}');
+      // An SVG badge, the counter snippet, Plausible's "ok", or JSON.
+      const std::string_view type = response.FindHeader("Content-Type").value_or("");
+      if (type == "image/svg+xml") {
+        Check(response.body.starts_with("<svg") && response.body.ends_with("</svg>"));
+      } else if (type.starts_with("text/javascript")) {
+        Check(response.body == footfall::core::CounterSnippet());
+      } else if (type.starts_with("text/plain")) {
+        Check(response.body == "ok");
+      } else {
+        Check(response.body.front() == '{' && response.body.back() == '}');
+      }
     }
     if (auto allow = response.FindHeader("Access-Control-Allow-Origin")) {
       Check(*allow == "https://a.example");
